@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+//
+// Cleave: a static partitioning supervisor for ARM64 boards.
+//
+// Layers, bottom to top (one target each; library targets stay in the
+// Embedded Swift subset so the static boot-time binary can use them):
+//   CFDT          libfdt, plus shims for its macros
+//   DeviceTree    reading, resolving and editing flattened device trees
+//   Partitioning  plans, device inventory, carving (pure: no syscalls)
+//   cleave        the developer-facing CLI (normal Swift only)
+import PackageDescription
+
+let package = Package(
+    name: "Cleave",
+    products: [
+        .executable(name: "cleave", targets: ["cleave"]),
+        .library(name: "DeviceTree", targets: ["DeviceTree"]),
+        .library(name: "Partitioning", targets: ["Partitioning"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CFDT"),
+        .target(name: "DeviceTree", dependencies: ["CFDT"]),
+        .target(name: "Partitioning", dependencies: ["DeviceTree"]),
+        .executableTarget(
+            name: "cleave",
+            dependencies: [
+                "DeviceTree", "Partitioning",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .testTarget(name: "DeviceTreeTests", dependencies: ["DeviceTree"]),
+        .testTarget(name: "PartitioningTests", dependencies: ["Partitioning", "DeviceTree"]),
+    ],
+    swiftLanguageModes: [.v5]
+)
