@@ -1,0 +1,121 @@
+/// A window of CPU physical address space.
+public struct PhysicalRange: Equatable, Comparable, CustomStringConvertible {
+    public var base: UInt64
+    public var size: UInt64
+    public init(base: UInt64, size: UInt64) { self.base = base; self.size = size }
+    /// One past the last byte, saturating at 2^64.
+    public var end: UInt64 { base &+ size < base ? UInt64.max : base &+ size }
+    public func overlaps(_ other: PhysicalRange) -> Bool { base < other.end && other.base < end }
+    public static func < (a: PhysicalRange, b: PhysicalRange) -> Bool { (a.base, a.size) < (b.base, b.size) }
+    public var description: String { "0x\(String(base, radix: 16))+0x\(String(size, radix: 16))" }
+}
+
+/// Where a device's registers are, as the CPU sees them.
+public enum DeviceAddress: Equatable {
+    /// Memory-mapped: every `reg` entry translated to CPU physical addresses.
+    case mmio([PhysicalRange])
+    /// No `reg` property.
+    case none
+    /// `reg` exists but does not reach the CPU: the bus at `bus` has no `ranges`
+    /// (I2C, SPI, MDIO, ...), or its `ranges` do not cover the address.
+    case notCPUAddressable(bus: String, reason: String)
+}
+
+extension DeviceTree {
+    /// `#address-cells` of `node` as its children see it (default 2, Devicetree
+    /// Specification 2.3.5).
+    public func addressCells(of node: Node) -> Int {
+        Int(property("#address-cells", of: node)?.u32 ?? 2)
+    }
+
+    /// `#size-cells` of `node` as its children see it (default 1).
+    public func sizeCells(of node: Node) -> Int {
+        Int(property("#size-cells", of: node)?.u32 ?? 1)
+    }
+
+    /// The raw `reg` entries of `node` in its parent's address space.
+    public func regEntries(of node: Node) throws(DeviceTreeError) -> [(address: UInt64, size: UInt64)] {
+        guard let reg = property("reg", of: node) else { return [] }
+        let parent = self.parent(of: node) ?? root
+        let na = addressCells(of: parent)
+        let ns = sizeCells(of: parent)
+        guard na >= 1, na <= 4, ns <= 2 else {
+            throw .badProperty(node: path(of: parent), property: "#address-cells",
+                               reason: "is \(na)/#size-cells \(ns): cannot decode 'reg' of \(path(of: node))")
+        }
+        let stride = na + ns
+        guard reg.count % 4 == 0, reg.cellCount % stride == 0 else {
+            throw .badProperty(node: path(of: node), property: "reg",
+                               reason: "has \(reg.count) bytes, not a multiple of (\(na)+\(ns)) cells")
+        }
+        var out: [(address: UInt64, size: UInt64)] = []
+        var i = 0
+        while i < reg.cellCount {
+            out.append((reg.number(at: i, cells: na), ns == 0 ? 0 : reg.number(at: i + na, cells: ns)))
+            i += stride
+        }
+        return out
+    }
+
+    /// `reg` translated through every ancestor's `ranges` to CPU physical
+    /// addresses, as Linux's `of_translate_address` does: an absent `ranges`
+    /// on a bus stops translation, an empty one is the identity.
+    public func deviceAddress(of node: Node) throws(DeviceTreeError) -> DeviceAddress {
+        let entries = try regEntries(of: node)
+        if entries.isEmpty { return .none }
+        var out: [PhysicalRange] = []
+        for entry in entries {
+            switch try translate(entry.address, from: parent(of: node) ?? root) {
+            case .success(let physical): out.append(PhysicalRange(base: physical, size: entry.size))
+            case .failure(let failure): return .notCPUAddressable(bus: failure.bus, reason: failure.reason)
+            }
+        }
+        return .mmio(out)
+    }
+
+    public struct TranslationFailure: Error { public var bus: String; public var reason: String }
+
+    /// Translates `address` in the child address space of `bus` up to the root.
+    public func translate(_ address: UInt64, from bus: Node) throws(DeviceTreeError) -> Result<UInt64, TranslationFailure> {
+        var address = address
+        var bus = bus
+        while let parentBus = parent(of: bus) {
+            guard let ranges = property("ranges", of: bus) else {
+                return .failure(TranslationFailure(bus: path(of: bus),
+                    reason: "bus \(path(of: bus)) has no 'ranges': its children are not memory-mapped"))
+            }
+            if !ranges.isEmpty {
+                let childCells = addressCells(of: bus)
+                let parentCells = addressCells(of: parentBus)
+                let sizeCells = self.sizeCells(of: bus)
+                let stride = childCells + parentCells + sizeCells
+                guard childCells >= 1, childCells <= 4, parentCells >= 1, parentCells <= 4, sizeCells >= 1,
+                      sizeCells <= 2, ranges.count % 4 == 0, ranges.cellCount % stride == 0 else {
+                    throw .badProperty(node: path(of: bus), property: "ranges",
+                                       reason: "does not decode with #address-cells \(childCells), parent #address-cells \(parentCells), #size-cells \(sizeCells)")
+                }
+                var mapped: UInt64? = nil
+                var i = 0
+                while i < ranges.cellCount {
+                    // Wider child addresses (PCI's 3 cells) are compared on their
+                    // low 64 bits; the space code in phys.hi is not decoded.
+                    let childBase = ranges.number(at: i + max(0, childCells - 2), cells: min(childCells, 2))
+                    let parentBase = ranges.number(at: i + childCells, cells: parentCells)
+                    let size = ranges.number(at: i + childCells + parentCells, cells: sizeCells)
+                    if address >= childBase && address - childBase < size {
+                        mapped = parentBase &+ (address - childBase)
+                        break
+                    }
+                    i += stride
+                }
+                guard let next = mapped else {
+                    return .failure(TranslationFailure(bus: path(of: bus),
+                        reason: "address 0x\(String(address, radix: 16)) is outside the 'ranges' of \(path(of: bus))"))
+                }
+                address = next
+            }
+            bus = parentBus
+        }
+        return .success(address)
+    }
+}

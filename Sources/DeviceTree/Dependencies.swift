@@ -1,0 +1,159 @@
+/// What a device needs from another node, by the property that says so.
+public enum DependencyKind: Equatable, CustomStringConvertible {
+    case clock, assignedClock, reset, powerDomain, pinctrl, supply, dma, iommu, phy, gpio
+    case interconnect, mailbox, nvmem, memoryRegion, pwm, ioChannel, hwlock, thermalSensor
+    case soundDAI, msi, syscon, graphEndpoint, cpu, coolingDevice, operatingPoints
+
+    public var description: String {
+        switch self {
+        case .clock: return "clock"
+        case .assignedClock: return "assigned-clock"
+        case .reset: return "reset"
+        case .powerDomain: return "power-domain"
+        case .pinctrl: return "pinctrl"
+        case .supply: return "supply"
+        case .dma: return "dma"
+        case .iommu: return "iommu"
+        case .phy: return "phy"
+        case .gpio: return "gpio"
+        case .interconnect: return "interconnect"
+        case .mailbox: return "mailbox"
+        case .nvmem: return "nvmem"
+        case .memoryRegion: return "memory-region"
+        case .pwm: return "pwm"
+        case .ioChannel: return "io-channel"
+        case .hwlock: return "hwlock"
+        case .thermalSensor: return "thermal-sensor"
+        case .soundDAI: return "sound-dai"
+        case .msi: return "msi"
+        case .syscon: return "syscon"
+        case .graphEndpoint: return "graph-endpoint"
+        case .cpu: return "cpu"
+        case .coolingDevice: return "cooling-device"
+        case .operatingPoints: return "operating-points"
+        }
+    }
+}
+
+/// One reference from a device to a provider node.
+public struct Dependency: Equatable {
+    public var kind: DependencyKind
+    /// The property holding the reference (`clocks`, `vmmc-supply`, ...).
+    public var property: String
+    /// Index of the entry within that property.
+    public var entry: Int
+    public var provider: Node
+    /// The specifier cells that follow the phandle.
+    public var arguments: [UInt32]
+}
+
+/// How the entries of a phandle-bearing property are laid out.
+enum PhandleLayout {
+    /// phandle + the provider's `#<name>` cells.
+    case cells(String)
+    /// phandle + the provider's `#<name>` cells, 0 when the provider has none.
+    case optionalCells(String)
+    /// phandle + a fixed number of cells.
+    case fixed(Int)
+    /// Only the first cell is a phandle; the meaning of the rest is binding-specific.
+    case leading
+}
+
+extension DeviceTree {
+    /// How a property references other nodes, if it does. Only properties whose
+    /// binding says they hold phandles are decoded: a value that merely looks
+    /// like a phandle (`fsl,pins`, `linux,code`) is never taken for one.
+    static func dependencyRule(for name: String) -> (DependencyKind, PhandleLayout)? {
+        switch name {
+        case "clocks": return (.clock, .cells("#clock-cells"))
+        case "assigned-clocks", "assigned-clock-parents": return (.assignedClock, .cells("#clock-cells"))
+        case "resets": return (.reset, .cells("#reset-cells"))
+        case "power-domains": return (.powerDomain, .cells("#power-domain-cells"))
+        case "dmas": return (.dma, .cells("#dma-cells"))
+        case "iommus": return (.iommu, .cells("#iommu-cells"))
+        case "phys": return (.phy, .cells("#phy-cells"))
+        case "interconnects": return (.interconnect, .cells("#interconnect-cells"))
+        case "mboxes": return (.mailbox, .cells("#mbox-cells"))
+        case "nvmem-cells": return (.nvmem, .optionalCells("#nvmem-cell-cells"))
+        case "memory-region": return (.memoryRegion, .fixed(0))
+        case "pwms": return (.pwm, .cells("#pwm-cells"))
+        case "io-channels": return (.ioChannel, .cells("#io-channel-cells"))
+        case "hwlocks": return (.hwlock, .cells("#hwlock-cells"))
+        case "thermal-sensors": return (.thermalSensor, .cells("#thermal-sensor-cells"))
+        case "sound-dai": return (.soundDAI, .cells("#sound-dai-cells"))
+        case "msi-parent": return (.msi, .optionalCells("#msi-cells"))
+        case "gpio-ranges": return (.pinctrl, .fixed(3))
+        case "remote-endpoint": return (.graphEndpoint, .fixed(0))
+        case "cpu": return (.cpu, .fixed(0))
+        case "cooling-device": return (.coolingDevice, .cells("#cooling-cells"))
+        case "operating-points-v2": return (.operatingPoints, .fixed(0))
+        case "syscon", "rockchip,grf", "rockchip,pmu", "rockchip,pmugrf", "fsl,stop-mode", "fsl,gpr":
+            return (.syscon, .leading)
+        default: break
+        }
+        if name.hasPrefix("pinctrl-") && !name.dropFirst(8).isEmpty && name.dropFirst(8).allSatisfy({ $0.isASCII && $0.isNumber }) {
+            return (.pinctrl, .fixed(0))
+        }
+        if name.hasSuffix("-supply") { return (.supply, .fixed(0)) }
+        if name == "gpios" || name == "gpio" || name.hasSuffix("-gpios") || name.hasSuffix("-gpio") {
+            // Counts, not references: `nr-gpios`, `snps,nr-gpios`, `ngpios`.
+            if name.hasSuffix("nr-gpios") || name.hasSuffix("nr-gpio") { return nil }
+            return (.gpio, .cells("#gpio-cells"))
+        }
+        if name.hasSuffix(",syscon") || name.hasPrefix("syscon-") || name.hasSuffix("-syscon") || name.hasSuffix(",grf") {
+            return (.syscon, .leading)
+        }
+        return nil
+    }
+
+    /// Every node `node` references through a phandle-bearing property, in
+    /// property order. References that do not decode are returned as problems.
+    public func dependencies(of node: Node) -> (dependencies: [Dependency], problems: [String]) {
+        var deps: [Dependency] = []
+        var problems: [String] = []
+        let here = path(of: node)
+        for (name, value) in properties(of: node) {
+            guard let (kind, layout) = DeviceTree.dependencyRule(for: name) else { continue }
+            guard value.count % 4 == 0 else {
+                problems.append("\(here): '\(name)' is \(value.count) bytes, not whole cells")
+                continue
+            }
+            let cells = value.cells
+            var i = 0
+            var entry = 0
+            while i < cells.count {
+                let handle = cells[i]
+                if handle == 0 {   // an empty slot in a list
+                    i += 1; entry += 1
+                    continue
+                }
+                guard let provider = self.node(phandle: handle) else {
+                    problems.append("\(here): '\(name)' entry \(entry) names phandle \(handle), which no node has")
+                    break
+                }
+                var argumentCount = 0
+                switch layout {
+                case .fixed(let n): argumentCount = n
+                case .leading: argumentCount = cells.count - i - 1
+                case .cells(let cellsName), .optionalCells(let cellsName):
+                    if let n = property(cellsName, of: provider)?.u32 {
+                        argumentCount = Int(n)
+                    } else if case .cells = layout {
+                        problems.append("\(here): '\(name)' references \(path(of: provider)), which has no \(cellsName)")
+                        i = cells.count
+                        continue
+                    }
+                }
+                guard i + 1 + argumentCount <= cells.count else {
+                    problems.append("\(here): '\(name)' entry \(entry) is truncated (\(path(of: provider)) needs \(argumentCount) argument cells)")
+                    break
+                }
+                deps.append(Dependency(kind: kind, property: name, entry: entry, provider: provider,
+                                       arguments: Array(cells[(i + 1)..<(i + 1 + argumentCount)])))
+                i += 1 + argumentCount
+                entry += 1
+            }
+        }
+        return (deps, problems)
+    }
+}

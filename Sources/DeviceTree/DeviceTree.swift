@@ -1,0 +1,368 @@
+import CFDT
+
+/// A node of one `DeviceTree`: an index into that tree's node table. It stays
+/// valid for as long as the tree value it came from (trees are immutable; edits
+/// go through `DeviceTreeEditor` and give a new tree).
+public struct Node: Hashable, Comparable {
+    public let index: Int32
+    public static func < (a: Node, b: Node) -> Bool { a.index < b.index }
+}
+
+/// A validated, read-only flattened device tree with an index of its nodes,
+/// properties and phandles, built in one pass over the structure block.
+///
+/// Validation is libfdt's `fdt_check_full`, so a malformed, truncated or hostile
+/// blob is refused before anything reads it; the index pass bounds-checks again.
+public struct DeviceTree {
+    struct NodeRecord {
+        var nameOffset: Int32        // absolute offset of the name in the blob
+        var nameLength: Int32
+        var parent: Int32            // -1 for the root
+        var firstChild: Int32 = -1
+        var nextSibling: Int32 = -1
+        var firstProperty: Int32     // index into `props`
+        var propertyCount: Int32 = 0
+        var structOffset: Int32      // libfdt node offset
+    }
+    struct PropertyRecord {
+        var nameOffset: Int32        // absolute offset of the name in the blob
+        var valueOffset: Int32       // absolute offset of the value in the blob
+        var length: Int32
+    }
+
+    let storage: Storage
+    let nodeTable: [NodeRecord]
+    let propertyTable: [PropertyRecord]
+    let phandleTable: [UInt32: Int32]
+    let stringsEnd: Int
+
+    /// Size of the blob in bytes (`totalsize`).
+    public var size: Int { storage.count }
+
+    /// Opens and validates a blob. The bytes are copied.
+    public init(bytes: [UInt8]) throws(DeviceTreeError) {
+        guard bytes.count >= 40 else {
+            throw .malformed("\(bytes.count) bytes is shorter than a device tree header (40 bytes)")
+        }
+        let header = Storage(bytes: bytes)
+        let magic = header.be32(0)
+        guard magic == 0xd00d_feed else {
+            throw .malformed("bad magic 0x\(String(magic, radix: 16)) (expected 0xd00dfeed)")
+        }
+        let total = Int(header.be32(4))
+        guard total <= bytes.count else {
+            throw .malformed("header says \(total) bytes but only \(bytes.count) are there (truncated?)")
+        }
+        let version = header.be32(20)
+        guard version >= 16 else {
+            throw .malformed("version \(version) is too old; convert it with 'dtc -I dtb -O dtb'")
+        }
+        let storage = total == bytes.count ? header : Storage(bytes: Array(bytes[0..<total]))
+        let status = fdt_check_full(storage.base, total)
+        guard status == 0 else { throw .malformed(fdtErrorString(status)) }
+        try self.init(validated: storage)
+    }
+
+    /// Builds the index over a blob `fdt_check_full` accepted.
+    init(validated storage: Storage) throws(DeviceTreeError) {
+        self.storage = storage
+        let structStart = Int(storage.be32(8))
+        let stringsStart = Int(storage.be32(12))
+        let structEnd = structStart + Int(storage.be32(36))
+        let stringsEnd = stringsStart + Int(storage.be32(32))
+        self.stringsEnd = stringsEnd
+        var nodes: [NodeRecord] = []
+        var props: [PropertyRecord] = []
+        var phandles: [UInt32: Int32] = [:]
+        var stack: [Int32] = []
+        var lastChild: [Int32] = []
+        var position = structStart
+
+        func fail(_ why: String) -> DeviceTreeError { .malformed("structure block at offset \(position): \(why)") }
+
+        while position + 4 <= structEnd {
+            let tag = storage.be32(position)
+            let tagOffset = position
+            position += 4
+            switch tag {
+            case 1: // FDT_BEGIN_NODE
+                var end = position
+                while end < structEnd && storage.byte(end) != 0 { end += 1 }
+                guard end < structEnd else { throw fail("unterminated node name") }
+                let parent = stack.last ?? -1
+                let index = Int32(nodes.count)
+                nodes.append(NodeRecord(nameOffset: Int32(position), nameLength: Int32(end - position),
+                                        parent: parent, firstProperty: Int32(props.count),
+                                        structOffset: Int32(tagOffset - structStart)))
+                if parent >= 0 {
+                    let previous = lastChild[lastChild.count - 1]
+                    if previous < 0 { nodes[Int(parent)].firstChild = index }
+                    else { nodes[Int(previous)].nextSibling = index }
+                    lastChild[lastChild.count - 1] = index
+                } else if index != 0 {
+                    throw fail("more than one root node")
+                }
+                stack.append(index)
+                lastChild.append(-1)
+                position = (end + 1 + 3) & ~3
+            case 2: // FDT_END_NODE
+                guard !stack.isEmpty else { throw fail("END_NODE without BEGIN_NODE") }
+                stack.removeLast()
+                lastChild.removeLast()
+            case 3: // FDT_PROP
+                guard let node = stack.last, position + 8 <= structEnd else { throw fail("property outside a node") }
+                let length = Int(storage.be32(position))
+                let nameOffset = stringsStart + Int(storage.be32(position + 4))
+                let value = position + 8
+                guard value + length <= structEnd, nameOffset < stringsEnd else { throw fail("property out of bounds") }
+                // Properties of a node are contiguous and precede its children.
+                guard Int(nodes[Int(node)].firstProperty) + Int(nodes[Int(node)].propertyCount) == props.count else {
+                    throw fail("property after a subnode")
+                }
+                props.append(PropertyRecord(nameOffset: Int32(nameOffset), valueOffset: Int32(value), length: Int32(length)))
+                nodes[Int(node)].propertyCount += 1
+                if length == 4 && (storage.equals(at: nameOffset, limit: stringsEnd, "phandle")
+                                   || storage.equals(at: nameOffset, limit: stringsEnd, "linux,phandle")) {
+                    let handle = storage.be32(value)
+                    if handle != 0 && handle != 0xffff_ffff { phandles[handle] = node }
+                }
+                position = (value + length + 3) & ~3
+            case 4: // FDT_NOP
+                continue
+            case 9: // FDT_END
+                position = structEnd
+            default:
+                throw fail("unknown tag 0x\(String(tag, radix: 16))")
+            }
+        }
+        guard !nodes.isEmpty else { throw .malformed("no root node") }
+        nodeTable = nodes
+        propertyTable = props
+        phandleTable = phandles
+    }
+
+    /// The tree's bytes (exactly `totalsize`).
+    public var bytes: [UInt8] { storage.array(0, storage.count) }
+
+    /// Calls `body` with the blob, for libfdt calls that only read.
+    public func withUnsafeBlob<R>(_ body: (UnsafeRawPointer) -> R) -> R {
+        body(UnsafeRawPointer(storage.base))
+    }
+
+    // MARK: Nodes
+
+    public var root: Node { Node(index: 0) }
+    public var nodeCount: Int { nodeTable.count }
+    /// Every node in tree order (parents before children).
+    public var allNodes: [Node] { (0..<Int32(nodeTable.count)).map { Node(index: $0) } }
+
+    public func name(of node: Node) -> String {
+        let record = nodeTable[Int(node.index)]
+        return storage.string(at: Int(record.nameOffset), limit: Int(record.nameOffset + record.nameLength))
+    }
+
+    /// The node name without its unit address (`serial@fe201000` -> `serial`).
+    public func baseName(of node: Node) -> String {
+        let full = name(of: node)
+        guard let at = full.utf8.firstIndex(of: UInt8(ascii: "@")) else { return full }
+        return String(full[..<at])
+    }
+
+    /// The unit address part of the name, if any.
+    public func unitAddress(of node: Node) -> String? {
+        let full = name(of: node)
+        guard let at = full.utf8.firstIndex(of: UInt8(ascii: "@")) else { return nil }
+        return String(full[full.index(after: at)...])
+    }
+
+    public func parent(of node: Node) -> Node? {
+        let p = nodeTable[Int(node.index)].parent
+        return p < 0 ? nil : Node(index: p)
+    }
+
+    public func children(of node: Node) -> [Node] {
+        var out: [Node] = []
+        var child = nodeTable[Int(node.index)].firstChild
+        while child >= 0 {
+            out.append(Node(index: child))
+            child = nodeTable[Int(child)].nextSibling
+        }
+        return out
+    }
+
+    /// Whether `node` lies inside the subtree rooted at `ancestor` (or is it).
+    public func isDescendant(_ node: Node, of ancestor: Node) -> Bool {
+        var current: Node? = node
+        while let n = current {
+            if n == ancestor { return true }
+            current = parent(of: n)
+        }
+        return false
+    }
+
+    public func depth(of node: Node) -> Int {
+        var depth = 0
+        var current = parent(of: node)
+        while let n = current { depth += 1; current = parent(of: n) }
+        return depth
+    }
+
+    /// The full path, e.g. `/soc/serial@fe201000`.
+    public func path(of node: Node) -> String {
+        if node.index == 0 { return "/" }
+        var parts: [String] = []
+        var current: Node? = node
+        while let n = current, n.index != 0 {
+            parts.append(name(of: n))
+            current = parent(of: n)
+        }
+        var path = ""
+        for part in parts.reversed() { path += "/" + part }
+        return path
+    }
+
+    /// libfdt's offset of the node in the structure block, for libfdt calls on
+    /// this same, unmodified blob.
+    public func structOffset(of node: Node) -> Int32 { nodeTable[Int(node.index)].structOffset }
+
+    /// The child named `name`: an exact match, or, when `name` has no unit
+    /// address, the single child whose base name matches (as libfdt does).
+    public func child(of node: Node, named name: String) -> Node? {
+        var match: Node? = nil
+        let hasUnit = name.utf8.contains(UInt8(ascii: "@"))
+        for child in children(of: node) {
+            let childName = self.name(of: child)
+            if childName == name { return child }
+            if !hasUnit && match == nil && baseName(of: child) == name { match = child }
+        }
+        return match
+    }
+
+    /// Resolves an absolute path (`/soc/serial@1`), an alias (`serial1`, or
+    /// `serial1/child`) or, when the tree has `__symbols__`, a label.
+    public func resolve(_ reference: String) -> Node? {
+        guard let first = reference.utf8.first else { return nil }
+        if first == UInt8(ascii: "/") { return lookup(path: reference) }
+        var head = reference
+        var rest = ""
+        if let slash = reference.utf8.firstIndex(of: UInt8(ascii: "/")) {
+            head = String(reference[..<slash])
+            rest = String(reference[slash...])
+        }
+        for table in ["/aliases", "/__symbols__"] {
+            if let holder = lookup(path: table), let target = property(head, of: holder)?.string,
+               target.utf8.first == UInt8(ascii: "/"), let node = lookup(path: target + rest) {
+                return node
+            }
+        }
+        return nil
+    }
+
+    /// Looks up an absolute path only.
+    public func lookup(path: String) -> Node? {
+        var node = root
+        for component in path.split(separator: "/") {
+            guard let next = child(of: node, named: String(component)) else { return nil }
+            node = next
+        }
+        return node
+    }
+
+    /// The node carrying `phandle`, if any.
+    public func node(phandle: UInt32) -> Node? {
+        phandleTable[phandle].map { Node(index: $0) }
+    }
+
+    /// The node's own phandle, if it has one.
+    public func phandle(of node: Node) -> UInt32? {
+        (property("phandle", of: node) ?? property("linux,phandle", of: node))?.u32
+    }
+
+    /// The largest phandle in use (0 when none), for allocating new ones.
+    public var maxPhandle: UInt32 { phandleTable.keys.max() ?? 0 }
+
+    // MARK: Properties
+
+    public func property(_ name: String, of node: Node) -> PropertyValue? {
+        let record = nodeTable[Int(node.index)]
+        let end = Int(record.firstProperty + record.propertyCount)
+        for i in Int(record.firstProperty)..<end {
+            let p = propertyTable[i]
+            if storage.equals(at: Int(p.nameOffset), limit: stringsEnd, name) {
+                return PropertyValue(storage: storage, offset: Int(p.valueOffset), count: Int(p.length))
+            }
+        }
+        return nil
+    }
+
+    public func hasProperty(_ name: String, of node: Node) -> Bool { property(name, of: node) != nil }
+
+    /// Names and values of every property of `node`, in blob order.
+    public func properties(of node: Node) -> [(name: String, value: PropertyValue)] {
+        let record = nodeTable[Int(node.index)]
+        var out: [(name: String, value: PropertyValue)] = []
+        let end = Int(record.firstProperty + record.propertyCount)
+        for i in Int(record.firstProperty)..<end {
+            let p = propertyTable[i]
+            out.append((storage.string(at: Int(p.nameOffset), limit: stringsEnd),
+                        PropertyValue(storage: storage, offset: Int(p.valueOffset), count: Int(p.length))))
+        }
+        return out
+    }
+
+    /// The `compatible` strings, most specific first.
+    public func compatible(of node: Node) -> [String] {
+        property("compatible", of: node)?.strings ?? []
+    }
+
+    public func isCompatible(_ node: Node, with text: String) -> Bool {
+        property("compatible", of: node)?.contains(string: text) ?? false
+    }
+
+    /// The node's own `status`: true for "okay"/"ok" or no status property.
+    public func isEnabledItself(_ node: Node) -> Bool {
+        guard let status = property("status", of: node)?.string else { return true }
+        return status == "okay" || status == "ok"
+    }
+
+    /// Enabled as Linux sees it: the node and every ancestor are enabled.
+    public func isEnabled(_ node: Node) -> Bool {
+        var current: Node? = node
+        while let n = current {
+            if !isEnabledItself(n) { return false }
+            current = parent(of: n)
+        }
+        return true
+    }
+
+    /// The nearest disabled node on the path from the root to `node`, if any.
+    public func disabledAncestor(of node: Node) -> Node? {
+        var current = parent(of: node)
+        while let n = current {
+            if !isEnabledItself(n) { return n }
+            current = parent(of: n)
+        }
+        return nil
+    }
+
+    /// Labels pointing at `node` from `__symbols__` (empty when the tree has none).
+    public func labels(of node: Node) -> [String] {
+        guard let symbols = lookup(path: "/__symbols__") else { return [] }
+        let target = path(of: node)
+        var out: [String] = []
+        for (name, value) in properties(of: symbols) where value.string == target { out.append(name) }
+        return out
+    }
+
+    /// Aliases pointing at `node`.
+    public func aliases(of node: Node) -> [String] {
+        guard let holder = lookup(path: "/aliases") else { return [] }
+        let target = path(of: node)
+        var out: [String] = []
+        for (name, value) in properties(of: holder) {
+            guard let p = value.string else { continue }
+            if p == target || resolve(p) == node { out.append(name) }
+        }
+        return out
+    }
+}

@@ -1,0 +1,237 @@
+/// Trigger type of a GIC interrupt, from the flags cell of its specifier
+/// (Documentation/devicetree/bindings/interrupt-controller/arm,gic.yaml).
+public enum InterruptTrigger: Equatable, CustomStringConvertible {
+    case edgeRising, edgeFalling, edgeBoth, levelHigh, levelLow, unspecified
+
+    init(flags: UInt32) {
+        switch flags & 0xf {
+        case 1: self = .edgeRising
+        case 2: self = .edgeFalling
+        case 3: self = .edgeBoth
+        case 4: self = .levelHigh
+        case 8: self = .levelLow
+        default: self = .unspecified
+        }
+    }
+
+    public var isLevel: Bool { self == .levelHigh || self == .levelLow }
+
+    public var description: String {
+        switch self {
+        case .edgeRising: return "edge-rising"
+        case .edgeFalling: return "edge-falling"
+        case .edgeBoth: return "edge-both"
+        case .levelHigh: return "level-high"
+        case .levelLow: return "level-low"
+        case .unspecified: return "unspecified"
+        }
+    }
+}
+
+/// The kinds of interrupt a GIC specifier names. INTIDs: SPI n = n + 32,
+/// PPI n = n + 16, extended SPI n = n + 4096, extended PPI n = n + 1056
+/// (GIC architecture spec IHI 0069, 2.2).
+public enum GICInterruptKind: Equatable {
+    case spi, ppi, extendedSPI, extendedPPI
+
+    public var name: String {
+        switch self {
+        case .spi: return "SPI"
+        case .ppi: return "PPI"
+        case .extendedSPI: return "ESPI"
+        case .extendedPPI: return "EPPI"
+        }
+    }
+}
+
+/// One interrupt resolved down to the GIC.
+public struct GICInterrupt: Equatable, CustomStringConvertible {
+    public var kind: GICInterruptKind
+    /// The number in the specifier (the SPI number for an SPI).
+    public var number: UInt32
+    public var trigger: InterruptTrigger
+    /// The GIC-format specifier cells, as they go into a guest tree.
+    public var specifier: [UInt32]
+
+    public var intid: UInt32 {
+        switch kind {
+        case .spi: return number + 32
+        case .ppi: return number + 16
+        case .extendedSPI: return number + 4096
+        case .extendedPPI: return number + 1056
+        }
+    }
+
+    public var isShared: Bool { kind == .spi || kind == .extendedSPI }
+
+    public var description: String { "\(kind.name) \(number) (INTID \(intid), \(trigger))" }
+}
+
+/// What one entry of a device's interrupts resolves to.
+public enum ResolvedInterrupt: Equatable {
+    case gic(GICInterrupt)
+    /// Ends at an interrupt controller that is not the GIC (a GPIO controller, a
+    /// wake-up unit like i.MX GPC, a legacy controller).
+    case otherController(path: String, specifier: [UInt32])
+    /// Could not be resolved; the reason names the node and property.
+    case unresolved(String)
+}
+
+extension DeviceTree {
+    /// Whether `node` is an ARM GIC (any version) interrupt controller.
+    public func isGIC(_ node: Node) -> Bool { gicVersion(of: node) != nil }
+
+    /// The GIC architecture version a node's compatible names, if it is a GIC.
+    public func gicVersion(of node: Node) -> GICVersion? {
+        guard let compatible = property("compatible", of: node),
+              hasProperty("interrupt-controller", of: node) else { return nil }
+        if compatible.contains(string: "arm,gic-v3") || compatible.contains(string: "qcom,msm8996-gic-v3") { return .v3 }
+        for name in GICVersion.v2Compatibles where compatible.contains(string: name) { return .v2 }
+        return nil
+    }
+
+    /// The interrupt parent of `node` as Linux's `of_irq_find_parent` finds it:
+    /// its own or an ancestor's `interrupt-parent`, else the nearest ancestor
+    /// with `#interrupt-cells`.
+    public func interruptParent(of node: Node) -> Node? {
+        var current: Node? = node
+        repeat {
+            guard let c = current else { return nil }
+            if let handle = property("interrupt-parent", of: c)?.u32 {
+                guard let target = self.node(phandle: handle) else { return nil }
+                current = target
+            } else {
+                current = parent(of: c)
+            }
+            if let c = current, c == node { return nil }
+        } while current != nil && !hasProperty("#interrupt-cells", of: current!)
+        return current
+    }
+
+    /// Every interrupt of `node` (`interrupts-extended` or `interrupts`),
+    /// resolved through `interrupt-map` nexus nodes as Linux's
+    /// `of_irq_parse_raw` does, down to the controller that handles it.
+    public func interrupts(of node: Node) -> [ResolvedInterrupt] {
+        let here = path(of: node)
+        var raw: [(parent: Node, specifier: [UInt32])] = []
+        if let extended = property("interrupts-extended", of: node) {
+            let cells = extended.cells
+            var i = 0
+            while i < cells.count {
+                guard let parent = self.node(phandle: cells[i]) else {
+                    return [.unresolved("\(here): interrupts-extended names phandle \(cells[i]), which no node has")]
+                }
+                guard let n = property("#interrupt-cells", of: parent)?.u32, i + 1 + Int(n) <= cells.count else {
+                    return [.unresolved("\(here): interrupts-extended entry for \(path(of: parent)) does not match its #interrupt-cells")]
+                }
+                raw.append((parent, Array(cells[(i + 1)..<(i + 1 + Int(n))])))
+                i += 1 + Int(n)
+            }
+        } else if let list = property("interrupts", of: node) {
+            guard let parent = interruptParent(of: node) else {
+                return [.unresolved("\(here): has 'interrupts' but no interrupt parent (no 'interrupt-parent' on it or an ancestor)")]
+            }
+            guard let n = property("#interrupt-cells", of: parent)?.u32, n > 0, list.cellCount % Int(n) == 0,
+                  list.count % 4 == 0 else {
+                return [.unresolved("\(here): 'interrupts' length does not match #interrupt-cells of \(path(of: parent))")]
+            }
+            let cells = list.cells
+            var i = 0
+            while i < cells.count {
+                raw.append((parent, Array(cells[i..<(i + Int(n))])))
+                i += Int(n)
+            }
+        }
+        var unitAddress: [UInt32] = []
+        if let reg = property("reg", of: node) { unitAddress = reg.cells }
+        return raw.map { resolve(parent: $0.parent, specifier: $0.specifier, address: unitAddress, from: here) }
+    }
+
+    private func resolve(parent: Node, specifier: [UInt32], address: [UInt32], from here: String) -> ResolvedInterrupt {
+        var controller = parent
+        var spec = specifier
+        var address = address
+        var hops = 0
+        while hops < 16 {
+            hops += 1
+            if hasProperty("interrupt-controller", of: controller) {
+                if isGIC(controller) { return decodeGIC(spec, controller: controller, from: here) }
+                return .otherController(path: path(of: controller), specifier: spec)
+            }
+            guard let map = property("interrupt-map", of: controller) else {
+                guard let next = interruptParent(of: controller) else {
+                    return .unresolved("\(here): interrupt parent \(path(of: controller)) is neither a controller nor a nexus (no interrupt-map)")
+                }
+                controller = next
+                continue
+            }
+            switch mapThrough(map, nexus: controller, specifier: spec, address: address) {
+            case .success(let next):
+                controller = next.parent
+                spec = next.specifier
+                address = next.address
+            case .failure(let failure):
+                return .unresolved("\(here): \(failure.reason)")
+            }
+        }
+        return .unresolved("\(here): interrupt-map chain longer than 16 hops (a loop?)")
+    }
+
+    struct MapFailure: Error { var reason: String }
+
+    private func mapThrough(_ map: PropertyValue, nexus: Node, specifier: [UInt32], address: [UInt32])
+        -> Result<(parent: Node, specifier: [UInt32], address: [UInt32]), MapFailure> {
+        let nexusPath = path(of: nexus)
+        let addressCells = Int(property("#address-cells", of: nexus)?.u32 ?? 0)
+        let interruptCells = Int(property("#interrupt-cells", of: nexus)?.u32 ?? 0)
+        guard specifier.count == interruptCells, addressCells <= 4 else {
+            return .failure(MapFailure(reason: "specifier does not match #interrupt-cells of nexus \(nexusPath)"))
+        }
+        let mask = property("interrupt-map-mask", of: nexus)?.cells ?? []
+        var key: [UInt32] = []
+        for i in 0..<addressCells { key.append(i < address.count ? address[i] : 0) }
+        key += specifier
+        for i in 0..<key.count where i < mask.count { key[i] &= mask[i] }
+        let cells = map.cells
+        var i = 0
+        while i + key.count + 1 <= cells.count {
+            var matches = true
+            for k in 0..<key.count where cells[i + k] != key[k] { matches = false }
+            let handle = cells[i + key.count]
+            guard let parent = self.node(phandle: handle) else {
+                return .failure(MapFailure(reason: "interrupt-map of \(nexusPath) names phandle \(handle), which no node has"))
+            }
+            let parentAddressCells = Int(property("#address-cells", of: parent)?.u32 ?? 0)
+            guard let pic = property("#interrupt-cells", of: parent)?.u32 else {
+                return .failure(MapFailure(reason: "interrupt-map of \(nexusPath) points at \(path(of: parent)), which has no #interrupt-cells"))
+            }
+            let start = i + key.count + 1
+            let end = start + parentAddressCells + Int(pic)
+            guard end <= cells.count else {
+                return .failure(MapFailure(reason: "interrupt-map of \(nexusPath) is truncated"))
+            }
+            if matches {
+                return .success((parent, Array(cells[(start + parentAddressCells)..<end]),
+                                 Array(cells[start..<(start + parentAddressCells)])))
+            }
+            i = end
+        }
+        return .failure(MapFailure(reason: "no interrupt-map entry of \(nexusPath) matches"))
+    }
+
+    private func decodeGIC(_ spec: [UInt32], controller: Node, from here: String) -> ResolvedInterrupt {
+        guard spec.count >= 3 else {
+            return .unresolved("\(here): GIC specifier has \(spec.count) cells; expected 3 or 4")
+        }
+        let kind: GICInterruptKind
+        switch spec[0] {
+        case 0: kind = .spi
+        case 1: kind = .ppi
+        case 2: kind = .extendedSPI
+        case 3: kind = .extendedPPI
+        default:
+            return .unresolved("\(here): GIC interrupt type \(spec[0]) is not SPI(0), PPI(1), ESPI(2) or EPPI(3)")
+        }
+        return .gic(GICInterrupt(kind: kind, number: spec[1], trigger: InterruptTrigger(flags: spec[2]), specifier: spec))
+    }
+}
