@@ -25,6 +25,12 @@ let package = Package(
         .systemLibrary(name: "CFDT"),
         .target(name: "DeviceTree", dependencies: ["CFDT"]),
         .target(name: "Partitioning", dependencies: ["DeviceTree"]),
+        // Boot side (issue 3), Embedded-subset libraries: Linux shims, KVM, guest
+        // memory, loading, console, supervision; the static boot-time binary.
+        .target(name: "CLinux"),
+        .target(name: "Syscalls", dependencies: ["CLinux"]),
+        .target(name: "KVM", dependencies: ["CLinux", "Syscalls"]),
+        .executableTarget(name: "cleave-boot", dependencies: ["KVM", "Syscalls"]),
         .executableTarget(
             name: "cleave",
             dependencies: [

@@ -1,0 +1,97 @@
+// Out-of-line wrappers: _GNU_SOURCE must be defined before any libc header, and
+// cannot live in the module header (DESIGN.md: it breaks fd_set on x86).
+#define _GNU_SOURCE
+#include <sched.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <termios.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include "CLinux.h"
+
+static inline int result(long value) { return value < 0 ? -errno : (int)value; }
+
+int cleave_open(const char *path, int flags, unsigned int mode) { return result(open(path, flags, mode)); }
+int cleave_close(int fd) { return result(close(fd)); }
+long cleave_read(int fd, void *buffer, size_t count) { long n = read(fd, buffer, count); return n < 0 ? -errno : n; }
+long cleave_pread(int fd, void *buffer, size_t count, int64_t offset) { long n = pread(fd, buffer, count, offset); return n < 0 ? -errno : n; }
+long cleave_write(int fd, const void *buffer, size_t count) { long n = write(fd, buffer, count); return n < 0 ? -errno : n; }
+int cleave_ioctl(int fd, unsigned long request, void *argument) { return result(ioctl(fd, request, argument)); }
+int cleave_ioctl_value(int fd, unsigned long request, unsigned long value) { return result(ioctl(fd, request, value)); }
+
+void *cleave_mmap(void *address, size_t length, int protection, int flags, int fd, int64_t offset, int *error) {
+    void *p = mmap(address, length, protection, flags, fd, offset);
+    if (p == MAP_FAILED) { *error = errno; return NULL; }
+    *error = 0;
+    return p;
+}
+int cleave_munmap(void *address, size_t length) { return result(munmap(address, length)); }
+int cleave_eventfd(unsigned int initial) { return result(eventfd(initial, EFD_CLOEXEC)); }
+int cleave_getrandom(void *buffer, size_t count) { return result(getrandom(buffer, count, 0)); }
+int cleave_unlink(const char *path) { return result(unlink(path)); }
+int cleave_rename(const char *from, const char *to) { return result(rename(from, to)); }
+
+int cleave_pin_current_thread(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return result(sched_setaffinity(0, sizeof set, &set));
+}
+int cleave_current_cpu(void) { return sched_getcpu(); }
+int cleave_gettid(void) { return (int)syscall(SYS_gettid); }
+int cleave_online_cpus(void) { return (int)sysconf(_SC_NPROCESSORS_ONLN); }
+
+int cleave_signal_install(int signal, void (*handler)(int)) {
+    struct sigaction action = {0};
+    action.sa_handler = handler;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = 0;
+    return result(sigaction(signal, &action, NULL));
+}
+int cleave_signal_ignore(int signal) {
+    struct sigaction action = {0};
+    action.sa_handler = SIG_IGN;
+    return result(sigaction(signal, &action, NULL));
+}
+int cleave_thread_kill(pthread_t thread, int signal) { return -pthread_kill(thread, signal); }
+int cleave_thread_create(pthread_t *thread, void *(*entry)(void *), void *argument) {
+    return -pthread_create(thread, NULL, entry, argument);
+}
+int cleave_thread_join(pthread_t thread) { return -pthread_join(thread, NULL); }
+pthread_t cleave_thread_self(void) { return pthread_self(); }
+
+static uint64_t clock_ns(clockid_t clock) {
+    struct timespec t;
+    clock_gettime(clock, &t);
+    return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+uint64_t cleave_monotonic_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
+uint64_t cleave_boottime_ns(void) { return clock_ns(CLOCK_BOOTTIME); }
+void cleave_sleep_ns(uint64_t ns) {
+    struct timespec t = { (time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull) };
+    while (nanosleep(&t, &t) < 0 && errno == EINTR) {}
+}
+long cleave_peak_rss_kib(void) {
+    struct rusage usage;
+    if (getrusage(RUSAGE_SELF, &usage) < 0) return -errno;
+    return usage.ru_maxrss;
+}
+int cleave_poll_in(int fd, int timeout_ms) {
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    return result(poll(&p, 1, timeout_ms));
+}
+int cleave_set_raw_terminal(int fd, int raw) {
+    static struct termios saved;
+    static int have_saved;
+    if (!raw) return have_saved ? result(tcsetattr(fd, TCSANOW, &saved)) : 0;
+    struct termios t;
+    if (tcgetattr(fd, &t) < 0) return -errno;
+    saved = t;
+    have_saved = 1;
+    cfmakeraw(&t);
+    t.c_oflag |= OPOST;
+    return result(tcsetattr(fd, TCSANOW, &t));
+}
+_Noreturn void cleave_exit(int status) { fflush(stdout); exit(status); }

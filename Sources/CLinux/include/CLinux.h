@@ -1,0 +1,115 @@
+// Linux system interfaces Swift cannot import by itself: variadic calls (open,
+// ioctl), ioctl request numbers (function-like _IOW macros), errno, and the
+// arm64-only KVM uapi, with stand-ins so the x86_64 build compiles. No logic.
+// Every call returns its result, or -errno on failure, so Swift never reads errno.
+#ifndef CLEAVE_CLINUX_H
+#define CLEAVE_CLINUX_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+#include <sys/mman.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <linux/kvm.h>
+
+#if !defined(__aarch64__)
+// Stand-ins for <asm/kvm.h> on arm64 (Documentation/virt/kvm/api.rst 4.82),
+// same layout and values, so the normal x86_64 build type-checks the KVM layer.
+struct kvm_vcpu_init { uint32_t target; uint32_t features[7]; };
+#define KVM_ARM_VCPU_INIT        _IOW(KVMIO, 0xae, struct kvm_vcpu_init)
+#define KVM_ARM_PREFERRED_TARGET _IOR(KVMIO, 0xaf, struct kvm_vcpu_init)
+#define KVM_ARM_VCPU_POWER_OFF   0
+#define KVM_ARM_VCPU_PSCI_0_2    2
+#define KVM_REG_ARM_CORE         (0x0010 << 16)
+#define KVM_REG_ARM64_SYSREG     (0x0013 << 16)
+#define KVM_DEV_ARM_VGIC_GRP_ADDR    0
+#define KVM_DEV_ARM_VGIC_GRP_NR_IRQS 3
+#define KVM_DEV_ARM_VGIC_GRP_CTRL    4
+#define KVM_DEV_ARM_VGIC_CTRL_INIT   0
+#define KVM_VGIC_V2_ADDR_TYPE_DIST   0
+#define KVM_VGIC_V2_ADDR_TYPE_CPU    1
+#define KVM_VGIC_V3_ADDR_TYPE_DIST   2
+#define KVM_VGIC_V3_ADDR_TYPE_REDIST 3
+#define KVM_VGIC_ITS_ADDR_TYPE       4
+#define KVM_ARM_IRQ_TYPE_SHIFT       24
+#define KVM_ARM_IRQ_TYPE_SPI         1
+#endif
+#ifndef KVM_REG_ARM64
+#define KVM_REG_ARM64 0x6000000000000000ULL
+#endif
+
+// ioctl request numbers (api.rst section 4). Macros built from _IO* cannot be
+// imported by Swift, so each is a constant here.
+static const unsigned long CLEAVE_KVM_GET_API_VERSION = KVM_GET_API_VERSION;
+static const unsigned long CLEAVE_KVM_CREATE_VM = KVM_CREATE_VM;
+static const unsigned long CLEAVE_KVM_CHECK_EXTENSION = KVM_CHECK_EXTENSION;
+static const unsigned long CLEAVE_KVM_GET_VCPU_MMAP_SIZE = KVM_GET_VCPU_MMAP_SIZE;
+static const unsigned long CLEAVE_KVM_CREATE_VCPU = KVM_CREATE_VCPU;
+static const unsigned long CLEAVE_KVM_SET_USER_MEMORY_REGION = KVM_SET_USER_MEMORY_REGION;
+static const unsigned long CLEAVE_KVM_RUN = KVM_RUN;
+static const unsigned long CLEAVE_KVM_IRQ_LINE = KVM_IRQ_LINE;
+static const unsigned long CLEAVE_KVM_IRQFD = KVM_IRQFD;
+static const unsigned long CLEAVE_KVM_CREATE_DEVICE = KVM_CREATE_DEVICE;
+static const unsigned long CLEAVE_KVM_SET_DEVICE_ATTR = KVM_SET_DEVICE_ATTR;
+static const unsigned long CLEAVE_KVM_HAS_DEVICE_ATTR = KVM_HAS_DEVICE_ATTR;
+static const unsigned long CLEAVE_KVM_GET_ONE_REG = KVM_GET_ONE_REG;
+static const unsigned long CLEAVE_KVM_SET_ONE_REG = KVM_SET_ONE_REG;
+static const unsigned long CLEAVE_KVM_ARM_VCPU_INIT = KVM_ARM_VCPU_INIT;
+static const unsigned long CLEAVE_KVM_ARM_PREFERRED_TARGET = KVM_ARM_PREFERRED_TARGET;
+static const uint64_t CLEAVE_KVM_REG_ARM64 = KVM_REG_ARM64;
+static const uint64_t CLEAVE_KVM_REG_SIZE_U64 = KVM_REG_SIZE_U64;
+static const uint64_t CLEAVE_KVM_REG_ARM_CORE = KVM_REG_ARM_CORE;
+static const uint64_t CLEAVE_KVM_REG_ARM64_SYSREG = KVM_REG_ARM64_SYSREG;
+
+static const int CLEAVE_MAP_HUGE_SHIFT = MAP_HUGE_SHIFT;
+static const void *const CLEAVE_MAP_FAILED = MAP_FAILED;
+
+int cleave_open(const char *path, int flags, unsigned int mode);
+int cleave_close(int fd);
+long cleave_read(int fd, void *buffer, size_t count);
+long cleave_pread(int fd, void *buffer, size_t count, int64_t offset);
+long cleave_write(int fd, const void *buffer, size_t count);
+int cleave_ioctl(int fd, unsigned long request, void *argument);
+int cleave_ioctl_value(int fd, unsigned long request, unsigned long value);
+/// mmap returning NULL (and *error = errno) instead of MAP_FAILED.
+void *cleave_mmap(void *address, size_t length, int protection, int flags, int fd, int64_t offset, int *error);
+int cleave_munmap(void *address, size_t length);
+int cleave_eventfd(unsigned int initial);
+int cleave_getrandom(void *buffer, size_t count);
+int cleave_unlink(const char *path);
+int cleave_rename(const char *from, const char *to);
+
+/// Pins the calling thread to one CPU; returns 0 or -errno.
+int cleave_pin_current_thread(int cpu);
+int cleave_current_cpu(void);
+int cleave_gettid(void);
+int cleave_online_cpus(void);
+
+/// Installs `handler` for `signal` without SA_RESTART, so a blocked KVM_RUN
+/// returns EINTR (api.rst 4.10: "KVM_RUN ... returns -EINTR on a pending signal").
+int cleave_signal_install(int signal, void (*handler)(int));
+int cleave_signal_ignore(int signal);
+/// Sends `signal` to one thread of this process.
+int cleave_thread_kill(pthread_t thread, int signal);
+int cleave_thread_create(pthread_t *thread, void *(*entry)(void *), void *argument);
+int cleave_thread_join(pthread_t thread);
+pthread_t cleave_thread_self(void);
+
+uint64_t cleave_monotonic_ns(void);
+/// CLOCK_BOOTTIME in ns: includes time before this process existed.
+uint64_t cleave_boottime_ns(void);
+void cleave_sleep_ns(uint64_t ns);
+/// Peak resident set size in KiB (getrusage ru_maxrss). hugetlb pages are not
+/// counted in RSS, so guest RAM from hugetlbfs is excluded.
+long cleave_peak_rss_kib(void);
+int cleave_poll_in(int fd, int timeout_ms);
+int cleave_set_raw_terminal(int fd, int raw);
+_Noreturn void cleave_exit(int status);
+
+#endif

@@ -1,0 +1,46 @@
+import CLinux
+
+/// Owns one open file descriptor and closes it exactly once, in deinit.
+/// Wrap a descriptor the moment the kernel returns it (STYLE.md rule 3).
+public struct FileDescriptor: ~Copyable {
+    public let rawValue: Int32
+
+    public init(adopting rawValue: Int32) { self.rawValue = rawValue }
+
+    /// Opens `path` with O_CLOEXEC added to `flags`.
+    public init(opening path: String, _ flags: Int32, mode: UInt32 = 0o644) throws(Errno) {
+        let r = path.withCString { p in retryingOnInterrupt { cleave_open(p, flags | O_CLOEXEC, mode) } }
+        switch r {
+        case .success(let fd): rawValue = fd
+        case .failure(let e): throw e
+        }
+    }
+
+    deinit { _ = cleave_close(rawValue) }
+
+    /// Reads up to `count` bytes at `offset` (or the current position when nil).
+    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64? = nil) -> Result<Int, Errno> {
+        while true {
+            let n: Int
+            if let offset {
+                n = cleave_pread(rawValue, buffer.baseAddress, buffer.count, offset)
+            } else {
+                n = cleave_read(rawValue, buffer.baseAddress, buffer.count)
+            }
+            if n == -Int(EINTR) { continue }
+            return n < 0 ? .failure(Errno(Int32(-n))) : .success(n)
+        }
+    }
+
+    /// Writes all of `bytes`, looping over short writes.
+    public func writeAll(_ bytes: UnsafeRawBufferPointer) -> Result<Void, Errno> {
+        var done = 0
+        while done < bytes.count {
+            let n = cleave_write(rawValue, bytes.baseAddress! + done, bytes.count - done)
+            if n == -Int(EINTR) { continue }
+            if n < 0 { return .failure(Errno(Int32(-n))) }
+            done += n
+        }
+        return .success(())
+    }
+}
