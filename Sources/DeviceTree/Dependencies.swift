@@ -48,7 +48,7 @@ public struct Dependency: Equatable {
 }
 
 /// How the entries of a phandle-bearing property are laid out.
-enum PhandleLayout {
+public enum PhandleLayout {
     /// phandle + the provider's `#<name>` cells.
     case cells(String)
     /// phandle + the provider's `#<name>` cells, 0 when the provider has none.
@@ -63,7 +63,7 @@ extension DeviceTree {
     /// How a property references other nodes, if it does. Only properties whose
     /// binding says they hold phandles are decoded: a value that merely looks
     /// like a phandle (`fsl,pins`, `linux,code`) is never taken for one.
-    static func dependencyRule(for name: String) -> (DependencyKind, PhandleLayout)? {
+    public static func dependencyRule(for name: String) -> (DependencyKind, PhandleLayout)? {
         switch name {
         case "clocks": return (.clock, .cells("#clock-cells"))
         case "assigned-clocks", "assigned-clock-parents": return (.assignedClock, .cells("#clock-cells"))

@@ -1,0 +1,150 @@
+import DeviceTree
+
+/// A CPU of the board, as Linux numbers it.
+public struct BoardCPU: Equatable {
+    /// Linux logical CPU number: the index among enabled `/cpus/cpu@*` nodes in
+    /// tree order (the boot CPU is listed first on the boards Cleave targets).
+    public var logical: UInt32
+    public var node: Node
+    public var path: String
+    /// `reg` of the CPU node: its MPIDR affinity bits.
+    public var mpidr: UInt64
+}
+
+/// What a board offers: its GIC, CPUs, RAM, and every device with what it needs.
+/// Built once from a board tree; every query after that is pure lookup.
+public struct Board {
+    public let tree: DeviceTree
+    public let gic: GICDescription?
+    public let cpus: [BoardCPU]
+    /// `device_type = "memory"` ranges, CPU physical. Empty when the bootloader
+    /// fills /memory in (157 of Debian's board trees).
+    public let memory: [PhysicalRange]
+    /// `/reserved-memory` children with `reg`.
+    public let reservedMemory: [(path: String, range: PhysicalRange)]
+    public let devices: [DeviceInfo]
+    let deviceIndex: [Node: Int]
+    /// INTID -> indices of enabled devices raising that SPI.
+    let spiUsers: [UInt32: [Int]]
+    /// Enabled devices' MMIO ranges, sorted by base.
+    let mmio: [(range: PhysicalRange, device: Int)]
+    /// Provider node -> the enabled nodes that reference it.
+    let consumers: [Node: [(consumer: Node, property: String)]]
+    /// Whether any node is an IOMMU (`#iommu-cells`).
+    public let hasIOMMU: Bool
+
+    public init(_ tree: DeviceTree) {
+        self.tree = tree
+        gic = tree.gic()
+        cpus = Board.findCPUs(tree)
+        var memory: [PhysicalRange] = []
+        var reserved: [(path: String, range: PhysicalRange)] = []
+        var devices: [DeviceInfo] = []
+        var index: [Node: Int] = [:]
+        var consumers: [Node: [(consumer: Node, property: String)]] = [:]
+        var hasIOMMU = false
+        let reservedParent = tree.lookup(path: "/reserved-memory")
+        let cpusNode = tree.lookup(path: "/cpus")
+        let skipped = ["/aliases", "/__symbols__", "/__fixups__", "/__local_fixups__"].compactMap { tree.lookup(path: $0) }
+
+        for node in tree.allNodes where node != tree.root {
+            if tree.property("device_type", of: node)?.string == "memory",
+               case .mmio(let ranges) = (try? tree.deviceAddress(of: node)) ?? .none {
+                memory += ranges.filter { $0.size > 0 }
+                continue
+            }
+            if let r = reservedParent, tree.parent(of: node) == r,
+               case .mmio(let ranges) = (try? tree.deviceAddress(of: node)) ?? .none {
+                for range in ranges { reserved.append((tree.path(of: node), range)) }
+            }
+            if tree.hasProperty("#iommu-cells", of: node) && tree.isEnabled(node) { hasIOMMU = true }
+            if skipped.contains(where: { tree.isDescendant(node, of: $0) }) { continue }
+            let enabled = tree.isEnabled(node)
+            let (deps, problems) = tree.dependencies(of: node)
+            if enabled {
+                for dep in deps where dep.provider != node {
+                    consumers[dep.provider, default: []].append((node, dep.property))
+                }
+            }
+            guard tree.hasProperty("compatible", of: node) else { continue }
+            if let c = cpusNode, tree.isDescendant(node, of: c) { continue }
+            if tree.isCompatible(node, with: "operating-points-v2") { continue }
+            index[node] = devices.count
+            devices.append(DeviceInfo(tree: tree, node: node, enabled: enabled, dependencies: deps,
+                                      dependencyProblems: problems, reservedMemoryParent: reservedParent))
+        }
+
+        var spiUsers: [UInt32: [Int]] = [:]
+        var mmio: [(range: PhysicalRange, device: Int)] = []
+        for (i, device) in devices.enumerated() where device.enabled {
+            for interrupt in device.interrupts {
+                if case .gic(let irq) = interrupt, irq.isShared { spiUsers[irq.intid, default: []].append(i) }
+            }
+            if case .mmio(let ranges) = device.address {
+                for range in ranges where range.size > 0 { mmio.append((range, i)) }
+            }
+        }
+        mmio.sort { $0.range < $1.range }
+        self.memory = memory
+        self.reservedMemory = reserved
+        self.devices = devices
+        self.deviceIndex = index
+        self.spiUsers = spiUsers
+        self.mmio = mmio
+        self.consumers = consumers
+        self.hasIOMMU = hasIOMMU
+    }
+
+    static func findCPUs(_ tree: DeviceTree) -> [BoardCPU] {
+        guard let cpusNode = tree.lookup(path: "/cpus") else { return [] }
+        var out: [BoardCPU] = []
+        for node in tree.children(of: cpusNode) {
+            let isCPU = tree.property("device_type", of: node)?.string == "cpu" || tree.baseName(of: node) == "cpu"
+            guard isCPU, tree.isEnabledItself(node) || tree.property("status", of: node)?.string == "fail" else { continue }
+            guard let entry = ((try? tree.regEntries(of: node)) ?? []).first else { continue }
+            out.append(BoardCPU(logical: UInt32(out.count), node: node, path: tree.path(of: node), mpidr: entry.address))
+        }
+        return out
+    }
+
+    /// The device record for a node, if the node is a device.
+    public func device(_ node: Node) -> DeviceInfo? { deviceIndex[node].map { devices[$0] } }
+
+    /// Resolves a plan's device reference (path, alias, label).
+    public func resolve(_ reference: String) -> Node? { tree.resolve(reference) }
+
+    /// Enabled devices other than `node` that raise the same SPI `intid`.
+    public func sharers(ofSPI intid: UInt32, except node: Node) -> [DeviceInfo] {
+        (spiUsers[intid] ?? []).map { devices[$0] }.filter { $0.node != node }
+    }
+
+    /// Enabled devices other than `node` with registers in any 4 KiB page that
+    /// `range` touches (stage 2 maps whole pages).
+    public func pageSharers(of range: PhysicalRange, except node: Node) -> [(device: DeviceInfo, page: UInt64)] {
+        let first = range.base & ~0xfff
+        let last = (range.end &- 1) & ~0xfff
+        let pages = PhysicalRange(base: first, size: last &- first &+ 0x1000)
+        var out: [(device: DeviceInfo, page: UInt64)] = []
+        for entry in mmio {
+            if entry.range.base >= pages.end { break }
+            let other = devices[entry.device]
+            guard other.node != node, entry.range.overlaps(pages) else { continue }
+            if tree.isDescendant(other.node, of: node) || tree.isDescendant(node, of: other.node) { continue }
+            let shared = max(entry.range.base, pages.base) & ~0xfff
+            if !out.contains(where: { $0.device.node == other.node }) { out.append((other, shared)) }
+        }
+        return out
+    }
+
+    /// Enabled nodes that reference `node` through a phandle property.
+    public func consumers(of node: Node) -> [(consumer: Node, property: String)] { consumers[node] ?? [] }
+
+    /// Devices whose MMIO overlaps `range` (any page).
+    public func devices(overlapping range: PhysicalRange) -> [DeviceInfo] {
+        var out: [DeviceInfo] = []
+        for entry in mmio where entry.range.overlaps(range) {
+            if !out.contains(where: { $0.node == devices[entry.device].node }) { out.append(devices[entry.device]) }
+        }
+        return out
+    }
+}

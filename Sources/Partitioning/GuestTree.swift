@@ -1,0 +1,416 @@
+import DeviceTree
+
+/// Builds one guest's tree with libfdt's sequential writer.
+///
+/// The guest sees (all at the board's physical addresses, identity-mapped):
+/// ```
+/// / (cleave,guest; #address-cells = #size-cells = 2; interrupt-parent = GIC)
+///   chosen        bootargs, stdout-path (initrd and seeds are added at boot)
+///   aliases       serial0 -> the console
+///   cpus          one cpu@N per vCPU, PSCI, MPIDR as KVM assigns it
+///   memory@base   RAM (base finalised at boot unless the plan fixes it)
+///   psci          method = "hvc" (KVM's PSCI)
+///   timer         the architected timer's PPIs (virtualised by KVM)
+///   <GIC>         the board's GIC node, regions sized for the guest's vCPUs
+///   serial@...    the virtual 16550 console (console = "virtual")
+///   clk-...       fixed-clock stand-ins for clocks the host keeps
+///   <devices>     each assigned device and its children, reg translated to
+///                 physical, interrupts as GIC specifiers with the same INTIDs
+/// ```
+struct GuestTreeBuilder {
+    let board: Board
+    let guest: ResolvedGuest
+    let layout: GuestLayout
+    var nextPhandle: UInt32
+    var diagnostics: [Diagnostic] = []
+    var dropped: [(path: String, property: String, why: String)] = []
+    var standIns: [(name: String, rate: UInt32, replaces: String)] = []
+
+    private var standInKeys: [(provider: Node, arguments: [UInt32], rate: UInt32, phandle: UInt32, name: String)] = []
+
+    init(board: Board, guest: ResolvedGuest, layout: GuestLayout, nextPhandle: UInt32) {
+        self.board = board
+        self.guest = guest
+        self.layout = layout
+        self.nextPhandle = nextPhandle
+    }
+
+    var tree: DeviceTree { board.tree }
+    var name: String { guest.plan.name }
+
+    func owned(_ node: Node) -> Bool {
+        for device in guest.devices where tree.isDescendant(node, of: device.info.node) { return true }
+        return false
+    }
+
+    mutating func allocatePhandle() -> UInt32 {
+        defer { nextPhandle += 1 }
+        return nextPhandle
+    }
+
+    static func hex(_ value: UInt64) -> String { String(value, radix: 16) }
+
+    func guestNodeName(_ device: DeviceInfo) -> String {
+        if let first = device.mmioRanges.first { return "\(tree.baseName(of: device.node))@\(GuestTreeBuilder.hex(first.base))" }
+        return tree.name(of: device.node)
+    }
+
+    mutating func build() throws(DeviceTreeError) -> (DeviceTree, GuestReport) {
+        guard let gic = board.gic else { throw .malformed("no GIC") }
+        let gicPhandle = tree.phandle(of: gic.node) ?? allocatePhandle()
+        let vcpus = guest.cpus.count
+        let consoleName = "serial@\(GuestTreeBuilder.hex(layout.consoleBase))"
+
+        // Clock stand-ins are decided first: device nodes reference their phandles.
+        var clockRewrites: [Node: [UInt32]] = [:]
+        for device in guest.devices { clockRewrites[device.info.node] = try standInClocks(for: device) }
+
+        var consolePath = "/" + consoleName
+        if case .device(let reference) = guest.plan.console, let node = board.resolve(reference),
+           let device = board.device(node) {
+            consolePath = "/" + guestNodeName(device)
+        }
+
+        let w = DeviceTreeWriter(capacity: 8192)
+        w.beginNode("")
+        w.property("compatible", strings: ["cleave,guest"])
+        let boardModel = tree.property("model", of: tree.root)?.string ?? tree.compatible(of: tree.root).first ?? "board"
+        w.property("model", string: "Cleave guest \(name) on \(boardModel)")
+        w.property("#address-cells", u32: 2)
+        w.property("#size-cells", u32: 2)
+        w.property("interrupt-parent", u32: gicPhandle)
+
+        w.beginNode("chosen")
+        w.property("bootargs", string: guest.plan.bootargs)
+        w.property("stdout-path", string: consolePath)
+        w.endNode()
+
+        w.beginNode("aliases")
+        w.property("serial0", string: consolePath)
+        w.endNode()
+
+        w.beginNode("cpus")
+        w.property("#address-cells", u32: 1)
+        w.property("#size-cells", u32: 0)
+        for index in 0..<vcpus {
+            let mpidr = Layout.vcpuMPIDR(index)
+            w.beginNode("cpu@\(GuestTreeBuilder.hex(mpidr))")
+            w.property("device_type", string: "cpu")
+            w.property("compatible", string: "arm,armv8")
+            w.property("reg", u32: UInt32(mpidr))
+            w.property("enable-method", string: "psci")
+            w.endNode()
+        }
+        w.endNode()
+
+        let base = guest.plan.memoryBase ?? 0
+        w.beginNode("memory@\(GuestTreeBuilder.hex(base))")
+        w.property("device_type", string: "memory")
+        w.property("reg", cells: numberCells(base, count: 2) + numberCells(guest.plan.memorySize, count: 2))
+        w.endNode()
+
+        w.beginNode("psci")
+        w.property("compatible", strings: ["arm,psci-1.0", "arm,psci-0.2"])
+        w.property("method", string: "hvc")
+        w.endNode()
+
+        writeTimer(w, gic: gic, vcpus: vcpus)
+        writeGIC(w, gic: gic, phandle: gicPhandle, vcpus: vcpus)
+
+        if guest.plan.console == .virtual {
+            w.beginNode(consoleName)
+            w.property("compatible", string: "ns16550a")
+            w.property("reg", cells: numberCells(layout.consoleBase, count: 2) + numberCells(Layout.consoleSize, count: 2))
+            w.property("interrupts", cells: [0, layout.consoleSPI, 4])
+            w.property("clock-frequency", u32: Layout.consoleClock)
+            w.endNode()
+        }
+
+        for key in standInKeys {
+            w.beginNode(key.name)
+            w.property("compatible", string: "fixed-clock")
+            w.property("#clock-cells", u32: 0)
+            w.property("clock-frequency", u32: key.rate)
+            w.property("clock-output-names", string: key.name)
+            w.property("phandle", u32: key.phandle)
+            w.endNode()
+        }
+
+        var reportDevices: [(path: String, guestPath: String, mmio: [PhysicalRange], interrupts: [GICInterrupt])] = []
+        for device in guest.devices {
+            let nodeName = guestNodeName(device.info)
+            w.beginNode(nodeName)
+            try copyProperties(w, device.info.node, top: true, clocks: clockRewrites[device.info.node] ?? [])
+            for child in tree.children(of: device.info.node) { try copySubtree(w, child) }
+            w.endNode()
+            reportDevices.append((device.info.path, "/" + nodeName, device.info.mmioRanges, device.info.spis))
+        }
+        w.endNode()
+        let result = try w.finish()
+        let report = GuestReport(name: name, cpus: guest.cpus.map { $0.logical }, memorySize: guest.plan.memorySize,
+                                 memoryBase: guest.plan.memoryBase, hugepageSize: guest.plan.hugepageSize,
+                                 devices: reportDevices, standInClocks: standIns, dropped: dropped,
+                                 console: guest.plan.console == .virtual
+                                    ? "virtual 16550 at 0x\(GuestTreeBuilder.hex(layout.consoleBase)), SPI \(layout.consoleSPI) (INTID \(layout.consoleSPI + 32))"
+                                    : consolePath)
+        return (result, report)
+    }
+
+    // MARK: Platform nodes
+
+    func writeTimer(_ w: DeviceTreeWriter, gic: GICDescription, vcpus: Int) {
+        var timer: Node? = nil
+        for device in board.devices where device.role == .timer && device.compatible.contains("arm,armv8-timer") { timer = device.node; break }
+        // Secure, non-secure, virtual, hypervisor physical timer PPIs (arm,arch_timer.yaml).
+        var specifiers: [[UInt32]] = [[1, 13, 4], [1, 14, 4], [1, 11, 4], [1, 10, 4]]
+        if let t = timer {
+            let resolved = tree.interrupts(of: t).compactMap { (r: ResolvedInterrupt) -> [UInt32]? in
+                if case .gic(let irq) = r { return irq.specifier } else { return nil }
+            }
+            if resolved.count >= 4 { specifiers = resolved }
+        }
+        w.beginNode("timer")
+        w.property("compatible", string: "arm,armv8-timer")
+        var cells: [UInt32] = []
+        for var spec in specifiers {
+            // GICv2 PPIs carry a CPU mask in flags[15:8]: the guest's vCPUs.
+            if gic.version == .v2 && spec.count >= 3 {
+                spec[2] = (spec[2] & 0xff) | (((UInt32(1) << UInt32(min(vcpus, 8))) - 1) << 8)
+            }
+            cells += spec
+        }
+        w.property("interrupts", cells: cells)
+        w.property("always-on")
+        w.endNode()
+    }
+
+    func writeGIC(_ w: DeviceTreeWriter, gic: GICDescription, phandle: UInt32, vcpus: Int) {
+        let distributor = gic.regions.first ?? PhysicalRange(base: 0, size: 0x1_0000)
+        w.beginNode("interrupt-controller@\(GuestTreeBuilder.hex(distributor.base))")
+        var regions: [PhysicalRange] = [distributor]
+        switch gic.version {
+        case .v3:
+            w.property("compatible", string: "arm,gic-v3")
+            let redistributor = gic.regions.count > 1 ? gic.regions[1].base : distributor.base + 0xa_0000
+            regions.append(PhysicalRange(base: redistributor, size: UInt64(vcpus) * Layout.redistributorStride))
+        case .v2:
+            w.property("compatible", strings: tree.compatible(of: gic.node))
+            let cpuInterface = gic.cpuInterface?.base ?? distributor.base + 0x1_0000
+            regions.append(PhysicalRange(base: cpuInterface, size: Layout.gicv2CPUInterfaceSize))
+        }
+        var cells: [UInt32] = []
+        for r in regions { cells += numberCells(r.base, count: 2) + numberCells(r.size, count: 2) }
+        w.property("reg", cells: cells)
+        w.property("#interrupt-cells", u32: tree.property("#interrupt-cells", of: gic.node)?.u32 ?? 3)
+        w.property("#address-cells", u32: 2)
+        w.property("#size-cells", u32: 2)
+        w.property("interrupt-controller")
+        w.property("phandle", u32: phandle)
+        w.endNode()
+    }
+
+    // MARK: Clocks
+
+    /// The `clocks` cells for a device in the guest: references to providers
+    /// the guest owns stay, every other clock becomes a fixed-clock stand-in.
+    mutating func standInClocks(for device: ResolvedDevice) throws(DeviceTreeError) -> [UInt32] {
+        let info = device.info
+        let entries = info.dependencies.filter { $0.kind == .clock && $0.property == "clocks" }
+        var cells: [UInt32] = []
+        for dep in entries {
+            if owned(dep.provider), let handle = tree.phandle(of: dep.provider) {
+                cells.append(handle)
+                cells += dep.arguments
+                continue
+            }
+            let providerPath = tree.path(of: dep.provider)
+            let described = dep.arguments.isEmpty ? providerPath : "\(providerPath) \(dep.arguments.map { String($0) }.joined(separator: " "))"
+            guard let rate = rate(for: dep, of: device) else {
+                diagnostics.append(Diagnostic(.clockNoRate, .error, path: info.path,
+                    "clock \(dep.entry) (<\(described)>) stays with the host and its rate is not in the board tree",
+                    hint: "add clock-frequency = <rate in Hz>; to '\(device.assignment.label)' in the plan"))
+                continue
+            }
+            if let existing = standInKeys.first(where: { $0.provider == dep.provider && $0.arguments == dep.arguments && $0.rate == rate }) {
+                cells.append(existing.phandle)
+                continue
+            }
+            let phandle = allocatePhandle()
+            var nodeName = "clk-\(tree.baseName(of: dep.provider))"
+            for a in dep.arguments { nodeName += "-\(a)" }
+            if standInKeys.contains(where: { $0.name == nodeName }) { nodeName += "-\(rate)" }
+            standInKeys.append((dep.provider, dep.arguments, rate, phandle, nodeName))
+            standIns.append((nodeName, rate, described))
+            diagnostics.append(Diagnostic(.clockStandIn, .note, path: info.path,
+                "clock \(dep.entry) (<\(described)>) stays with the host: the guest gets fixed-clock /\(nodeName) at \(rate) Hz",
+                hint: "the host must keep this clock running (the host tree boots with clk_ignore_unused)"))
+            cells.append(phandle)
+        }
+        return cells
+    }
+
+    /// A stand-in's rate: the plan's, the provider's fixed rate, the device's
+    /// assigned-clock-rates entry for that clock, or the device's own
+    /// clock-frequency, in that order.
+    func rate(for dep: Dependency, of device: ResolvedDevice) -> UInt32? {
+        if dep.entry < device.assignment.clockFrequencies.count, device.assignment.clockFrequencies[dep.entry] > 0 {
+            return device.assignment.clockFrequencies[dep.entry]
+        }
+        if let rate = device.assignment.clockFrequency { return rate }
+        if dep.arguments.isEmpty, let rate = tree.property("clock-frequency", of: dep.provider)?.u32, rate > 0 { return rate }
+        let node = device.info.node
+        if let rates = tree.property("assigned-clock-rates", of: node)?.cells {
+            for assigned in device.info.dependencies where assigned.property == "assigned-clocks"
+                && assigned.provider == dep.provider && assigned.arguments == dep.arguments {
+                if assigned.entry < rates.count && rates[assigned.entry] > 0 { return rates[assigned.entry] }
+            }
+        }
+        if let rate = tree.property("clock-frequency", of: node)?.u32, rate > 0 { return rate }
+        return nil
+    }
+
+    // MARK: Device nodes
+
+    static let companionNames: [String: String] = [
+        "resets": "reset-names", "dmas": "dma-names", "phys": "phy-names", "power-domains": "power-domain-names",
+        "interconnects": "interconnect-names", "mboxes": "mbox-names", "nvmem-cells": "nvmem-cell-names",
+        "pwms": "pwm-names", "io-channels": "io-channel-names", "pinctrl-0": "pinctrl-names",
+    ]
+
+    mutating func copySubtree(_ w: DeviceTreeWriter, _ node: Node) throws(DeviceTreeError) {
+        w.beginNode(tree.name(of: node))
+        try copyProperties(w, node, top: false, clocks: nil)
+        for child in tree.children(of: node) { try copySubtree(w, child) }
+        w.endNode()
+    }
+
+    mutating func copyProperties(_ w: DeviceTreeWriter, _ node: Node, top: Bool, clocks: [UInt32]?) throws(DeviceTreeError) {
+        let path = tree.path(of: node)
+        var droppedHere: [String] = []
+        var interruptsHandled = false
+        let properties = tree.properties(of: node)
+        // Decide interrupts once: references to a controller the guest owns are
+        // kept; anything reaching the GIC is rewritten to GIC specifiers.
+        let hasInterrupts = properties.contains { $0.name == "interrupts" || $0.name == "interrupts-extended" }
+        var interruptCells: [UInt32]? = nil
+        var keepInterruptsVerbatim = false
+        if hasInterrupts {
+            let parentOwned = tree.interruptParent(of: node).map { owned($0) } ?? false
+            let extendedOwned: Bool = {
+                guard let ext = tree.property("interrupts-extended", of: node), ext.cellCount > 0 else { return false }
+                return tree.node(phandle: ext.cell(0)).map { owned($0) } ?? false
+            }()
+            if (parentOwned && !tree.hasProperty("interrupts-extended", of: node)) || extendedOwned {
+                keepInterruptsVerbatim = true
+            } else {
+                var cells: [UInt32] = []
+                var all = true
+                for r in tree.interrupts(of: node) {
+                    if case .gic(let irq) = r { cells += irq.specifier } else { all = false }
+                }
+                if all { interruptCells = cells }
+            }
+        }
+        for (name, value) in properties {
+            switch name {
+            case "status":
+                continue
+            case "reg" where top:
+                var cells: [UInt32] = []
+                if case .mmio(let ranges) = (try? tree.deviceAddress(of: node)) ?? .none {
+                    for r in ranges { cells += numberCells(r.base, count: 2) + numberCells(r.size, count: 2) }
+                }
+                w.property("reg", cells: cells)
+                continue
+            case "ranges" where top && !value.isEmpty:
+                w.property("ranges", cells: try translatedRanges(node, value))
+                continue
+            case "interrupts", "interrupts-extended", "interrupt-parent":
+                if keepInterruptsVerbatim { w.property(name, bytes: value.bytes); continue }
+                if interruptsHandled || name == "interrupt-parent" { continue }
+                interruptsHandled = true
+                if let cells = interruptCells {
+                    w.property("interrupts", cells: cells)
+                } else if hasInterrupts {
+                    dropped.append((path, "interrupts", "its interrupt controller stays with the host"))
+                    droppedHere.append("interrupts")
+                    if !top {
+                        diagnostics.append(Diagnostic(.referenceDropped, .warning, path: path,
+                            "interrupts dropped: its interrupt controller stays with the host",
+                            hint: "assign the interrupt controller to the same guest, or let the driver poll"))
+                    }
+                }
+                continue
+            case "clocks" where top:
+                if let clocks, !clocks.isEmpty { w.property("clocks", cells: clocks) }
+                continue
+            case "assigned-clocks", "assigned-clock-parents", "assigned-clock-rates":
+                if !top && allProvidersOwned(node, name) { break }
+                dropped.append((path, name, "clock setup stays with the host"))
+                continue
+            case "pinctrl-names":
+                dropped.append((path, name, "pin muxing stays with the host"))
+                continue
+            default:
+                break
+            }
+            if let rule = DeviceTree.dependencyRule(for: name), !allProvidersOwned(node, name) {
+                let why: String
+                switch rule.0 {
+                case .pinctrl: why = "pin muxing stays with the host"
+                case .supply: why = "the regulator stays with the host (kept on)"
+                case .powerDomain: why = "the power domain stays with the host (kept on)"
+                case .reset: why = "the reset controller stays with the host"
+                default: why = "\(rule.0) provider stays with the host"
+                }
+                dropped.append((path, name, why))
+                droppedHere.append(name)
+                continue
+            }
+            if let companion = GuestTreeBuilder.companionNames.first(where: { $0.value == name }),
+               droppedHere.contains(companion.key) || !properties.contains(where: { $0.name == companion.key }) && name != "pinctrl-names" {
+                if droppedHere.contains(companion.key) || !properties.contains(where: { $0.name == companion.key }) {
+                    dropped.append((path, name, "its '\(companion.key)' was dropped"))
+                    continue
+                }
+            }
+            w.property(name, bytes: value.bytes)
+        }
+        if top { w.property("status", string: "okay") }
+        else if tree.property("status", of: node) != nil { w.property("status", bytes: tree.property("status", of: node)!.bytes) }
+    }
+
+    /// Whether every phandle in `property` of `node` points into the guest.
+    func allProvidersOwned(_ node: Node, _ property: String) -> Bool {
+        let deps = tree.dependencies(of: node).dependencies.filter { $0.property == property }
+        guard !deps.isEmpty else { return false }
+        return deps.allSatisfy { owned($0.provider) }
+    }
+
+    /// A device's own `ranges`, with parent addresses translated to physical
+    /// (the device moves to the guest's root bus, 2 address + 2 size cells).
+    func translatedRanges(_ node: Node, _ value: PropertyValue) throws(DeviceTreeError) -> [UInt32] {
+        let childCells = tree.addressCells(of: node)
+        let parentBus = tree.parent(of: node) ?? tree.root
+        let parentCells = tree.addressCells(of: parentBus)
+        let sizeCells = tree.sizeCells(of: node)
+        let stride = childCells + parentCells + sizeCells
+        guard stride > 0, value.cellCount % stride == 0, parentCells <= 2, sizeCells <= 2, sizeCells >= 1 else {
+            throw .badProperty(node: tree.path(of: node), property: "ranges", reason: "cannot be translated for the guest")
+        }
+        var out: [UInt32] = []
+        var i = 0
+        while i < value.cellCount {
+            for k in 0..<childCells { out.append(value.cell(i + k)) }
+            let parentAddress = value.number(at: i + childCells, cells: parentCells)
+            let size = value.number(at: i + childCells + parentCells, cells: sizeCells)
+            switch try tree.translate(parentAddress, from: parentBus) {
+            case .success(let physical): out += numberCells(physical, count: 2)
+            case .failure(let failure): throw .badProperty(node: tree.path(of: node), property: "ranges", reason: failure.reason)
+            }
+            out += numberCells(size, count: 2)
+            i += stride
+        }
+        return out
+    }
+}

@@ -1,0 +1,147 @@
+import DeviceTree
+
+/// Edits the board tree into the host tree: guest devices disabled, the
+/// command line isolating guest CPUs and reserving hugepages, regulators guest
+/// devices need kept on, fixed guest RAM reserved, and the plan embedded under
+/// /chosen/cleave for the boot-time side. Every edit is recorded.
+struct HostTreeBuilder {
+    let board: Board
+    let validation: Validation
+    let guestTrees: [CarvedGuest]
+    var edits: [HostEdit] = []
+
+    init(board: Board, validation: Validation, guestTrees: [CarvedGuest]) {
+        self.board = board
+        self.validation = validation
+        self.guestTrees = guestTrees
+    }
+
+    var tree: DeviceTree { board.tree }
+
+    mutating func build() throws(DeviceTreeError) -> (tree: DeviceTree, edits: [HostEdit], bootargs: String) {
+        var extra = 4096
+        for g in guestTrees { extra += g.tree.size + 1024 }
+        let editor = try DeviceTreeEditor(tree, extraSpace: extra)
+
+        for guest in validation.guests {
+            for device in guest.devices where tree.property("status", of: device.info.node)?.string != "disabled" {
+                try editor.setProperty(device.info.path, "status", string: "disabled")
+                edits.append(HostEdit(path: device.info.path, property: "status", why: "disabled: passed through to guest '\(guest.plan.name)'"))
+            }
+        }
+        for supply in validation.alwaysOnSupplies where !tree.hasProperty("regulator-always-on", of: supply) {
+            let path = tree.path(of: supply)
+            try editor.setProperty(path, "regulator-always-on", bytes: [])
+            edits.append(HostEdit(path: path, property: "regulator-always-on", why: "a guest device is supplied by it; the host must not switch it off as unused"))
+        }
+
+        if !editor.hasNode("/chosen") {
+            try editor.addNode("/", "chosen")
+            edits.append(HostEdit(path: "/chosen", property: nil, why: "holds bootargs and the embedded plan"))
+        }
+        let bootargs = hostBootargs()
+        try editor.setProperty("/chosen", "bootargs", string: bootargs)
+        edits.append(HostEdit(path: "/chosen", property: "bootargs", why: "CPU isolation, hugepage reservation and clock/power-domain keep-alive for the guests"))
+
+        try reserveFixedMemory(editor)
+        try embedPlan(editor)
+        return (try editor.finish(), edits, bootargs)
+    }
+
+    func hostBootargs() -> String {
+        var guestCPUs: [UInt32] = []
+        for g in validation.guests { guestCPUs += g.cpus.map { $0.logical } }
+        let hostCPUs = board.cpus.map { $0.logical }.filter { !guestCPUs.contains($0) }
+        var pools: [(size: UInt64, count: UInt64)] = []
+        for g in validation.guests where g.plan.memoryBase == nil {
+            let size = g.plan.hugepageSize
+            let count = g.plan.memorySize / size
+            if let i = pools.firstIndex(where: { $0.size == size }) { pools[i].count += count }
+            else { pools.append((size, count)) }
+        }
+        let existing = tree.lookup(path: "/chosen").flatMap { tree.property("bootargs", of: $0)?.string } ?? ""
+        return Bootargs.merge(existing: existing, guestCPUs: guestCPUs, hostCPUs: hostCPUs, hugepages: pools,
+                              keepClocks: validation.keepClocks, keepPowerDomains: validation.keepPowerDomains)
+    }
+
+    mutating func reserveFixedMemory(_ editor: DeviceTreeEditor) throws(DeviceTreeError) {
+        let fixed = validation.guests.filter { $0.plan.memoryBase != nil }
+        guard !fixed.isEmpty else { return }
+        var addressCells = 2
+        var sizeCells = 2
+        if let existing = tree.lookup(path: "/reserved-memory") {
+            addressCells = tree.addressCells(of: existing)
+            sizeCells = tree.sizeCells(of: existing)
+        } else {
+            try editor.addNode("/", "reserved-memory")
+            try editor.setProperty("/reserved-memory", "#address-cells", cells: [2])
+            try editor.setProperty("/reserved-memory", "#size-cells", cells: [2])
+            try editor.setProperty("/reserved-memory", "ranges", bytes: [])
+            edits.append(HostEdit(path: "/reserved-memory", property: nil, why: "holds fixed guest RAM"))
+        }
+        for guest in fixed {
+            guard let base = guest.plan.memoryBase else { continue }
+            let path = try editor.addNode("/reserved-memory", "cleave-\(guest.plan.name)@\(String(base, radix: 16))")
+            try editor.setProperty(path, "reg", cells: numberCells(base, count: addressCells) + numberCells(guest.plan.memorySize, count: sizeCells))
+            try editor.setProperty(path, "no-map", bytes: [])
+            edits.append(HostEdit(path: path, property: nil, why: "guest '\(guest.plan.name)' RAM at its fixed base, out of the host's linear map"))
+        }
+    }
+
+    /// /chosen/cleave: what the boot-time side needs to start each guest.
+    mutating func embedPlan(_ editor: DeviceTreeEditor) throws(DeviceTreeError) {
+        if editor.hasNode("/chosen/cleave") { try editor.deleteNode("/chosen/cleave") }
+        let root = try editor.addNode("/chosen", "cleave")
+        try editor.setProperty(root, "compatible", string: "cleave,partitions-v1")
+        edits.append(HostEdit(path: root, property: nil, why: "the partition plan for the boot-time side"))
+        for (guest, carved) in zip(validation.guests, guestTrees) {
+            let p = guest.plan
+            let path = try editor.addNode(root, p.name)
+            try editor.setProperty(path, "cpus", cells: guest.cpus.map { $0.logical })
+            var mpidrs: [UInt32] = []
+            for cpu in guest.cpus { mpidrs += numberCells(cpu.mpidr, count: 2) }
+            try editor.setProperty(path, "cpu-mpidrs", cells: mpidrs)
+            try editor.setProperty(path, "memory-size", cells: numberCells(p.memorySize, count: 2))
+            if let base = p.memoryBase { try editor.setProperty(path, "memory-base", cells: numberCells(base, count: 2)) }
+            try editor.setProperty(path, "hugepage-size", cells: numberCells(p.hugepageSize, count: 2))
+            try editor.setProperty(path, "kernel", string: p.kernel)
+            if let initrd = p.initrd { try editor.setProperty(path, "initrd", string: initrd) }
+            try editor.setProperty(path, "bootargs", string: p.bootargs)
+            switch p.console {
+            case .virtual:
+                try editor.setProperty(path, "console", string: "virtual")
+                try editor.setProperty(path, "console-base", cells: numberCells(validation.layout.consoleBase, count: 2))
+                try editor.setProperty(path, "console-spi", cells: [validation.layout.consoleSPI])
+            case .device(let reference):
+                try editor.setProperty(path, "console", string: board.resolve(reference).map { tree.path(of: $0) } ?? reference)
+            }
+            try editor.setProperty(path, "restart", string: p.restart.rawValue)
+            try editor.setProperty(path, "max-restarts", cells: [p.maxRestarts])
+            try editor.setProperty(path, "guest-dtb", bytes: carved.tree.bytes)
+            let devicesPath = try editor.addNode(path, "devices")
+            for device in guest.devices {
+                let d = try editor.addNode(devicesPath, device.assignment.label)
+                try editor.setProperty(d, "path", string: device.info.path)
+                try editor.setProperty(d, "compatible", strings: device.info.compatible)
+                var reg: [UInt32] = []
+                for r in device.info.mmioRanges { reg += numberCells(r.base, count: 2) + numberCells(r.size, count: 2) }
+                try editor.setProperty(d, "reg", cells: reg)
+                // <INTID trigger-flags> pairs; flags as in the GIC binding (1 edge, 4 level).
+                var irqs: [UInt32] = []
+                for irq in device.info.spis { irqs += [irq.intid, irq.specifier.count > 2 ? irq.specifier[2] & 0xf : 0] }
+                try editor.setProperty(d, "interrupts", cells: irqs)
+                try editor.setProperty(d, "passthrough", string: device.assignment.passthrough.rawValue)
+                if device.assignment.allowUnbind { try editor.setProperty(d, "allow-unbind", bytes: []) }
+            }
+            if !p.gpioLines.isEmpty {
+                let linesPath = try editor.addNode(path, "gpio-lines")
+                for group in p.gpioLines {
+                    let g = try editor.addNode(linesPath, group.label)
+                    try editor.setProperty(g, "chip", string: board.resolve(group.chip).map { tree.path(of: $0) } ?? group.chip)
+                    try editor.setProperty(g, "lines", cells: group.lines)
+                    try editor.setProperty(g, "direction", string: group.output ? "output" : "input")
+                }
+            }
+        }
+    }
+}

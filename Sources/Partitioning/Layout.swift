@@ -1,0 +1,60 @@
+import DeviceTree
+
+/// Where carving puts the things a guest gets that the board does not have.
+///
+/// ```
+///  guest physical address space (identity: guest PA == host PA)
+///  +---------------------------+ 4 GiB
+///  | virtual 16550 console     | <- highest 4 KiB page below 4 GiB that no
+///  |  (one page, MMIO exits)   |    board device, memory or reserved-memory
+///  +---------------------------+    range touches
+///  | board devices (assigned   |
+///  |  ones mapped, others trap)|
+///  | RAM (hugepages, 1:1)      |
+///  +---------------------------+ 0
+/// ```
+public enum Layout {
+    /// The 16550's input clock: the PC standard 1.8432 MHz, so the guest's
+    /// 8250 driver computes the usual divisors.
+    public static let consoleClock: UInt32 = 1_843_200
+    /// One page: stage 2 traps at page granularity.
+    public static let consoleSize: UInt64 = 0x1000
+    /// A GICv3 redistributor frame pair (RD_base + SGI_base) per vCPU, 128 KiB.
+    public static let redistributorStride: UInt64 = 0x2_0000
+    /// A GICv2 CPU interface the guest sees: 8 KiB, so GICC_DIR (0x1000) exists.
+    public static let gicv2CPUInterfaceSize: UInt64 = 0x2000
+
+    /// The console's page: the highest free 4 KiB page below 4 GiB.
+    public static func consoleBase(board: Board) -> UInt64? {
+        var occupied: [PhysicalRange] = board.memory + board.reservedMemory.map { $0.range }
+        for device in board.devices { occupied += device.mmioRanges }
+        occupied.sort()
+        var candidate: UInt64 = 0xffff_f000
+        while candidate >= 0x1000 {
+            let page = PhysicalRange(base: candidate, size: consoleSize)
+            guard let blocker = occupied.last(where: { $0.overlaps(page) }) else { return candidate }
+            // Jump below the lowest range overlapping this page.
+            let below = occupied.filter { $0.overlaps(page) }.map { $0.base }.min() ?? blocker.base
+            if below < 0x1000 { return nil }
+            candidate = (below - 1) & ~0xfff
+        }
+        return nil
+    }
+
+    /// The console's SPI number: the lowest one no board device uses.
+    public static func consoleSPI(board: Board) -> UInt32 {
+        var used: [UInt32] = []
+        for device in board.devices {
+            for case .gic(let irq) in device.interrupts where irq.kind == .spi { used.append(irq.number) }
+        }
+        var spi: UInt32 = 0
+        while used.contains(spi) { spi += 1 }
+        return spi
+    }
+
+    /// The MPIDR KVM gives vCPU `index` by default (Aff0 = index % 16, Aff1 =
+    /// index / 16), which is what the guest's /cpus must say.
+    public static func vcpuMPIDR(_ index: Int) -> UInt64 {
+        UInt64(index % 16) | UInt64(index / 16) << 8
+    }
+}

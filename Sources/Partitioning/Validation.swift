@@ -1,0 +1,384 @@
+import DeviceTree
+
+/// A plan device found in the board tree.
+struct ResolvedDevice {
+    var assignment: DeviceAssignment
+    var info: DeviceInfo
+}
+
+/// A plan guest with its CPUs and devices resolved against the board.
+struct ResolvedGuest {
+    var plan: GuestPlan
+    var index: Int
+    var cpus: [BoardCPU]
+    var devices: [ResolvedDevice]
+}
+
+/// Placement of the virtual console, shared by every guest of a board.
+struct GuestLayout {
+    var consoleBase: UInt64
+    var consoleSPI: UInt32
+}
+
+/// Every check of a plan against a board. Collects diagnostics; never stops at
+/// the first problem, so one `cleave check` run lists everything to fix.
+struct Validation {
+    let board: Board
+    let plan: Plan
+    var diagnostics: [Diagnostic] = []
+    var guests: [ResolvedGuest] = []
+    var layout = GuestLayout(consoleBase: 0, consoleSPI: 0)
+    /// Assigned device node -> guest index.
+    var owner: [Node: Int] = [:]
+    /// Whether host bootargs need clk_ignore_unused / pd_ignore_unused.
+    var keepClocks = false
+    var keepPowerDomains = false
+    /// Regulators guest devices need kept on.
+    var alwaysOnSupplies: [Node] = []
+
+    init(board: Board, plan: Plan) {
+        self.board = board
+        self.plan = plan
+    }
+
+    var tree: DeviceTree { board.tree }
+
+    mutating func add(_ code: DiagnosticCode, _ severity: Severity, _ path: String, _ message: String, _ hint: String = "") {
+        diagnostics.append(Diagnostic(code, severity, path: path, message, hint: hint))
+    }
+
+    /// The guest owning `node`: the node or an ancestor is one of its devices.
+    func guestOwning(_ node: Node) -> Int? {
+        var current: Node? = node
+        while let n = current {
+            if let g = owner[n] { return g }
+            current = tree.parent(of: n)
+        }
+        return nil
+    }
+
+    mutating func run() {
+        let rootCompatible = tree.compatible(of: tree.root)
+        if !rootCompatible.contains(plan.board) {
+            add(.boardMismatch, .error, "/", "the plan is for \"\(plan.board)\" but the board is \(rootCompatible.map { "\"\($0)\"" }.joined(separator: ", "))",
+                "use the plan written for this board, or set board = to one of its root compatibles")
+        }
+        if board.gic == nil {
+            add(.noGIC, .error, "/", "no ARM GIC interrupt controller found",
+                "Cleave needs a GICv2 or GICv3 board: guests get a vGIC of the same version")
+        }
+        let base = Layout.consoleBase(board: board)
+        if base == nil && plan.guests.contains(where: { $0.console == .virtual }) {
+            add(.consoleInvalid, .error, "/", "no free 4 KiB page below 4 GiB for the virtual console",
+                "pass a UART through and set console = \"<its alias>\" instead")
+        }
+        layout = GuestLayout(consoleBase: base ?? 0, consoleSPI: Layout.consoleSPI(board: board))
+
+        var seenNames: [String] = []
+        for (index, guest) in plan.guests.enumerated() {
+            if seenNames.contains(guest.name) {
+                add(.planInvalid, .error, "plan:/guests/\(guest.name)", "two guests are named '\(guest.name)'", "give each guest a unique node name")
+            }
+            seenNames.append(guest.name)
+            guests.append(ResolvedGuest(plan: guest, index: index, cpus: resolveCPUs(guest), devices: resolveDevices(guest, index)))
+        }
+        checkCPUTotals()
+        checkMemory()
+        for guest in guests {
+            for device in guest.devices { checkDevice(device, guest) }
+            checkConsole(guest)
+            checkGPIOLines(guest)
+        }
+    }
+
+    // MARK: CPUs
+
+    mutating func resolveCPUs(_ guest: GuestPlan) -> [BoardCPU] {
+        let here = "plan:/guests/\(guest.name)"
+        var out: [BoardCPU] = []
+        for cpu in guest.cpus {
+            guard Int(cpu) < board.cpus.count else {
+                add(.cpuMissing, .error, here, "CPU \(cpu) does not exist: the board has \(board.cpus.count) CPU(s) (0-\(max(board.cpus.count, 1) - 1))",
+                    "list CPUs by Linux logical number, the index of the CPU node under /cpus")
+                continue
+            }
+            if cpu == 0 {
+                add(.noHostCPU, .error, here, "CPU 0 is the boot CPU and stays with the host",
+                    "give the guest other CPUs")
+                continue
+            }
+            if out.contains(where: { $0.logical == cpu }) {
+                add(.cpuAssignedTwice, .error, here, "CPU \(cpu) is listed twice", "list each CPU once")
+                continue
+            }
+            out.append(board.cpus[Int(cpu)])
+        }
+        return out
+    }
+
+    mutating func checkCPUTotals() {
+        var claimed: [UInt32: String] = [:]
+        for guest in guests {
+            for cpu in guest.cpus {
+                if let other = claimed[cpu.logical] {
+                    add(.cpuAssignedTwice, .error, cpu.path, "CPU \(cpu.logical) is given to both '\(other)' and '\(guest.plan.name)'",
+                        "give each CPU to one guest")
+                } else {
+                    claimed[cpu.logical] = guest.plan.name
+                }
+            }
+        }
+        if !board.cpus.isEmpty && claimed.count >= board.cpus.count {
+            add(.noHostCPU, .error, "/cpus", "every CPU is given to a guest; the host needs at least one",
+                "leave at least one CPU (including CPU 0) to the host")
+        }
+    }
+
+    // MARK: Memory
+
+    mutating func checkMemory() {
+        var fixed: [(name: String, range: PhysicalRange)] = []
+        var total: UInt64 = 0
+        for guest in guests {
+            let p = guest.plan
+            let here = "plan:/guests/\(p.name)"
+            total &+= p.memorySize
+            if p.memorySize % p.hugepageSize != 0 {
+                add(.memoryMisaligned, .error, here, "memory-size 0x\(String(p.memorySize, radix: 16)) is not a multiple of the hugepage size 0x\(String(p.hugepageSize, radix: 16))",
+                    "round memory-size up to a multiple of 0x\(String(p.hugepageSize, radix: 16))")
+            }
+            guard let base = p.memoryBase else { continue }
+            let range = PhysicalRange(base: base, size: p.memorySize)
+            if base % p.hugepageSize != 0 {
+                add(.memoryMisaligned, .error, here, "memory-base 0x\(String(base, radix: 16)) is not aligned to the hugepage size 0x\(String(p.hugepageSize, radix: 16))",
+                    "align memory-base to 0x\(String(p.hugepageSize, radix: 16))")
+            }
+            if !board.memory.isEmpty && !board.memory.contains(where: { $0.base <= range.base && range.end <= $0.end }) {
+                add(.memoryNotRAM, .error, here, "memory-base..+size \(range) is not inside the board's RAM (\(board.memory.map { $0.description }.joined(separator: ", ")))",
+                    "pick a base inside a /memory range, or drop memory-base and let boot place the guest")
+            }
+            for other in fixed where other.range.overlaps(range) {
+                add(.memoryOverlap, .error, here, "guest RAM \(range) overlaps guest '\(other.name)' at \(other.range)", "move one of the bases")
+            }
+            for reserved in board.reservedMemory where reserved.range.overlaps(range) {
+                add(.memoryOverlap, .error, here, "guest RAM \(range) overlaps reserved memory \(reserved.path) at \(reserved.range)",
+                    "move memory-base off firmware-reserved memory")
+            }
+            for device in board.devices(overlapping: range) {
+                add(.memoryOverlap, .error, here, "guest RAM \(range) overlaps the registers of \(device.path)", "move memory-base")
+            }
+            add(.memoryFixedBase, .note, here, "fixed memory-base \(range): the host gets a no-map reserved-memory region; booting needs a kernel whose KVM maps it cacheable (cacheable PFNMAP, FEAT_S2FWB)",
+                "without that kernel support, drop memory-base so the guest runs from hugepages")
+            fixed.append((p.name, range))
+        }
+        if !board.memory.isEmpty {
+            let ram = board.memory.reduce(UInt64(0)) { $0 &+ $1.size }
+            let hostMinimum: UInt64 = 0x800_0000   // 128 MiB
+            if total > ram || ram - total < hostMinimum {
+                add(.memoryTooLarge, .error, "/memory", "guests ask for 0x\(String(total, radix: 16)) bytes of the board's 0x\(String(ram, radix: 16)), leaving the host less than 128 MiB",
+                    "shrink the guests' memory-size")
+            }
+        }
+    }
+
+    // MARK: Devices
+
+    mutating func resolveDevices(_ guest: GuestPlan, _ index: Int) -> [ResolvedDevice] {
+        var out: [ResolvedDevice] = []
+        for assignment in guest.devices {
+            let here = "plan:/guests/\(guest.name)/\(assignment.label)"
+            guard let node = board.resolve(assignment.reference) else {
+                add(.deviceMissing, .error, here, "device '\(assignment.reference)' is not in the board tree",
+                    "give an absolute path, an alias from /aliases" + (tree.lookup(path: "/__symbols__") == nil ? " (this board tree has no __symbols__, so labels do not work)" : " or a label"))
+                continue
+            }
+            guard let info = board.device(node) else {
+                add(.deviceMissing, .error, tree.path(of: node), "'\(assignment.reference)' is not a device node (no 'compatible')",
+                    "name the device node itself")
+                continue
+            }
+            if let other = owner[node] {
+                let otherName = plan.guests[other].name
+                add(.deviceAssignedTwice, .error, info.path, other == index ? "assigned twice to '\(guest.name)'" : "assigned to both '\(otherName)' and '\(guest.name)'",
+                    "give each device to one guest")
+                continue
+            }
+            owner[node] = index
+            out.append(ResolvedDevice(assignment: assignment, info: info))
+        }
+        // A device inside another assigned device moves with it already.
+        for device in out {
+            for other in out where other.info.node != device.info.node && tree.isDescendant(device.info.node, of: other.info.node) {
+                add(.deviceAssignedTwice, .error, device.info.path, "is inside \(other.info.path), which the guest already gets with all its children",
+                    "remove '\(device.assignment.label)' from the plan")
+            }
+        }
+        return out
+    }
+
+    mutating func checkDevice(_ device: ResolvedDevice, _ guest: ResolvedGuest) {
+        let info = device.info
+        let path = info.path
+        let name = guest.plan.name
+        if info.role != .device {
+            add(.deviceHostOnly, .error, path, "is a \(info.role): \(info.role.hostReason)", "remove it from the plan")
+            return
+        }
+        if !info.enabled {
+            if let ancestor = tree.disabledAncestor(of: info.node) {
+                add(.deviceDisabled, .error, path, "is not enabled: its ancestor \(tree.path(of: ancestor)) has status \"\(tree.property("status", of: ancestor)?.string ?? "")\"",
+                    "enable the bus in the board tree if the board wires the device")
+            } else {
+                // Vendor trees disable the blocks their reference design leaves
+                // unwired; the guest tree enables the device (status = "okay").
+                add(.deviceDisabled, .warning, path, "is disabled in the board tree (status = \"\(tree.property("status", of: info.node)?.string ?? "")\"); the guest tree enables it",
+                    "check that the board wires this device and that its pins are muxed for it")
+            }
+        }
+        if let problem = info.addressProblem { add(.noCPUAddress, .error, path, problem, "fix 'reg'/'ranges' in the board tree") }
+        switch info.address {
+        case .notCPUAddressable(let bus, let reason):
+            add(.noCPUAddress, .error, path, "has no CPU physical address: \(reason)",
+                "assign the bus controller \(bus) instead (the guest then owns the whole bus)")
+        case .none where info.interrupts.isEmpty:
+            add(.deviceNoRegisters, .error, path, "has no registers and no interrupts: nothing to pass through",
+                "assign the devices it drives instead")
+        default: break
+        }
+        for interrupt in info.interrupts {
+            switch interrupt {
+            case .gic(let irq) where !irq.isShared:
+                add(.interruptUnresolved, .error, path, "\(irq) is per-CPU and cannot be passed through", "remove the device from the plan")
+            case .gic: break
+            case .otherController(let controller, _):
+                add(.interruptParentNotGIC, .error, path, "its interrupt goes to \(controller), which is not the GIC: it cannot be passed through",
+                    "assign a device whose interrupts reach the GIC directly, or leave it to the host")
+            case .unresolved(let why):
+                add(.interruptUnresolved, .error, path, why, "fix the interrupt properties in the board tree")
+            }
+        }
+        // SPIs raised by devices that are not all in this guest cannot be split.
+        for irq in info.spis {
+            for other in board.sharers(ofSPI: irq.intid, except: info.node) {
+                if guestOwning(other.node) == guest.index { continue }
+                let where_ = guestOwning(other.node).map { "guest '\(plan.guests[$0].name)'" } ?? "the host"
+                add(.spiShared, .error, path, "\(irq) is shared with \(other.path), which stays with \(where_); a shared SPI cannot be split",
+                    "assign \(other.path) to '\(name)' too, or leave both to the host")
+            }
+        }
+        if let gic = board.gic, gic.version == .v2, !info.spis.isEmpty,
+           let cpuInterface = gic.cpuInterface, cpuInterface.size < Layout.gicv2CPUInterfaceSize {
+            add(.gicv2CPUInterfaceSmall, .error, tree.path(of: gic.node),
+                "the GICv2 CPU interface is 0x\(String(cpuInterface.size, radix: 16)) bytes: split priority-drop/deactivate (EOImode=1) needs GICC_DIR at 0x1000, so 8 KiB",
+                "fix the GIC's second 'reg' entry to 0x2000 bytes if the hardware has it, or boot the host with irqchip.gicv2_force_probe=1")
+        }
+        for range in info.mmioRanges {
+            var pages: [UInt64] = []
+            var byPage: [UInt64: [String]] = [:]
+            for (other, page) in board.pageSharers(of: range, except: info.node) where guestOwning(other.node) != guest.index {
+                if byPage[page] == nil { pages.append(page) }
+                byPage[page, default: []].append(other.path)
+            }
+            for page in pages {
+                let others = (byPage[page] ?? []).joined(separator: ", ")
+                add(.pageShared, .warning, path, "shares the 4 KiB page 0x\(String(page, radix: 16)) with \(others): stage 2 maps whole pages, so the guest can reach those registers too",
+                    "assign them to '\(name)' as well, or accept that this trusted guest can touch them (the host must not use them)")
+            }
+        }
+        checkDependencies(device, guest)
+        for (consumer, property) in board.consumers(of: info.node) where guestOwning(consumer) != guest.index {
+            if tree.isDescendant(consumer, of: info.node) { continue }
+            add(.referenceDropped, .warning, tree.path(of: consumer), "stays with the host but uses \(path) ('\(property)'), which moves to '\(name)'",
+                "disable \(tree.path(of: consumer)) in the board tree, or move it with the device")
+        }
+        if !tree.children(of: info.node).isEmpty {
+            add(.childrenMoved, .note, path, "moves to '\(name)' with its \(tree.children(of: info.node).count) child node(s)")
+        }
+        if info.mayDoDMA {
+            if info.dependencies.contains(where: { $0.kind == .iommu }) {
+                add(.iommuPresent, .warning, path, "sits behind an IOMMU; the guest's DMA goes through it with the host's stream-ID mapping",
+                    "pass the device through with VFIO so the IOMMU maps the guest's RAM, or set the SMMU to bypass for its stream IDs")
+            } else {
+                add(.iommuAbsent, .note, path, board.hasIOMMU ? "may master DMA and is not behind the board's IOMMU: its DMA reaches any RAM"
+                                                          : "may master DMA and the board has no IOMMU: its DMA reaches any RAM",
+                    "DMA works because guest RAM is identity-mapped; the guest is trusted with it")
+            }
+        }
+    }
+
+    mutating func checkDependencies(_ device: ResolvedDevice, _ guest: ResolvedGuest) {
+        let info = device.info
+        let path = info.path
+        var reported: [String] = []
+        for dep in info.dependencies {
+            if guestOwning(dep.provider) == guest.index { continue }
+            let provider = tree.path(of: dep.provider)
+            let key = dep.property
+            if reported.contains(key) { continue }
+            reported.append(key)
+            switch dep.kind {
+            case .clock:
+                keepClocks = true   // standing in is decided by the guest tree builder
+            case .pinctrl:
+                add(.pinctrlDropped, .warning, path, "'\(dep.property)' dropped: pin muxing stays with the host",
+                    "the host keeps the pins as the bootloader or its own drivers set them; check they are muxed for this device")
+            case .reset:
+                add(.resetDropped, .warning, path, "'resets' from \(provider) dropped: the guest cannot reset the device",
+                    "make sure the bootloader or host leaves the device out of reset")
+            case .powerDomain:
+                keepPowerDomains = true
+                add(.powerDomainKept, .warning, path, "power domain \(provider) stays with the host",
+                    "the host tree boots with pd_ignore_unused so the domain is not switched off as unused")
+            case .supply:
+                if !alwaysOnSupplies.contains(dep.provider) { alwaysOnSupplies.append(dep.provider) }
+                add(.supplyKept, .warning, path, "'\(dep.property)' (\(provider)) stays with the host",
+                    "the host tree marks \(provider) regulator-always-on so it is not switched off as unused")
+            case .iommu:
+                break   // reported with the DMA note
+            case .assignedClock:
+                break   // the guest tree drops assigned-clock settings; rates come from stand-ins
+            default:
+                add(.referenceDropped, .warning, path, "'\(dep.property)' references \(provider), which stays with the host: dropped from the guest tree",
+                    "assign \(provider) to the same guest if the device needs it")
+            }
+        }
+        for problem in info.dependencyProblems {
+            add(.referenceBroken, .warning, path, problem, "fix the reference in the board tree")
+        }
+    }
+
+    // MARK: Console and GPIO
+
+    mutating func checkConsole(_ guest: ResolvedGuest) {
+        guard case .device(let reference) = guest.plan.console else { return }
+        let here = "plan:/guests/\(guest.plan.name)"
+        guard let node = board.resolve(reference), guest.devices.contains(where: { $0.info.node == node }) else {
+            add(.consoleInvalid, .error, here, "console '\(reference)' is not one of the guest's devices",
+                "set console = \"virtual\", or assign that UART to the guest")
+            return
+        }
+    }
+
+    mutating func checkGPIOLines(_ guest: ResolvedGuest) {
+        for group in guest.plan.gpioLines {
+            let here = "plan:/guests/\(guest.plan.name)/gpio-lines/\(group.label)"
+            guard let chip = board.resolve(group.chip), tree.hasProperty("gpio-controller", of: chip) else {
+                add(.gpioLineInvalid, .error, here, "chip '\(group.chip)' is not a GPIO controller in the board tree",
+                    "name a node with 'gpio-controller' by path, alias or label")
+                continue
+            }
+            if let g = guestOwning(chip) {
+                add(.gpioLineInvalid, .error, here, "chip \(tree.path(of: chip)) is passed through to '\(plan.guests[g].name)'; lines served by the supervisor come from a host chip",
+                    "use the lines from inside that guest, or keep the chip with the host")
+            }
+            if let count = tree.property("ngpios", of: chip)?.u32 {
+                for line in group.lines where line >= count {
+                    add(.gpioLineInvalid, .error, here, "line \(line) is out of range: \(tree.path(of: chip)) has \(count) lines", "use 0-\(count - 1)")
+                }
+            }
+            if !tree.isEnabled(chip) {
+                add(.gpioLineInvalid, .error, here, "chip \(tree.path(of: chip)) is disabled in the board tree", "enable it or pick another chip")
+            }
+        }
+    }
+}
