@@ -99,17 +99,17 @@ public struct DeviceInfo {
         }
         if anyCompatible({ $0.hasPrefix("arm,") && $0.hasSuffix("-pmu") || $0 == "arm,armv8-pmuv3" }) { return .pmu }
         if tree.hasProperty("#iommu-cells", of: node) { return .iommu }
-        if anyCompatible({ $0.contains("syscon") }) { return .syscon }
-        if anyCompatible({ $0.contains("pinctrl") || $0.contains("pinmux") || $0.contains("iomuxc") }) { return .pinctrl }
+        if anyCompatible({ $0.includes("syscon") }) { return .syscon }
+        if anyCompatible({ $0.includes("pinctrl") || $0.includes("pinmux") || $0.includes("iomuxc") }) { return .pinctrl }
         if tree.hasProperty("#clock-cells", of: node) { return .clockProvider }
         if tree.hasProperty("#power-domain-cells", of: node) { return .powerDomainProvider }
         if tree.hasProperty("#reset-cells", of: node) && !tree.hasProperty("interrupts", of: node) { return .resetProvider }
-        if anyCompatible({ $0.contains("regulator") }) || tree.hasProperty("regulator-name", of: node) { return .regulator }
+        if anyCompatible({ $0.includes("regulator") }) || tree.hasProperty("regulator-name", of: node) { return .regulator }
         if (tree.hasProperty("interrupt-controller", of: node) || tree.hasProperty("msi-controller", of: node))
             && !tree.hasProperty("gpio-controller", of: node) {
             return .interruptController
         }
-        if anyCompatible({ $0.contains("efuse") || $0.contains("-otp") || $0.hasSuffix(",otp") || $0.contains("ocotp") }) {
+        if anyCompatible({ $0.includes("efuse") || $0.includes("-otp") || $0.hasSuffix(",otp") || $0.includes("ocotp") }) {
             return .nvmem
         }
         if anyCompatible({ $0 == "simple-bus" || $0 == "simple-pm-bus" || $0 == "arm,amba-bus" || $0 == "simple-mfd" || $0 == "isa" }) {
@@ -135,8 +135,8 @@ public struct DeviceInfo {
         if dependencies.contains(where: { $0.kind == .iommu }) { return true }
         let masters = ["ethernet", "mmc", "sdhci", "usb", "sata", "ahci", "pcie", "dma-controller", "dma", "gpu",
                        "display-controller", "vop", "video-codec", "npu", "nvme", "ufs", "spi-nor"]
-        for name in masters where path.hasSuffix("/" + name) || path.contains("/" + name + "@") { return true }
-        return compatible.contains { $0.contains("virtio,mmio") }
+        for name in masters where path.hasSuffix("/" + name) || path.includes("/" + name + "@") { return true }
+        return compatible.contains { $0.includes("virtio,mmio") }
     }
 }
 
