@@ -30,7 +30,13 @@ let package = Package(
         .target(name: "CLinux"),
         .target(name: "Syscalls", dependencies: ["CLinux"]),
         .target(name: "KVM", dependencies: ["CLinux", "Syscalls"]),
-        .executableTarget(name: "cleave-boot", dependencies: ["KVM", "Syscalls"]),
+        .target(name: "GuestMemory", dependencies: ["CLinux", "Syscalls", "KVM"]),
+        .target(name: "Console", dependencies: ["Syscalls"]),
+        .target(name: "Loading"),
+        .target(name: "GuestTree", dependencies: ["DeviceTree"]),
+        .target(name: "Supervisor", dependencies: [
+            "CLinux", "Syscalls", "KVM", "GuestMemory", "Console", "Loading", "GuestTree", "DeviceTree"]),
+        .executableTarget(name: "cleave-boot", dependencies: ["Supervisor", "KVM", "GuestMemory", "DeviceTree", "Syscalls"]),
         .executableTarget(
             name: "cleave",
             dependencies: [

@@ -95,3 +95,15 @@ int cleave_set_raw_terminal(int fd, int raw) {
     return result(tcsetattr(fd, TCSANOW, &t));
 }
 _Noreturn void cleave_exit(int status) { fflush(stdout); exit(status); }
+
+// glibc calls ELF constructors with (argc, argv, envp); Embedded Swift has no
+// CommandLine, so keep them here.
+static int saved_argc;
+static char **saved_argv;
+__attribute__((constructor)) static void cleave_save_arguments(int argc, char **argv, char **envp) {
+    (void)envp;
+    saved_argc = argc;
+    saved_argv = argv;
+}
+int cleave_argc(void) { return saved_argc; }
+const char *cleave_argv(int index) { return index < saved_argc ? saved_argv[index] : NULL; }

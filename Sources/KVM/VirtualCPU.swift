@@ -46,6 +46,14 @@ public final class VirtualCPU {
         }
     }
 
+    /// KVM_GET_MP_STATE (api.rst 4.38): true while the vCPU is powered off
+    /// (KVM_MP_STATE_STOPPED), e.g. a secondary waiting for PSCI CPU_ON.
+    public func isStopped() throws(KVMError) -> Bool {
+        var state = kvm_mp_state()
+        _ = try checked(cleave_ioctl(fd.rawValue, CLEAVE_KVM_GET_MP_STATE, &state), "KVM_GET_MP_STATE", "vcpu \(id)")
+        return state.mp_state == UInt32(KVM_MP_STATE_STOPPED)
+    }
+
     /// KVM_RUN once and decode why it returned. EINTR (a signal) is an exit,
     /// not an error: the caller's loop decides whether to stop.
     public func runOnce() throws(KVMError) -> VCPUExit {

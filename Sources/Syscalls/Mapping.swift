@@ -5,6 +5,8 @@ import CLinux
 public final class Mapping {
     public let base: UnsafeMutableRawPointer
     public let length: Int
+    /// Sub-ranges already given back with `release`, sorted by offset.
+    private var released: [Range<Int>] = []
 
     /// mmap(2). `fd` -1 for anonymous mappings.
     public init(length: Int, protection: Int32, flags: Int32, fd: Int32 = -1, offset: Int64 = 0) throws(Errno) {
@@ -14,7 +16,24 @@ public final class Mapping {
         self.length = length
     }
 
-    deinit { _ = cleave_munmap(base, length) }
+    /// Unmaps part of the range now (e.g. hugepages not needed after all); the
+    /// rest stays mapped until deinit. `offset`/`length` must respect the
+    /// mapping's page size.
+    public func release(offset: Int, length: Int) {
+        precondition(offset >= 0 && length > 0 && offset + length <= self.length)
+        _ = cleave_munmap(base + offset, length)
+        released.append(offset..<(offset + length))
+        released.sort { $0.lowerBound < $1.lowerBound }
+    }
+
+    deinit {
+        var cursor = 0
+        for r in released {
+            if r.lowerBound > cursor { _ = cleave_munmap(base + cursor, r.lowerBound - cursor) }
+            cursor = max(cursor, r.upperBound)
+        }
+        if cursor < length { _ = cleave_munmap(base + cursor, length - cursor) }
+    }
 
     public var address: UInt64 { UInt64(UInt(bitPattern: base)) }
     public var bytes: UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(start: base, count: length) }

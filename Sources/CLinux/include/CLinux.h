@@ -60,6 +60,7 @@ static const unsigned long CLEAVE_KVM_SET_DEVICE_ATTR = KVM_SET_DEVICE_ATTR;
 static const unsigned long CLEAVE_KVM_HAS_DEVICE_ATTR = KVM_HAS_DEVICE_ATTR;
 static const unsigned long CLEAVE_KVM_GET_ONE_REG = KVM_GET_ONE_REG;
 static const unsigned long CLEAVE_KVM_SET_ONE_REG = KVM_SET_ONE_REG;
+static const unsigned long CLEAVE_KVM_GET_MP_STATE = KVM_GET_MP_STATE;
 static const unsigned long CLEAVE_KVM_ARM_VCPU_INIT = KVM_ARM_VCPU_INIT;
 static const unsigned long CLEAVE_KVM_ARM_PREFERRED_TARGET = KVM_ARM_PREFERRED_TARGET;
 static const uint64_t CLEAVE_KVM_REG_ARM64 = KVM_REG_ARM64;
@@ -111,5 +112,8 @@ long cleave_peak_rss_kib(void);
 int cleave_poll_in(int fd, int timeout_ms);
 int cleave_set_raw_terminal(int fd, int raw);
 _Noreturn void cleave_exit(int status);
+/// The process arguments, saved by an ELF constructor (Embedded Swift has no CommandLine).
+int cleave_argc(void);
+const char *cleave_argv(int index);
 
 #endif

@@ -1,0 +1,179 @@
+import CLinux
+import KVM
+import Syscalls
+
+/// Guest RAM at guest physical == host physical, from hugetlb pages
+/// (DESIGN.md truth 5): each page's physical address comes from
+/// /proc/self/pagemap, contiguity is checked on the sorted physical addresses,
+/// and every run whose virtual order matches its physical order becomes one KVM
+/// memory slot. A boot-time pool is handed out in descending physical order, so
+/// that is one slot per page in the worst case (KVM allows 32767).
+///
+/// Owns its mapping: the pages go back to the pool when this object dies, or
+/// when the process does (even on SIGKILL).
+public final class IdentityMappedRAM {
+    /// One memory slot: `size` bytes at guest (== host) physical `guestAddress`,
+    /// backed by the mapping at `offset`.
+    public struct Run: Equatable {
+        public let guestAddress: UInt64
+        public let offset: Int
+        public let size: Int
+    }
+
+    public let base: UInt64
+    public let size: UInt64
+    public let pageSize: HugePageSize
+    public let runs: [Run]
+    let mapping: Mapping
+
+    private init(base: UInt64, size: UInt64, pageSize: HugePageSize, runs: [Run], mapping: Mapping) {
+        self.base = base
+        self.size = size
+        self.pageSize = pageSize
+        self.runs = runs
+        self.mapping = mapping
+    }
+
+    /// Free pages in the pool of `pageSize` (sysfs free_hugepages).
+    public static func freePages(_ pageSize: HugePageSize) -> UInt64 {
+        guard let text = try? Files.readText(pageSize.sysfsDirectory + "/free_hugepages") else { return 0 }
+        return UInt64(text.filter { $0 != "\n" }) ?? 0
+    }
+
+    /// Takes `size` bytes of physically contiguous hugepages, at `fixedBase` if
+    /// given. Maps exactly the pages needed first; when those are not
+    /// contiguous (or a fixed base is asked for) it maps the whole free pool,
+    /// keeps a contiguous window and gives the rest back.
+    public static func allocate(size: UInt64, pageSize: HugePageSize, fixedBase: UInt64? = nil) throws(MemoryError) -> IdentityMappedRAM {
+        let ps = pageSize.rawValue
+        guard size > 0, size % ps == 0 else { throw .invalidSize(size, pageSize) }
+        if let fixedBase, fixedBase % ps != 0 { throw .fixedBase(base: fixedBase, size: size) }
+        let needed = size / ps
+        let free = freePages(pageSize)
+        guard free >= needed else { throw .pool(size: pageSize, free: free, needed: needed) }
+
+        if fixedBase == nil {
+            let mapping = try map(pages: needed, pageSize)
+            let pages = try physicalPages(mapping, pageSize)
+            if let ram = window(pages, needed: needed, base: nil, mapping: mapping, pageSize) { return ram }
+        }
+        let mapping = try map(pages: free, pageSize)
+        let pages = try physicalPages(mapping, pageSize)
+        if let ram = window(pages, needed: needed, base: fixedBase, mapping: mapping, pageSize) { return ram }
+        if let fixedBase { throw .fixedBase(base: fixedBase, size: size) }
+        throw .notContiguous(size: pageSize, needed: needed, longestRun: longestRun(pages, pageSize))
+    }
+
+    private static func map(pages: UInt64, _ pageSize: HugePageSize) throws(MemoryError) -> Mapping {
+        do throws(Errno) {
+            return try Mapping(length: Int(pages * pageSize.rawValue), protection: PROT_READ | PROT_WRITE,
+                               flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE | pageSize.mmapFlag)
+        } catch {
+            throw .map(size: pageSize, pages: pages, errno: error)
+        }
+    }
+
+    /// (physical address, offset in mapping) of every page, sorted by physical address.
+    private static func physicalPages(_ mapping: Mapping, _ pageSize: HugePageSize) throws(MemoryError) -> [(pa: UInt64, offset: Int)] {
+        let pagemap = try Pagemap()
+        var pages: [(pa: UInt64, offset: Int)] = []
+        var offset = 0
+        while offset < mapping.length {
+            pages.append((try pagemap.physicalAddress(of: mapping.address + UInt64(offset)), offset))
+            offset += Int(pageSize.rawValue)
+        }
+        pages.sort { $0.pa < $1.pa }
+        return pages
+    }
+
+    private static func longestRun(_ pages: [(pa: UInt64, offset: Int)], _ pageSize: HugePageSize) -> UInt64 {
+        var best: UInt64 = pages.isEmpty ? 0 : 1
+        var current: UInt64 = 1
+        for i in pages.indices.dropFirst() {
+            current = pages[i].pa == pages[i - 1].pa + pageSize.rawValue ? current + 1 : 1
+            best = max(best, current)
+        }
+        return best
+    }
+
+    /// Finds `needed` physically consecutive pages (starting at `base` if
+    /// given), releases every other page of the mapping, and builds the runs.
+    private static func window(_ pages: [(pa: UInt64, offset: Int)], needed: UInt64, base: UInt64?,
+                               mapping: Mapping, _ pageSize: HugePageSize) -> IdentityMappedRAM? {
+        let ps = pageSize.rawValue
+        let n = Int(needed)
+        var start: Int? = nil
+        var i = 0
+        while i + n <= pages.count {
+            if let base, pages[i].pa != base { i += 1; continue }
+            var j = i + 1
+            while j < i + n && pages[j].pa == pages[j - 1].pa + ps { j += 1 }
+            if j == i + n { start = i; break }
+            if base != nil { return nil }
+            i = j
+        }
+        guard let start else { return nil }
+        let chosen = pages[start..<(start + n)]
+        for (k, page) in pages.enumerated() where k < start || k >= start + n {
+            mapping.release(offset: page.offset, length: Int(ps))
+        }
+        var runs: [Run] = []
+        for page in chosen {
+            if let last = runs.last, last.offset + last.size == page.offset,
+               last.guestAddress + UInt64(last.size) == page.pa {
+                runs[runs.count - 1] = Run(guestAddress: last.guestAddress, offset: last.offset, size: last.size + Int(ps))
+            } else {
+                runs.append(Run(guestAddress: page.pa, offset: page.offset, size: Int(ps)))
+            }
+        }
+        return IdentityMappedRAM(base: chosen.first!.pa, size: needed * ps, pageSize: pageSize, runs: runs, mapping: mapping)
+    }
+
+    /// Registers one KVM memory slot per run (api.rst 4.35).
+    public func register(in vm: VirtualMachine) throws(KVMError) {
+        for run in runs {
+            try vm.map(mapping, offset: run.offset, size: run.size, at: run.guestAddress)
+        }
+    }
+
+    /// Copies `bytes` to guest physical `address`, across pages as needed.
+    /// Returns false when the range is outside this RAM.
+    @discardableResult
+    public func write(_ bytes: UnsafeRawBufferPointer, at address: UInt64) -> Bool {
+        guard address >= base, address + UInt64(bytes.count) <= base + size else { return false }
+        var done = 0
+        while done < bytes.count {
+            let pa = address + UInt64(done)
+            let (host, room) = hostAddress(pa)
+            let n = min(room, bytes.count - done)
+            host.copyMemory(from: bytes.baseAddress! + done, byteCount: n)
+            done += n
+        }
+        return true
+    }
+
+    /// Reads `count` bytes at guest physical `address` (nil outside RAM).
+    public func read(at address: UInt64, count: Int) -> [UInt8]? {
+        guard address >= base, address + UInt64(count) <= base + size else { return nil }
+        var out = [UInt8](repeating: 0, count: count)
+        out.withUnsafeMutableBytes { dst in
+            var done = 0
+            while done < count {
+                let (host, room) = hostAddress(address + UInt64(done))
+                let n = min(room, count - done)
+                (dst.baseAddress! + done).copyMemory(from: host, byteCount: n)
+                done += n
+            }
+        }
+        return out
+    }
+
+    /// The host pointer for guest physical `pa` and the bytes left in its run.
+    private func hostAddress(_ pa: UInt64) -> (UnsafeMutableRawPointer, Int) {
+        for run in runs where pa >= run.guestAddress && pa < run.guestAddress + UInt64(run.size) {
+            let within = Int(pa - run.guestAddress)
+            return (mapping.base + run.offset + within, run.size - within)
+        }
+        preconditionFailure("address checked against base and size")
+    }
+}

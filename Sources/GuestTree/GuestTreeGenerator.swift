@@ -1,0 +1,105 @@
+import DeviceTree
+
+/// Builds a complete guest tree for ad-hoc runs, with libfdt's sequential-write
+/// API (the way kvmtool's arm/fdt.c does): enough for Linux and for standard
+/// bare-metal test payloads.
+///
+/// ```
+/// /  #address-cells = #size-cells = 2, interrupt-parent = <GIC>
+/// ├── chosen        bootargs, stdout-path = "/serial@<console>"
+/// ├── aliases       serial0
+/// ├── memory@<base> reg filled in by `GuestTreeFinalizer` at boot
+/// ├── cpus/cpu@N    arm,armv8, enable-method = "psci", reg = MPIDR affinity
+/// ├── psci          arm,psci-1.0 / arm,psci-0.2, method = "hvc" (KVM's PSCI)
+/// ├── timer         arm,armv8-timer: PPIs 13 14 11 10 (secure, non-secure,
+/// │                 virtual, hypervisor physical), level-low
+/// ├── intc@<GICD>   arm,gic-v3 or arm,cortex-a15-gic at the board's addresses
+/// └── serial@<base> ns16550a, the emulated console, its SPI level-high
+/// ```
+public enum GuestTreeGenerator {
+    public static let memoryPlaceholderBase: UInt64 = 0x4000_0000
+
+    public static func generate(_ spec: GuestTreeSpec) throws(DeviceTreeError) -> DeviceTree {
+        let w = DeviceTreeWriter()
+        let consoleName = "serial@" + String(spec.consoleBase, radix: 16)
+        w.beginNode("")
+        w.property("compatible", strings: ["cleave,guest", "linux,dummy-virt"])
+        w.property("model", string: "Cleave guest")
+        w.property("#address-cells", u32: 2)
+        w.property("#size-cells", u32: 2)
+        w.property("interrupt-parent", u32: GuestPhandle.gic)
+
+        w.beginNode("chosen")
+        w.property("bootargs", string: spec.bootargs)
+        w.property("stdout-path", string: "/" + consoleName)
+        w.endNode()
+
+        w.beginNode("aliases")
+        w.property("serial0", string: "/" + consoleName)
+        w.endNode()
+
+        w.beginNode("memory@" + String(memoryPlaceholderBase, radix: 16))
+        w.property("device_type", string: "memory")
+        w.property("reg", cells: numberCells(memoryPlaceholderBase, count: 2) + numberCells(0, count: 2))
+        w.endNode()
+
+        w.beginNode("cpus")
+        w.property("#address-cells", u32: 1)
+        w.property("#size-cells", u32: 0)
+        for affinity in spec.cpuAffinities {
+            w.beginNode("cpu@" + String(affinity, radix: 16))
+            w.property("device_type", string: "cpu")
+            w.property("compatible", string: "arm,armv8")
+            w.property("enable-method", string: "psci")
+            w.property("reg", u32: UInt32(truncatingIfNeeded: affinity))
+            w.endNode()
+        }
+        w.endNode()
+
+        w.beginNode("psci")
+        w.property("compatible", strings: ["arm,psci-1.0", "arm,psci-0.2"])
+        w.property("method", string: "hvc")
+        w.endNode()
+
+        // GICv2 PPI specifiers carry a CPU mask in flags bits 8-15.
+        var ppiFlags = GICCells.levelLow
+        if case .v2 = spec.gic { ppiFlags |= UInt32((1 << min(spec.cpuAffinities.count, 8)) - 1) << 8 }
+        w.beginNode("timer")
+        w.property("compatible", string: "arm,armv8-timer")
+        w.property("always-on")
+        w.property("interrupts", cells: [GICCells.ppi, 13, ppiFlags, GICCells.ppi, 14, ppiFlags,
+                                         GICCells.ppi, 11, ppiFlags, GICCells.ppi, 10, ppiFlags])
+        w.endNode()
+
+        switch spec.gic {
+        case .v3(let distributor, let redistributor):
+            w.beginNode("intc@" + String(distributor, radix: 16))
+            w.property("compatible", string: "arm,gic-v3")
+            w.property("reg", cells: numberCells(distributor, count: 2) + numberCells(0x10000, count: 2)
+                       + numberCells(redistributor, count: 2)
+                       + numberCells(0x20000 * UInt64(spec.cpuAffinities.count), count: 2))
+            w.property("#redistributor-regions", u32: 1)
+        case .v2(let distributor, let cpuInterface):
+            w.beginNode("intc@" + String(distributor, radix: 16))
+            w.property("compatible", string: "arm,cortex-a15-gic")
+            w.property("reg", cells: numberCells(distributor, count: 2) + numberCells(0x1000, count: 2)
+                       + numberCells(cpuInterface, count: 2) + numberCells(0x2000, count: 2))
+        }
+        w.property("interrupt-controller")
+        w.property("#interrupt-cells", u32: 3)
+        w.property("#address-cells", u32: 2)
+        w.property("#size-cells", u32: 2)
+        w.property("phandle", u32: GuestPhandle.gic)
+        w.endNode()
+
+        w.beginNode(consoleName)
+        w.property("compatible", string: "ns16550a")
+        w.property("reg", cells: numberCells(spec.consoleBase, count: 2) + numberCells(0x1000, count: 2))
+        w.property("interrupts", cells: GICCells.spi(intid: spec.consoleINTID))
+        w.property("clock-frequency", u32: 1_843_200)
+        w.endNode()
+
+        w.endNode()
+        return try w.finish()
+    }
+}

@@ -1,0 +1,35 @@
+import CLinux
+import Syscalls
+
+/// Where console output goes: the supervisor's stdout, byte by byte, and an
+/// optional marker watch that logs the supervisor's clock the first time the
+/// guest prints a given text (how benchmarks time "userspace reached").
+final class ConsoleSink {
+    private let lock = Lock()
+    private let marker: [UInt8]
+    private var window: [UInt8] = []
+    private var markerSeen = false
+    private let guest: String
+    private let startTime: UInt64
+
+    init(guest: String, marker: String?, startTime: UInt64) {
+        self.guest = guest
+        self.marker = marker.map { Array($0.utf8) } ?? []
+        self.startTime = startTime
+    }
+
+    func put(_ byte: UInt8) {
+        var b = byte
+        _ = cleave_write(1, &b, 1)
+        guard !marker.isEmpty else { return }
+        lock.withLock {
+            guard !markerSeen else { return }
+            window.append(byte)
+            if window.count > marker.count { window.removeFirst(window.count - marker.count) }
+            if window == marker {
+                markerSeen = true
+                Log.write(.info, guest, "console-marker", "t_ms=\(milliseconds(Clock.monotonic - startTime))")
+            }
+        }
+    }
+}

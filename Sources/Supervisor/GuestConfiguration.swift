@@ -1,0 +1,60 @@
+import DeviceTree
+import GuestMemory
+import KVM
+
+/// Everything needed to boot one guest, from a carved plan (`cleave boot`) or
+/// from command-line options (`cleave run`).
+public struct GuestConfiguration {
+    public enum ImageKind: Equatable {
+        /// Detect from the arm64 Image header magic; raw when absent.
+        case automatic
+        case linux
+        case raw
+    }
+
+    public enum TreeSource {
+        /// The carved guest tree from /chosen/cleave/<name>/guest-dtb.
+        case carved(DeviceTree)
+        /// Generate one (ad-hoc runs).
+        case generated
+    }
+
+    public var name: String
+    /// Host CPUs (Linux logical numbers), one vCPU each, pinned; nil entries
+    /// leave that vCPU thread unpinned.
+    public var hostCPUs: [Int?]
+    public var memorySize: UInt64
+    public var pageSize: HugePageSize = .twoMiB
+    public var fixedBase: UInt64? = nil
+    public var kernelPath: String
+    public var imageKind: ImageKind = .automatic
+    /// Offset from the RAM base for raw images.
+    public var loadOffset: UInt64 = Layout.rawLoadOffset
+    public var initrdPath: String? = nil
+    /// nil keeps the tree's bootargs (carved); generated trees get "".
+    public var bootargs: String? = nil
+    public var gic: GIC
+    public var consoleBase: UInt64 = Layout.consoleBase
+    public var consoleINTID: UInt32 = Layout.consoleINTID
+    public var tree: TreeSource = .generated
+    public var restart: RestartPolicy = .never
+    /// 0 = unbounded.
+    public var maxRestarts: Int = 0
+    /// Watchdog sampling period and consecutive suspicious samples.
+    public var watchdogPeriodMilliseconds: Int = 250
+    public var watchdogThreshold: Int = 8
+    /// Write the finalised guest tree here before boot (kvmtool's --dump-dtb).
+    public var dumpTreePath: String? = nil
+    /// Log the supervisor's clock when the console output contains this text.
+    public var consoleMarker: String? = nil
+    /// Read stdin into the console.
+    public var interactive: Bool = false
+
+    public init(name: String, hostCPUs: [Int?], memorySize: UInt64, kernelPath: String, gic: GIC) {
+        self.name = name
+        self.hostCPUs = hostCPUs
+        self.memorySize = memorySize
+        self.kernelPath = kernelPath
+        self.gic = gic
+    }
+}

@@ -1,0 +1,137 @@
+import CLinux
+import Console
+import DeviceTree
+import GuestMemory
+import GuestTree
+import KVM
+import Loading
+import Syscalls
+
+/// One boot of a guest: a fresh VM over the guest's RAM, with its vCPUs,
+/// vGIC and console, images and tree loaded. A reset builds a new one; the RAM
+/// (and so the identity-mapped base) outlives it.
+final class GuestMachine {
+    let vm: VirtualMachine
+    let vcpus: [VirtualCPU]
+    let gic: VGIC
+    let console: UART16550
+    let placement: BootPlacement
+    let treeHash: UInt32
+    let treeSize: Int
+
+    init(_ config: GuestConfiguration, kvm: KVMSystem, ram: IdentityMappedRAM,
+         output: @escaping (UInt8) -> Void) throws(SupervisorError) {
+        // Images: read fresh on every boot (a reset reloads them).
+        let kernel = try GuestMachine.readFile(config.kernelPath)
+        let initrd: [UInt8]? = try config.initrdPath.map { (p) throws(SupervisorError) in try GuestMachine.readFile(p) }
+        let header = ArmImageHeader(kernel)
+        let kind: BootPlacement.Kind
+        switch config.imageKind {
+        case .linux:
+            guard let header else { throw .load(.unsupported("\(config.kernelPath) has no arm64 Image header (magic ARM\\x64 at offset 56)")) }
+            kind = .linux(header)
+        case .raw: kind = .raw(offset: config.loadOffset)
+        case .automatic: kind = header.map { .linux($0) } ?? .raw(offset: config.loadOffset)
+        }
+        let placement: BootPlacement
+        switch BootPlacement.plan(ramBase: ram.base, ramSize: ram.size, kind: kind,
+                                  kernelFileSize: kernel.count, initrdSize: initrd?.count) {
+        case .success(let p): placement = p
+        case .failure(let e): throw .load(e)
+        }
+        kernel.withUnsafeBytes { _ = ram.write($0, at: placement.kernelAddress) }
+        if let initrd, let at = placement.initrdAddress { initrd.withUnsafeBytes { _ = ram.write($0, at: at) } }
+
+        // vCPUs first: the vGIC's init needs all of them (arm-vgic-v3.rst).
+        let vm: VirtualMachine
+        let vcpus: [VirtualCPU]
+        do throws(KVMError) {
+            vm = try kvm.createVM()
+            var created: [VirtualCPU] = []
+            for i in config.hostCPUs.indices {
+                let vcpu = try vm.createVCPU(id: i)
+                try vcpu.initialize(poweredOff: i != 0)
+                created.append(vcpu)
+            }
+            vcpus = created
+            gic = try VGIC(vm: vm, gic: config.gic, interruptCount: Layout.vgicInterrupts)
+            try gic.finalize()
+            try ram.register(in: vm)
+        } catch {
+            throw .kvm(error)
+        }
+
+        // The tree: carved or generated, then finalised with boot-time facts.
+        var affinities: [UInt64] = []
+        do throws(KVMError) {
+            for vcpu in vcpus { affinities.append(try vcpu.get(.mpidrEL1) & 0xff_00ff_ffff) }
+        } catch { throw .kvm(error) }
+        var seed = [UInt8](repeating: 0, count: 72)
+        _ = seed.withUnsafeMutableBytes { cleave_getrandom($0.baseAddress, $0.count) }
+        var kaslr: UInt64 = 0
+        for i in 64..<72 { kaslr = kaslr << 8 | UInt64(seed[i]) }
+        let facts = BootFacts(ramBase: ram.base, ramSize: ram.size, bootargs: config.bootargs,
+                              initrd: placement.initrdAddress.map { ($0, placement.initrdEnd!) },
+                              console: (config.consoleBase, config.consoleINTID),
+                              rngSeed: Array(seed[0..<64]), kaslrSeed: kaslr)
+        let finalTree: DeviceTree
+        do throws(DeviceTreeError) {
+            let base: DeviceTree
+            switch config.tree {
+            case .carved(let t): base = t
+            case .generated:
+                let gicSpec: GuestTreeSpec.InterruptController
+                switch config.gic {
+                case .v2(let d, let c): gicSpec = .v2(distributor: d, cpuInterface: c)
+                case .v3(let d, let r): gicSpec = .v3(distributor: d, redistributor: r)
+                }
+                base = try GuestTreeGenerator.generate(GuestTreeSpec(
+                    cpuAffinities: affinities, gic: gicSpec, consoleBase: config.consoleBase,
+                    consoleINTID: config.consoleINTID, bootargs: config.bootargs ?? ""))
+            }
+            finalTree = try GuestTreeFinalizer.finalize(base, facts)
+        } catch {
+            throw .tree(error)
+        }
+        guard UInt64(finalTree.size) <= BootPlacement.dtbWindow else {
+            throw .load(.doesNotFit("guest tree of \(finalTree.size) bytes exceeds 2 MiB (booting.rst)"))
+        }
+        let treeBytes = finalTree.bytes
+        treeBytes.withUnsafeBytes { _ = ram.write($0, at: placement.dtbAddress) }
+        treeSize = treeBytes.count
+        treeHash = fnv1a(treeBytes)
+        if let path = config.dumpTreePath {
+            do throws(Errno) { try Files.write(treeBytes, to: path) } catch { throw .system("writing \(path)", error) }
+        }
+
+        // booting.rst: x0 = DTB physical address, x1-x3 = 0, PC = kernel entry;
+        // KVM_ARM_VCPU_INIT already left PSTATE at EL1h with DAIF masked, MMU off.
+        do throws(KVMError) {
+            try vcpus[0].set(.pc, placement.kernelAddress)
+            try vcpus[0].set(.x(0), placement.dtbAddress)
+            for r in 1...3 { try vcpus[0].set(.x(r), 0) }
+        } catch { throw .kvm(error) }
+
+        self.vm = vm
+        self.vcpus = vcpus
+        self.placement = placement
+        let intid = config.consoleINTID
+        let name = config.name
+        console = UART16550(base: config.consoleBase, output: output, setLine: { level in
+            do throws(KVMError) { try vm.setSPI(intid: intid, level: level) } catch {
+                Log.write(.warning, name, "console-irq", "error=\"\(error)\"")
+            }
+        })
+    }
+
+    static func readFile(_ path: String) throws(SupervisorError) -> [UInt8] {
+        do throws(Errno) { return try Files.read(path) } catch { throw .load(.read(path: path, reason: "\(error)")) }
+    }
+}
+
+/// 32-bit FNV-1a, the hash the test guest computes over the tree it receives.
+func fnv1a(_ bytes: [UInt8]) -> UInt32 {
+    var h: UInt32 = 0x811c_9dc5
+    for b in bytes { h = (h ^ UInt32(b)) &* 0x0100_0193 }
+    return h
+}

@@ -1,0 +1,22 @@
+import CLinux
+
+/// Structured log lines on stderr, the same shape as the CLI's swift-log
+/// output: `cleave-boot: <level> guest=<name> event=<event> <key=value...>`.
+public enum Log {
+    public enum Level: String { case info, warning, error }
+
+    public static func write(_ level: Level, _ guest: String, _ event: String, _ detail: String = "") {
+        var line = "cleave-boot: \(level.rawValue) guest=\(guest) event=\(event)"
+        if !detail.isEmpty { line += " " + detail }
+        line += "\n"
+        var bytes = Array(line.utf8)
+        bytes.withUnsafeMutableBytes { _ = cleave_write(2, $0.baseAddress, $0.count) }
+    }
+}
+
+/// Milliseconds with two decimals, for timing lines.
+public func milliseconds(_ nanoseconds: UInt64) -> String {
+    let hundredths = nanoseconds / 10_000
+    let fraction = hundredths % 100
+    return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+}

@@ -1,0 +1,120 @@
+import CLinux
+import Console
+import GuestMemory
+import KVM
+import Synchronization
+import Syscalls
+
+/// Boots one guest and keeps it running: identity-mapped RAM taken once, a
+/// fresh `GuestMachine` per boot, one pinned thread per vCPU, the watchdog,
+/// SIGTERM/SIGINT teardown, PSCI SYSTEM_OFF/RESET and the restart policy.
+/// `run()` returns how the guest finally ended; its `exitStatus` is the
+/// process's.
+public final class Supervisor {
+    let config: GuestConfiguration
+    let startTime: UInt64
+
+    /// `startTime`: CLOCK_MONOTONIC at the process's entry, for timing lines.
+    public init(_ config: GuestConfiguration, startTime: UInt64) {
+        self.config = config
+        self.startTime = startTime
+    }
+
+    public func run() -> Outcome {
+        let name = config.name
+        let kvm: KVMSystem
+        let ram: IdentityMappedRAM
+        do throws(KVMError) {
+            kvm = try KVMSystem()
+            try kvm.require(.userMemory, for: "guest RAM")
+            try kvm.require(.oneReg, for: "vCPU registers")
+        } catch {
+            return fail(.kvm(error))
+        }
+        do throws(MemoryError) {
+            ram = try IdentityMappedRAM.allocate(size: config.memorySize, pageSize: config.pageSize, fixedBase: config.fixedBase)
+        } catch {
+            return fail(.memory(error))
+        }
+        Log.write(.info, name, "ram", "base=\(hex(ram.base)) size=\(hex(ram.size)) pages=\(config.pageSize) slots=\(ram.runs.count)")
+
+        let sink = ConsoleSink(guest: name, marker: config.consoleMarker, startTime: startTime)
+        var boots = 0
+        while true {
+            boots += 1
+            let machine: GuestMachine
+            do throws(SupervisorError) {
+                machine = try GuestMachine(config, kvm: kvm, ram: ram, output: { sink.put($0) })
+            } catch {
+                return fail(error)
+            }
+            Log.write(.info, name, "boot", "n=\(boots) \(config.gic) vcpus=\(machine.vcpus.count) kernel=\(hex(machine.placement.kernelAddress)) dtb=\(hex(machine.placement.dtbAddress)) dtb_size=\(hex(machine.treeSize)) dtb_fnv1a=\(hex(machine.treeHash))" + (machine.placement.initrdAddress.map { " initrd=\(hex($0))" } ?? ""))
+            let outcome = runMachine(machine, ram: ram)
+            Log.write(outcome.isFailure ? .error : .info, name, "stopped", "outcome=\"\(outcome)\" status=\(outcome.exitStatus)")
+            let again: Bool
+            switch outcome {
+            case .reset: again = true
+            case .signalled: again = false
+            default:
+                switch config.restart {
+                case .never: again = false
+                case .always: again = true
+                case .onFailure: again = outcome.isFailure
+                }
+            }
+            if !again || (config.maxRestarts > 0 && boots > config.maxRestarts) { return outcome }
+            Log.write(.info, name, "restart", "after=\"\(outcome)\"")
+        }
+    }
+
+    private func fail(_ error: SupervisorError) -> Outcome {
+        Log.write(.error, config.name, "setup", "error=\"\(error)\"")
+        return .error("\(error)")
+    }
+
+    /// Runs the vCPU threads until one records an outcome or a signal arrives.
+    private func runMachine(_ machine: GuestMachine, ram: IdentityMappedRAM) -> Outcome {
+        let state = RunState()
+        var threads: [Thread] = []
+        for (index, vcpu) in machine.vcpus.enumerated() {
+            let cpu = config.hostCPUs[index]
+            let loop = VCPULoop(vcpu: vcpu, machine: machine, state: state, guest: config.name,
+                                ramBase: ram.base, ramEnd: ram.base + ram.size,
+                                hostCPU: cpu, watchdogThreshold: config.watchdogThreshold, startTime: startTime)
+            switch Thread.start({ loop.run() }) {
+            case .success(let t): threads.append(t)
+            case .failure(let e): state.finish(.error("pthread_create for vcpu \(index): \(e)"))
+            }
+        }
+        let tick: UInt64 = 5_000_000
+        let kickEvery = max(1, UInt64(config.watchdogPeriodMilliseconds) * 1_000_000 / tick)
+        var ticks: UInt64 = 0
+        while state.outcome == nil {
+            if let s = Signals.received { state.finish(.signalled(s)); break }
+            Clock.sleep(nanoseconds: tick)
+            ticks += 1
+            if ticks % kickEvery == 0 { for t in threads { t.kill(Signals.kick) } }
+        }
+        // Stop every vCPU: immediate_exit covers a kick that lands outside KVM_RUN.
+        state.stopping.store(true, ordering: .sequentiallyConsistent)
+        for vcpu in machine.vcpus { vcpu.requestImmediateExit(true) }
+        for t in threads { t.kill(Signals.kick) }
+        for t in threads { t.join() }
+        return state.outcome ?? .error("no outcome")
+    }
+}
+
+/// State shared by one boot's vCPU threads and the supervising thread.
+final class RunState {
+    private let lock = Lock()
+    private var recorded: Outcome? = nil
+    let stopping = Atomic<Bool>(false)
+
+    var outcome: Outcome? { lock.withLock { recorded } }
+
+    /// Records the first outcome; later ones (other vCPUs stopping) are ignored.
+    func finish(_ outcome: Outcome) {
+        lock.withLock { if recorded == nil { recorded = outcome } }
+        stopping.store(true, ordering: .sequentiallyConsistent)
+    }
+}

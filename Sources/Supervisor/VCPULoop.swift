@@ -1,0 +1,99 @@
+import Console
+import KVM
+import Synchronization
+import Syscalls
+
+/// The run loop of one vCPU thread: pin, KVM_RUN, decode the exit, serve the
+/// console, turn PSCI system events into outcomes, sample the watchdog on kicks.
+/// Any access outside the guest's RAM and devices stops the guest with a
+/// report (address, PC): it is never emulated (DESIGN.md, trust model).
+final class VCPULoop {
+    let vcpu: VirtualCPU
+    let machine: GuestMachine
+    let state: RunState
+    let guest: String
+    let ramBase: UInt64
+    let ramEnd: UInt64
+    let hostCPU: Int?
+    let startTime: UInt64
+    var watchdog: Watchdog
+
+    init(vcpu: VirtualCPU, machine: GuestMachine, state: RunState, guest: String, ramBase: UInt64, ramEnd: UInt64,
+         hostCPU: Int?, watchdogThreshold: Int, startTime: UInt64) {
+        self.vcpu = vcpu
+        self.machine = machine
+        self.state = state
+        self.guest = guest
+        self.ramBase = ramBase
+        self.ramEnd = ramEnd
+        self.hostCPU = hostCPU
+        self.startTime = startTime
+        watchdog = Watchdog(threshold: watchdogThreshold)
+    }
+
+    func run() {
+        if let cpu = hostCPU, case .failure(let e) = Thread.pinCurrent(to: cpu) {
+            state.finish(.error("pinning vcpu \(vcpu.id) to CPU \(cpu): \(e)"))
+            return
+        }
+        var first = vcpu.id == 0
+        if first { Log.write(.info, guest, "first-run", "vcpu=0 cpu=\(hostCPU ?? -1) t_ms=\(milliseconds(Clock.monotonic - startTime))") }
+        while !state.stopping.load(ordering: .sequentiallyConsistent) {
+            let exit: VCPUExit
+            do throws(KVMError) { exit = try vcpu.runOnce() } catch {
+                state.finish(.fault("\(error)"))
+                return
+            }
+            if first {
+                first = false
+                Log.write(.info, guest, "first-exit", "vcpu=0 t_ms=\(milliseconds(Clock.monotonic - startTime)) exit=\"\(exit)\"")
+            }
+            switch exit {
+            case .mmio(let address, let isWrite, let length, let data):
+                if machine.console.contains(address) {
+                    if isWrite {
+                        machine.console.write(address, UInt8(truncatingIfNeeded: data))
+                    } else {
+                        vcpu.completeRead(UInt64(machine.console.read(address)), length: length)
+                    }
+                } else {
+                    state.finish(.fault("unhandled \(exit) by vcpu \(vcpu.id), \(registers())"))
+                }
+            case .systemEvent(let type, _):
+                switch type {
+                case VCPUExit.shutdown: state.finish(.poweredOff)
+                case VCPUExit.reset: state.finish(.reset)
+                case VCPUExit.crash: state.finish(.crashed)
+                default: state.finish(.fault("\(exit) on vcpu \(vcpu.id)"))
+                }
+            case .interrupted:
+                if state.stopping.load(ordering: .sequentiallyConsistent) { return }
+                sampleWatchdog()
+            default:
+                state.finish(.fault("\(exit) on vcpu \(vcpu.id), \(registers())"))
+            }
+        }
+    }
+
+    private func sampleWatchdog() {
+        do throws(KVMError) {
+            if try vcpu.isStopped() { return }
+            let pc = try vcpu.get(.pc)
+            let vbar = try vcpu.get(.vbarEL1)
+            let mmuOn = try vcpu.get(.sctlrEL1) & 1 != 0
+            if let reason = watchdog.sample(pc: pc, vbar: vbar, mmuOn: mmuOn, ramBase: ramBase, ramEnd: ramEnd) {
+                state.finish(.stuck("vcpu \(vcpu.id): \(reason), \(registers())"))
+            }
+        } catch {
+            state.finish(.fault("watchdog sample: \(error)"))
+        }
+    }
+
+    /// A register summary for reports; a failed read shows as "?".
+    private func registers() -> String {
+        func read(_ r: Register) -> String {
+            do throws(KVMError) { return hex(try vcpu.get(r)) } catch { return "?" }
+        }
+        return "pc=\(read(.pc)) pstate=\(read(.pstate)) esr_el1=\(read(.esrEL1)) far_el1=\(read(.farEL1)) elr_el1=\(read(.elrEL1)) x0=\(read(.x(0)))"
+    }
+}

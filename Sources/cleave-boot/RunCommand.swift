@@ -1,0 +1,105 @@
+import DeviceTree
+import GuestMemory
+import KVM
+import Supervisor
+import Syscalls
+
+/// `cleave-boot run`: an ad-hoc guest, kvmtool style, no carve needed.
+enum RunCommand {
+    static let usage = """
+    usage: cleave-boot run --kernel IMAGE [options]
+      --kernel PATH          arm64 Linux Image or raw binary
+      --raw | --linux        force the image kind (default: detect the Image header)
+      --load-offset N        raw images: offset from the RAM base (default 0x80000)
+      --initrd PATH          initrd/initramfs
+      --memory SIZE          guest RAM, e.g. 256M (default 64M), from hugepages
+      --hugepage-size SIZE   2M (default), 32M or 1G
+      --memory-base ADDR     fixed physical base (must lie in the hugepage pool)
+      --cpus LIST            host CPUs, one pinned vCPU each (e.g. 1 or 1-2)
+      --vcpus N              N unpinned vCPUs instead of --cpus (default 1)
+      --bootargs TEXT        guest command line, verbatim
+      --board DTB            board tree for the GIC (default /sys/firmware/fdt)
+      --console ADDR         virtual 16550 base (default 0x9fff000)
+      --console-intid N      its interrupt, an SPI INTID (default 33)
+      --dump-dtb PATH        write the final guest tree there
+      --mark TEXT            log the time when the console prints TEXT
+      --watchdog-ms N        watchdog sampling period (default 250)
+      --restart POLICY       never | always | on-failure
+      --interactive          feed stdin to the console
+      --name NAME            guest name for log lines (default "run")
+    exit status: 0 powered off, 1 setup error, 2 guest fault, 3 stuck vCPU,
+                 4 guest crash, 128+N killed by signal N
+    """
+
+    static func parse(_ args: inout Arguments) throws(UsageError) -> GuestConfiguration {
+        guard let kernel = try args.option("--kernel") else { throw UsageError("--kernel is required") }
+        let memory = try size(args.option("--memory") ?? "64M", "--memory")
+        var hostCPUs: [Int?] = [nil]
+        if let list = try args.option("--cpus") {
+            guard let cpus = parseCPUList(list) else { throw UsageError("--cpus: cannot read '\(list)'") }
+            hostCPUs = cpus.map { Optional($0) }
+        } else if let n = try args.option("--vcpus") {
+            guard let count = Int(n), count > 0, count <= 64 else { throw UsageError("--vcpus: 1-64") }
+            hostCPUs = Array(repeating: nil, count: count)
+        }
+        let boardPath = try args.option("--board") ?? "/sys/firmware/fdt"
+        let gic = try boardGIC(boardPath)
+        var config = GuestConfiguration(name: try args.option("--name") ?? "run", hostCPUs: hostCPUs,
+                                        memorySize: memory, kernelPath: kernel, gic: gic)
+        if args.flag("--raw") { config.imageKind = .raw }
+        if args.flag("--linux") { config.imageKind = .linux }
+        if let v = try args.option("--load-offset") { config.loadOffset = try size(v, "--load-offset") }
+        config.initrdPath = try args.option("--initrd")
+        if let v = try args.option("--hugepage-size") {
+            guard let s = parseSize(v), let p = HugePageSize(bytes: s) else { throw UsageError("--hugepage-size: 2M, 32M or 1G") }
+            config.pageSize = p
+        }
+        if let v = try args.option("--memory-base") { config.fixedBase = try size(v, "--memory-base") }
+        config.bootargs = try args.option("--bootargs") ?? ""
+        if let v = try args.option("--console") { config.consoleBase = try size(v, "--console") }
+        if let v = try args.option("--console-intid") {
+            guard let n = UInt32(v), n >= 32, n < 32 + 224 else { throw UsageError("--console-intid: an SPI INTID, 32-255") }
+            config.consoleINTID = n
+        }
+        config.dumpTreePath = try args.option("--dump-dtb")
+        config.consoleMarker = try args.option("--mark")
+        if let v = try args.option("--watchdog-ms") {
+            guard let n = Int(v), n >= 10 else { throw UsageError("--watchdog-ms: at least 10") }
+            config.watchdogPeriodMilliseconds = n
+        }
+        if let v = try args.option("--restart") {
+            guard let p = RestartPolicy(rawValue: v) else { throw UsageError("--restart: never, always or on-failure") }
+            config.restart = p
+        }
+        config.interactive = args.flag("--interactive")
+        guard args.isEmpty else { throw UsageError("unknown arguments: \(args.remaining.joined(separator: " "))") }
+        return config
+    }
+
+    static func size(_ text: String, _ option: String) throws(UsageError) -> UInt64 {
+        guard let v = parseSize(text) else { throw UsageError("\(option): cannot read '\(text)' (e.g. 0x80000, 256M)") }
+        return v
+    }
+
+    /// The vGIC matches the board's GIC, at its addresses (GICv2: GICD, GICC;
+    /// GICv3: GICD, first GICR region).
+    static func boardGIC(_ path: String) throws(UsageError) -> GIC {
+        let bytes: [UInt8]
+        do throws(Errno) { bytes = try Files.read(path, limit: 1 << 24) } catch {
+            throw UsageError("cannot read the board tree \(path): \(error)")
+        }
+        let tree: DeviceTree
+        do throws(DeviceTreeError) { tree = try DeviceTree(bytes: bytes) } catch {
+            throw UsageError("board tree \(path): \(error)")
+        }
+        return try boardGIC(tree: tree, source: path)
+    }
+
+    static func boardGIC(tree: DeviceTree, source path: String) throws(UsageError) -> GIC {
+        guard let gic = tree.gic(), gic.regions.count >= 2 else { throw UsageError("board tree \(path): no GIC with two register windows") }
+        switch gic.version {
+        case .v2: return .v2(distributor: gic.regions[0].base, cpuInterface: gic.regions[1].base)
+        case .v3: return .v3(distributor: gic.regions[0].base, redistributor: gic.regions[1].base)
+        }
+    }
+}
