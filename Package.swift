@@ -46,6 +46,7 @@ let package = Package(
             ]),
         .testTarget(name: "DeviceTreeTests", dependencies: ["DeviceTree"]),
         .testTarget(name: "PartitioningTests", dependencies: ["Partitioning", "DeviceTree"]),
+        .testTarget(name: "CorpusTests", dependencies: ["Partitioning", "DeviceTree"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -85,6 +85,7 @@ struct Validation {
         checkCPUTotals()
         checkMemory()
         for guest in guests {
+            checkSplitEOI(guest)
             for device in guest.devices { checkDevice(device, guest) }
             checkConsole(guest)
             checkGPIOLines(guest)
@@ -266,12 +267,6 @@ struct Validation {
                     "assign \(other.path) to '\(name)' too, or leave both to the host")
             }
         }
-        if let gic = board.gic, gic.version == .v2, !info.spis.isEmpty,
-           let cpuInterface = gic.cpuInterface, cpuInterface.size < Layout.gicv2CPUInterfaceSize {
-            add(.gicv2CPUInterfaceSmall, .error, tree.path(of: gic.node),
-                "the GICv2 CPU interface is 0x\(String(cpuInterface.size, radix: 16)) bytes: split priority-drop/deactivate (EOImode=1) needs GICC_DIR at 0x1000, so 8 KiB",
-                "fix the GIC's second 'reg' entry to 0x2000 bytes if the hardware has it, or boot the host with irqchip.gicv2_force_probe=1")
-        }
         for range in info.mmioRanges {
             var pages: [UInt64] = []
             var byPage: [UInt64: [String]] = [:]
@@ -304,6 +299,18 @@ struct Validation {
                     "DMA works because guest RAM is identity-mapped; the guest is trusted with it")
             }
         }
+    }
+
+    /// Passing SPIs through needs the host GIC in split priority-drop /
+    /// deactivate mode (EOImode=1), which on GICv2 needs GICC_DIR at offset
+    /// 0x1000 of the CPU interface (GIC architecture spec, 4.4.15).
+    mutating func checkSplitEOI(_ guest: ResolvedGuest) {
+        guard let gic = board.gic, gic.version == .v2, let cpuInterface = gic.cpuInterface,
+              cpuInterface.size < Layout.gicv2CPUInterfaceSize,
+              guest.devices.contains(where: { !$0.info.spis.isEmpty }) else { return }
+        add(.gicv2CPUInterfaceSmall, .error, tree.path(of: gic.node),
+            "the GICv2 CPU interface is 0x\(String(cpuInterface.size, radix: 16)) bytes: passing SPIs to '\(guest.plan.name)' needs split priority-drop/deactivate (EOImode=1), which needs GICC_DIR at 0x1000, so 8 KiB",
+            "fix the GIC's second 'reg' entry to 0x2000 bytes if the hardware has it, or boot the host with irqchip.gicv2_force_probe=1")
     }
 
     mutating func checkDependencies(_ device: ResolvedDevice, _ guest: ResolvedGuest) {
