@@ -9,6 +9,7 @@
 #include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
+#include <sys/stat.h>
 #include "CLinux.h"
 
 static inline int result(long value) { return value < 0 ? -errno : (int)value; }
@@ -18,6 +19,7 @@ int cleave_close(int fd) { return result(close(fd)); }
 long cleave_read(int fd, void *buffer, size_t count) { long n = read(fd, buffer, count); return n < 0 ? -errno : n; }
 long cleave_pread(int fd, void *buffer, size_t count, int64_t offset) { long n = pread(fd, buffer, count, offset); return n < 0 ? -errno : n; }
 long cleave_write(int fd, const void *buffer, size_t count) { long n = write(fd, buffer, count); return n < 0 ? -errno : n; }
+int64_t cleave_fd_size(int fd) { struct stat st; return fstat(fd, &st) < 0 ? -errno : (int64_t)st.st_size; }
 int cleave_ioctl(int fd, unsigned long request, void *argument) { return result(ioctl(fd, request, argument)); }
 int cleave_ioctl_value(int fd, unsigned long request, unsigned long value) { return result(ioctl(fd, request, value)); }
 

@@ -20,14 +20,34 @@ public final class IdentityMappedRAM {
         public let size: Int
     }
 
+    /// A physically contiguous part of guest RAM (one `reg` entry of the
+    /// guest's memory node).
+    public struct Bank: Equatable {
+        public let base: UInt64
+        public let size: UInt64
+        public var end: UInt64 { base + size }
+    }
+
+    /// Lowest physical address and total size.
     public let base: UInt64
     public let size: UInt64
+    /// Contiguous banks, sorted by address: one when the pool was contiguous.
+    public let banks: [Bank]
     public let pageSize: HugePageSize
     public let runs: [Run]
     let mapping: Mapping
 
-    private init(base: UInt64, size: UInt64, pageSize: HugePageSize, runs: [Run], mapping: Mapping) {
-        self.base = base
+    private init(size: UInt64, pageSize: HugePageSize, runs: [Run], mapping: Mapping) {
+        var banks: [Bank] = []
+        for run in runs {
+            if let last = banks.last, last.end == run.guestAddress {
+                banks[banks.count - 1] = Bank(base: last.base, size: last.size + UInt64(run.size))
+            } else {
+                banks.append(Bank(base: run.guestAddress, size: UInt64(run.size)))
+            }
+        }
+        self.banks = banks
+        self.base = banks.first?.base ?? 0
         self.size = size
         self.pageSize = pageSize
         self.runs = runs
@@ -40,11 +60,15 @@ public final class IdentityMappedRAM {
         return UInt64(text.filter { $0 != "\n" }) ?? 0
     }
 
-    /// Takes `size` bytes of physically contiguous hugepages, at `fixedBase` if
-    /// given. Maps exactly the pages needed first; when those are not
-    /// contiguous (or a fixed base is asked for) it maps the whole free pool,
-    /// keeps a contiguous window and gives the rest back.
-    public static func allocate(size: UInt64, pageSize: HugePageSize, fixedBase: UInt64? = nil) throws(MemoryError) -> IdentityMappedRAM {
+    /// Takes `size` bytes of hugepages, at `fixedBase` if given. Maps exactly
+    /// the pages needed first; when those are not contiguous it maps the whole
+    /// free pool and keeps a contiguous window, giving the rest back. When the
+    /// pool has no such window (measured: a 128-page boot-time pool whose
+    /// longest run was 85 pages once the host initramfs held a 30 MB kernel)
+    /// and `allowBanks` is set, the pages become several memory banks, each
+    /// still identity-mapped (one `reg` entry each in the guest's memory node).
+    public static func allocate(size: UInt64, pageSize: HugePageSize, fixedBase: UInt64? = nil,
+                                allowBanks: Bool = true) throws(MemoryError) -> IdentityMappedRAM {
         let ps = pageSize.rawValue
         guard size > 0, size % ps == 0 else { throw .invalidSize(size, pageSize) }
         if let fixedBase, fixedBase % ps != 0 { throw .fixedBase(base: fixedBase, size: size) }
@@ -56,11 +80,16 @@ public final class IdentityMappedRAM {
             let mapping = try map(pages: needed, pageSize)
             let pages = try physicalPages(mapping, pageSize)
             if let ram = window(pages, needed: needed, base: nil, mapping: mapping, pageSize) { return ram }
+            if needed == free && allowBanks { return banked(pages, mapping: mapping, pageSize) }
         }
         let mapping = try map(pages: free, pageSize)
         let pages = try physicalPages(mapping, pageSize)
         if let ram = window(pages, needed: needed, base: fixedBase, mapping: mapping, pageSize) { return ram }
         if let fixedBase { throw .fixedBase(base: fixedBase, size: size) }
+        if allowBanks {
+            // Keep the `needed` pages forming the fewest banks: the longest runs first.
+            return banked(Array(pages), needed: needed, mapping: mapping, pageSize)
+        }
         throw .notContiguous(size: pageSize, needed: needed, longestRun: longestRun(pages, pageSize))
     }
 
@@ -96,6 +125,41 @@ public final class IdentityMappedRAM {
         return best
     }
 
+    /// Keeps `needed` pages (all when nil), preferring long runs, releases the
+    /// rest; the result has one bank per contiguous run.
+    private static func banked(_ pages: [(pa: UInt64, offset: Int)], needed: UInt64? = nil, mapping: Mapping,
+                               _ pageSize: HugePageSize) -> IdentityMappedRAM {
+        let ps = pageSize.rawValue
+        var groups: [[(pa: UInt64, offset: Int)]] = []
+        for page in pages {
+            if let last = groups.last?.last, page.pa == last.pa + ps { groups[groups.count - 1].append(page) } else { groups.append([page]) }
+        }
+        groups.sort { $0.count > $1.count }
+        var kept: [(pa: UInt64, offset: Int)] = []
+        let want = Int(needed ?? UInt64(pages.count))
+        for group in groups {
+            for page in group {
+                if kept.count < want { kept.append(page) } else { mapping.release(offset: page.offset, length: Int(ps)) }
+            }
+        }
+        kept.sort { $0.pa < $1.pa }
+        return IdentityMappedRAM(size: UInt64(kept.count) * ps, pageSize: pageSize, runs: runs(kept, pageSize), mapping: mapping)
+    }
+
+    private static func runs(_ chosen: [(pa: UInt64, offset: Int)], _ pageSize: HugePageSize) -> [Run] {
+        let ps = Int(pageSize.rawValue)
+        var runs: [Run] = []
+        for page in chosen {
+            if let last = runs.last, last.offset + last.size == page.offset,
+               last.guestAddress + UInt64(last.size) == page.pa {
+                runs[runs.count - 1] = Run(guestAddress: last.guestAddress, offset: last.offset, size: last.size + ps)
+            } else {
+                runs.append(Run(guestAddress: page.pa, offset: page.offset, size: ps))
+            }
+        }
+        return runs
+    }
+
     /// Finds `needed` physically consecutive pages (starting at `base` if
     /// given), releases every other page of the mapping, and builds the runs.
     private static func window(_ pages: [(pa: UInt64, offset: Int)], needed: UInt64, base: UInt64?,
@@ -117,16 +181,7 @@ public final class IdentityMappedRAM {
         for (k, page) in pages.enumerated() where k < start || k >= start + n {
             mapping.release(offset: page.offset, length: Int(ps))
         }
-        var runs: [Run] = []
-        for page in chosen {
-            if let last = runs.last, last.offset + last.size == page.offset,
-               last.guestAddress + UInt64(last.size) == page.pa {
-                runs[runs.count - 1] = Run(guestAddress: last.guestAddress, offset: last.offset, size: last.size + Int(ps))
-            } else {
-                runs.append(Run(guestAddress: page.pa, offset: page.offset, size: Int(ps)))
-            }
-        }
-        return IdentityMappedRAM(base: chosen.first!.pa, size: needed * ps, pageSize: pageSize, runs: runs, mapping: mapping)
+        return IdentityMappedRAM(size: needed * ps, pageSize: pageSize, runs: runs(Array(chosen), pageSize), mapping: mapping)
     }
 
     /// Registers one KVM memory slot per run (api.rst 4.35).
@@ -140,7 +195,7 @@ public final class IdentityMappedRAM {
     /// Returns false when the range is outside this RAM.
     @discardableResult
     public func write(_ bytes: UnsafeRawBufferPointer, at address: UInt64) -> Bool {
-        guard address >= base, address + UInt64(bytes.count) <= base + size else { return false }
+        guard contains(address, count: bytes.count) else { return false }
         var done = 0
         while done < bytes.count {
             let pa = address + UInt64(done)
@@ -152,9 +207,25 @@ public final class IdentityMappedRAM {
         return true
     }
 
+    /// Reads `count` bytes of `file` from its start straight into guest RAM at
+    /// `address` (no copy in the supervisor's heap: images do not count in its RSS).
+    public func load(_ file: borrowing FileDescriptor, count: Int, at address: UInt64) -> Result<Void, Errno> {
+        guard contains(address, count: count) else { return .failure(Errno(ERANGE)) }
+        var done = 0
+        while done < count {
+            let (host, room) = hostAddress(address + UInt64(done))
+            let n = min(room, count - done)
+            if case .failure(let e) = file.readExactly(into: UnsafeMutableRawBufferPointer(start: host, count: n), at: Int64(done)) {
+                return .failure(e)
+            }
+            done += n
+        }
+        return .success(())
+    }
+
     /// Reads `count` bytes at guest physical `address` (nil outside RAM).
     public func read(at address: UInt64, count: Int) -> [UInt8]? {
-        guard address >= base, address + UInt64(count) <= base + size else { return nil }
+        guard contains(address, count: count) else { return nil }
         var out = [UInt8](repeating: 0, count: count)
         out.withUnsafeMutableBytes { dst in
             var done = 0
@@ -166,6 +237,11 @@ public final class IdentityMappedRAM {
             }
         }
         return out
+    }
+
+    /// Whether [address, address + count) lies inside one bank.
+    public func contains(_ address: UInt64, count: Int) -> Bool {
+        banks.contains { address >= $0.base && address + UInt64(count) <= $0.end }
     }
 
     /// The host pointer for guest physical `pa` and the bytes left in its run.

@@ -4,8 +4,8 @@ import DeviceTree
 /// just before the guest starts (Documentation/arch/arm64/booting.rst section 2,
 /// "Setup the device tree"; devicetree spec 3.4 /memory, 3.6 /chosen).
 public struct BootFacts {
-    public var ramBase: UInt64
-    public var ramSize: UInt64
+    /// Identity-mapped RAM banks, sorted: one `reg` entry each.
+    public var ramBanks: [(base: UInt64, size: UInt64)]
     /// nil keeps the tree's own /chosen/bootargs.
     public var bootargs: String?
     public var initrd: (start: UInt64, end: UInt64)?
@@ -15,10 +15,9 @@ public struct BootFacts {
     public var rngSeed: [UInt8]
     public var kaslrSeed: UInt64
 
-    public init(ramBase: UInt64, ramSize: UInt64, bootargs: String?, initrd: (start: UInt64, end: UInt64)?,
+    public init(ramBanks: [(base: UInt64, size: UInt64)], bootargs: String?, initrd: (start: UInt64, end: UInt64)?,
                 console: (base: UInt64, intid: UInt32)?, rngSeed: [UInt8], kaslrSeed: UInt64) {
-        self.ramBase = ramBase
-        self.ramSize = ramSize
+        self.ramBanks = ramBanks
         self.bootargs = bootargs
         self.initrd = initrd
         self.console = console
@@ -52,10 +51,11 @@ public enum GuestTreeFinalizer {
 
         let editor = try DeviceTreeEditor(tree, extraSpace: 4096)
         for path in memoryNodes { try editor.deleteNode(path) }
-        let memory = try editor.addNode("/", "memory@" + String(facts.ramBase, radix: 16))
+        let memory = try editor.addNode("/", "memory@" + String(facts.ramBanks.first?.base ?? 0, radix: 16))
         try editor.setProperty(memory, "device_type", string: "memory")
-        try editor.setProperty(memory, "reg", cells: numberCells(facts.ramBase, count: addressCells)
-                                                    + numberCells(facts.ramSize, count: sizeCells))
+        var reg: [UInt32] = []
+        for bank in facts.ramBanks { reg += numberCells(bank.base, count: addressCells) + numberCells(bank.size, count: sizeCells) }
+        try editor.setProperty(memory, "reg", cells: reg)
 
         let chosen = try editor.addNode("/", "chosen")
         if let bootargs = facts.bootargs { try editor.setProperty(chosen, "bootargs", string: bootargs) }

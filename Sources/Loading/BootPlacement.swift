@@ -27,38 +27,50 @@ public struct BootPlacement: Equatable {
         case raw(offset: UInt64)
     }
 
-    /// Returns nil and a reason when the pieces do not fit.
-    public static func plan(ramBase: UInt64, ramSize: UInt64, kind: Kind, kernelFileSize: Int,
+    /// Places the images in RAM made of `banks` (sorted, each contiguous):
+    /// the kernel at the base of the lowest bank it fits in, the DTB and initrd
+    /// at the top of the highest bank with room for them above the kernel.
+    public static func plan(banks: [(base: UInt64, size: UInt64)], kind: Kind, kernelFileSize: Int,
                             initrdSize: Int?) -> Result<BootPlacement, LoadError> {
-        let end = ramBase + ramSize
-        guard ramSize > dtbWindow * 2 else { return .failure(.doesNotFit("RAM of 0x\(String(ramSize, radix: 16)) bytes is too small (needs more than 4 MiB)")) }
-        let kernelAddress: UInt64
-        var kernelEnd: UInt64
+        let offset: UInt64
+        var kernelSpan = UInt64(kernelFileSize)
         switch kind {
         case .linux(let header):
             if header.isBigEndian { return .failure(.unsupported("big-endian kernel image")) }
-            kernelAddress = ramBase + header.textOffset
-            kernelEnd = kernelAddress + max(header.imageSize, UInt64(kernelFileSize))
-        case .raw(let offset):
-            kernelAddress = ramBase + offset
-            kernelEnd = kernelAddress + UInt64(kernelFileSize)
+            offset = header.textOffset
+            kernelSpan = max(header.imageSize, kernelSpan)
+        case .raw(let o):
+            offset = o
         }
-        let dtbAddress = end - dtbWindow
-        var initrdAddress: UInt64? = nil
-        var initrdEnd: UInt64? = nil
-        var floor = dtbAddress
-        if let initrdSize {
-            let start = (dtbAddress - UInt64(initrdSize)) & ~UInt64(0xfff)
-            initrdAddress = start
-            initrdEnd = start + UInt64(initrdSize)
-            floor = start
+        kernelSpan = (kernelSpan + 0xfff) & ~UInt64(0xfff)
+        let topNeeds = dtbWindow + ((UInt64(initrdSize ?? 0) + 0xfff) & ~UInt64(0xfff))
+        guard let kernelBank = banks.firstIndex(where: { offset + kernelSpan <= $0.size }) else {
+            return .failure(.doesNotFit("kernel of 0x\(String(kernelSpan, radix: 16)) bytes at offset 0x\(String(offset, radix: 16)) fits in no RAM bank"))
         }
-        kernelEnd = (kernelEnd + 0xfff) & ~UInt64(0xfff)
-        guard kernelEnd <= floor, UInt64(initrdSize ?? 0) < ramSize else {
-            return .failure(.doesNotFit("kernel (0x\(String(kernelAddress, radix: 16))-0x\(String(kernelEnd, radix: 16))), initrd (\(initrdSize ?? 0) bytes) and DTB do not fit in RAM 0x\(String(ramBase, radix: 16))-0x\(String(end, radix: 16))"))
+        let kernelAddress = banks[kernelBank].base + offset
+        let kernelEnd = kernelAddress + kernelSpan
+        for i in banks.indices.reversed() {
+            let end = banks[i].base + banks[i].size
+            let floor = i == kernelBank ? kernelEnd : banks[i].base
+            guard end >= floor + topNeeds else { continue }
+            let dtbAddress = end - dtbWindow
+            var initrdAddress: UInt64? = nil
+            var initrdEnd: UInt64? = nil
+            if let initrdSize {
+                let start = (dtbAddress - UInt64(initrdSize)) & ~UInt64(0xfff)
+                initrdAddress = start
+                initrdEnd = start + UInt64(initrdSize)
+            }
+            return .success(BootPlacement(kernelAddress: kernelAddress, kernelEnd: kernelEnd, initrdAddress: initrdAddress,
+                                          initrdEnd: initrdEnd, dtbAddress: dtbAddress))
         }
-        return .success(BootPlacement(kernelAddress: kernelAddress, kernelEnd: kernelEnd, initrdAddress: initrdAddress,
-                                      initrdEnd: initrdEnd, dtbAddress: dtbAddress))
+        return .failure(.doesNotFit("kernel (0x\(String(kernelSpan, radix: 16)) bytes), initrd (\(initrdSize ?? 0) bytes) and a 2 MiB DTB window do not fit in RAM of \(banks.count) bank(s)"))
+    }
+
+    /// One contiguous bank.
+    public static func plan(ramBase: UInt64, ramSize: UInt64, kind: Kind, kernelFileSize: Int,
+                            initrdSize: Int?) -> Result<BootPlacement, LoadError> {
+        plan(banks: [(ramBase, ramSize)], kind: kind, kernelFileSize: kernelFileSize, initrdSize: initrdSize)
     }
 }
 

@@ -19,12 +19,22 @@ final class GuestMachine {
     let treeHash: UInt32
     let treeSize: Int
 
-    init(_ config: GuestConfiguration, kvm: KVMSystem, ram: IdentityMappedRAM,
+    init(_ config: GuestConfiguration, kvm: KVMSystem, ram: IdentityMappedRAM, windows: [DeviceWindow],
          output: @escaping (UInt8) -> Void) throws(SupervisorError) {
-        // Images: read fresh on every boot (a reset reloads them).
-        let kernel = try GuestMachine.readFile(config.kernelPath)
-        let initrd: [UInt8]? = try config.initrdPath.map { (p) throws(SupervisorError) in try GuestMachine.readFile(p) }
-        let header = ArmImageHeader(kernel)
+        // Images: opened fresh on every boot (a reset reloads them) and read
+        // straight into guest RAM once placed.
+        let kernel = try GuestMachine.open(config.kernelPath)
+        let kernelSize = try GuestMachine.size(kernel, config.kernelPath)
+        var head = [UInt8](repeating: 0, count: min(64, kernelSize))
+        if case .failure(let e) = head.withUnsafeMutableBytes({ kernel.readExactly(into: $0, at: 0) }) {
+            throw .load(.read(path: config.kernelPath, reason: "\(e)"))
+        }
+        var initrdSize: Int? = nil
+        if let path = config.initrdPath {
+            let initrd = try GuestMachine.open(path)
+            initrdSize = try GuestMachine.size(initrd, path)
+        }
+        let header = ArmImageHeader(head)
         let kind: BootPlacement.Kind
         switch config.imageKind {
         case .linux:
@@ -34,13 +44,18 @@ final class GuestMachine {
         case .automatic: kind = header.map { .linux($0) } ?? .raw(offset: config.loadOffset)
         }
         let placement: BootPlacement
-        switch BootPlacement.plan(ramBase: ram.base, ramSize: ram.size, kind: kind,
-                                  kernelFileSize: kernel.count, initrdSize: initrd?.count) {
+        switch BootPlacement.plan(banks: ram.banks.map { ($0.base, $0.size) }, kind: kind,
+                                  kernelFileSize: kernelSize, initrdSize: initrdSize) {
         case .success(let p): placement = p
         case .failure(let e): throw .load(e)
         }
-        kernel.withUnsafeBytes { _ = ram.write($0, at: placement.kernelAddress) }
-        if let initrd, let at = placement.initrdAddress { initrd.withUnsafeBytes { _ = ram.write($0, at: at) } }
+        if case .failure(let e) = ram.load(kernel, count: kernelSize, at: placement.kernelAddress) {
+            throw .load(.read(path: config.kernelPath, reason: "\(e)"))
+        }
+        if let path = config.initrdPath, let at = placement.initrdAddress, let count = initrdSize {
+            let initrd = try GuestMachine.open(path)
+            if case .failure(let e) = ram.load(initrd, count: count, at: at) { throw .load(.read(path: path, reason: "\(e)")) }
+        }
 
         // vCPUs first: the vGIC's init needs all of them (arm-vgic-v3.rst).
         let vm: VirtualMachine
@@ -57,6 +72,7 @@ final class GuestMachine {
             gic = try VGIC(vm: vm, gic: config.gic, interruptCount: Layout.vgicInterrupts)
             try gic.finalize()
             try ram.register(in: vm)
+            for w in windows { try w.register(in: vm) }
         } catch {
             throw .kvm(error)
         }
@@ -70,7 +86,7 @@ final class GuestMachine {
         _ = seed.withUnsafeMutableBytes { cleave_getrandom($0.baseAddress, $0.count) }
         var kaslr: UInt64 = 0
         for i in 64..<72 { kaslr = kaslr << 8 | UInt64(seed[i]) }
-        let facts = BootFacts(ramBase: ram.base, ramSize: ram.size, bootargs: config.bootargs,
+        let facts = BootFacts(ramBanks: ram.banks.map { ($0.base, $0.size) }, bootargs: config.bootargs,
                               initrd: placement.initrdAddress.map { ($0, placement.initrdEnd!) },
                               console: (config.consoleBase, config.consoleINTID),
                               rngSeed: Array(seed[0..<64]), kaslrSeed: kaslr)
@@ -124,8 +140,17 @@ final class GuestMachine {
         })
     }
 
-    static func readFile(_ path: String) throws(SupervisorError) -> [UInt8] {
-        do throws(Errno) { return try Files.read(path) } catch { throw .load(.read(path: path, reason: "\(error)")) }
+    static func open(_ path: String) throws(SupervisorError) -> FileDescriptor {
+        do throws(Errno) { return try FileDescriptor(opening: path, O_RDONLY) } catch {
+            throw .load(.read(path: path, reason: "\(error)"))
+        }
+    }
+
+    static func size(_ file: borrowing FileDescriptor, _ path: String) throws(SupervisorError) -> Int {
+        switch file.size() {
+        case .success(let n): return n
+        case .failure(let e): throw .load(.read(path: path, reason: "\(e)"))
+        }
     }
 }
 

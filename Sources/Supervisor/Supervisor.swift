@@ -22,6 +22,7 @@ public final class Supervisor {
 
     public func run() -> Outcome {
         let name = config.name
+        Log.write(.info, name, "start", "t_ms=\(milliseconds(Clock.monotonic - startTime))")
         let kvm: KVMSystem
         let ram: IdentityMappedRAM
         do throws(KVMError) {
@@ -36,7 +37,14 @@ public final class Supervisor {
         } catch {
             return fail(.memory(error))
         }
-        Log.write(.info, name, "ram", "base=\(hex(ram.base)) size=\(hex(ram.size)) pages=\(config.pageSize) slots=\(ram.runs.count)")
+        let windows: [DeviceWindow]
+        do throws(DeviceWindow.Failure) { windows = try DeviceWindow.map(config.deviceWindows) } catch {
+            return fail(.configuration("passthrough: \(error)"))
+        }
+        if !windows.isEmpty {
+            Log.write(.info, name, "devices", "windows=\(windows.map { "\(hex($0.base))+\(hex($0.size))" }.joined(separator: ",")) method=devmem interrupts=not-forwarded")
+        }
+        Log.write(.info, name, "ram", "base=\(hex(ram.base)) size=\(hex(ram.size)) banks=\(ram.banks.map { "\(hex($0.base))+\(hex($0.size))" }.joined(separator: ",")) pages=\(config.pageSize) slots=\(ram.runs.count) t_ms=\(milliseconds(Clock.monotonic - startTime))")
 
         let sink = ConsoleSink(guest: name, marker: config.consoleMarker, startTime: startTime)
         var boots = 0
@@ -44,11 +52,11 @@ public final class Supervisor {
             boots += 1
             let machine: GuestMachine
             do throws(SupervisorError) {
-                machine = try GuestMachine(config, kvm: kvm, ram: ram, output: { sink.put($0) })
+                machine = try GuestMachine(config, kvm: kvm, ram: ram, windows: windows, output: { sink.put($0) })
             } catch {
                 return fail(error)
             }
-            Log.write(.info, name, "boot", "n=\(boots) \(config.gic) vcpus=\(machine.vcpus.count) kernel=\(hex(machine.placement.kernelAddress)) dtb=\(hex(machine.placement.dtbAddress)) dtb_size=\(hex(machine.treeSize)) dtb_fnv1a=\(hex(machine.treeHash))" + (machine.placement.initrdAddress.map { " initrd=\(hex($0))" } ?? ""))
+            Log.write(.info, name, "boot", "n=\(boots) \(config.gic) vcpus=\(machine.vcpus.count) kernel=\(hex(machine.placement.kernelAddress)) dtb=\(hex(machine.placement.dtbAddress)) dtb_size=\(hex(machine.treeSize)) dtb_fnv1a=\(hex(machine.treeHash)) t_ms=\(milliseconds(Clock.monotonic - startTime))" + (machine.placement.initrdAddress.map { " initrd=\(hex($0))" } ?? ""))
             let outcome = runMachine(machine, ram: ram)
             Log.write(outcome.isFailure ? .error : .info, name, "stopped", "outcome=\"\(outcome)\" status=\(outcome.exitStatus)")
             let again: Bool

@@ -32,6 +32,26 @@ public struct FileDescriptor: ~Copyable {
         }
     }
 
+    /// The file's size (fstat).
+    public func size() -> Result<Int, Errno> {
+        let n = cleave_fd_size(rawValue)
+        return n < 0 ? .failure(Errno(Int32(-n))) : .success(Int(n))
+    }
+
+    /// Fills `buffer` from `offset`, looping over short reads; fails on early EOF.
+    public func readExactly(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) -> Result<Void, Errno> {
+        var done = 0
+        while done < buffer.count {
+            let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[done...])
+            switch read(into: chunk, at: offset + Int64(done)) {
+            case .failure(let e): return .failure(e)
+            case .success(0): return .failure(Errno(EIO))
+            case .success(let n): done += n
+            }
+        }
+        return .success(())
+    }
+
     /// Writes all of `bytes`, looping over short writes.
     public func writeAll(_ bytes: UnsafeRawBufferPointer) -> Result<Void, Errno> {
         var done = 0

@@ -55,6 +55,19 @@ enum CarvedGuest {
             config.restart = p
         }
         if let m = number("max-restarts") { config.maxRestarts = Int(m) }
+        if let base = number("console-base") { config.consoleBase = base }
+        if let spi = tree.property("console-spi", of: node)?.u32 { config.consoleINTID = spi + 32 }
+        if let devices = tree.child(of: node, named: "devices") {
+            for device in tree.children(of: devices) {
+                let cells = tree.property("reg", of: device)?.cells ?? []
+                var i = 0
+                while i + 4 <= cells.count {
+                    config.deviceWindows.append((UInt64(cells[i]) << 32 | UInt64(cells[i + 1]),
+                                                 UInt64(cells[i + 2]) << 32 | UInt64(cells[i + 3])))
+                    i += 4
+                }
+            }
+        }
         if let c = string("console"), c != "virtual" {
             throw UsageError("\(path): console '\(c)' (a passed-through UART) is not supported by this build; use \"virtual\"")
         }

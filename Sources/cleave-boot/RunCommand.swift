@@ -88,6 +88,7 @@ enum RunCommand {
         do throws(Errno) { bytes = try Files.read(path, limit: 1 << 24) } catch {
             throw UsageError("cannot read the board tree \(path): \(error)")
         }
+        Log.write(.info, "run", "board-read", "bytes=\(bytes.count) t_ms=\(milliseconds(Clock.monotonic - startTime))")
         let tree: DeviceTree
         do throws(DeviceTreeError) { tree = try DeviceTree(bytes: bytes) } catch {
             throw UsageError("board tree \(path): \(error)")

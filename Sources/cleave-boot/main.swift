@@ -23,6 +23,7 @@ switch command {
 case "run":
     do throws(UsageError) {
         let config = try RunCommand.parse(&arguments)
+        Log.write(.info, config.name, "parsed", "t_ms=\(milliseconds(Clock.monotonic - startTime))")
         let outcome = Supervisor(config, startTime: startTime).run()
         Log.write(.info, config.name, "exit", "status=\(outcome.exitStatus) peak_rss_kib=\(cleave_peak_rss_kib()) (hugetlb guest RAM is not counted in RSS) t_ms=\(milliseconds(Clock.monotonic - startTime))")
         cleave_exit(outcome.exitStatus)

@@ -76,6 +76,8 @@ int cleave_close(int fd);
 long cleave_read(int fd, void *buffer, size_t count);
 long cleave_pread(int fd, void *buffer, size_t count, int64_t offset);
 long cleave_write(int fd, const void *buffer, size_t count);
+/// Size in bytes of an open file (fstat st_size), or -errno.
+int64_t cleave_fd_size(int fd);
 int cleave_ioctl(int fd, unsigned long request, void *argument);
 int cleave_ioctl_value(int fd, unsigned long request, unsigned long value);
 /// mmap returning NULL (and *error = errno) instead of MAP_FAILED.
