@@ -41,6 +41,7 @@ let package = Package(
             name: "cleave",
             dependencies: [
                 "DeviceTree", "Partitioning",
+                "Supervisor", "Syscalls", "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

@@ -4,38 +4,42 @@ import Syscalls
 
 // cleave-boot: the static boot-time binary (Embedded Swift). Subcommands:
 //   run   an ad-hoc guest from command-line options (kvmtool style)
-//   boot  the guests carve described under /chosen/cleave of the live tree
+//   boot  a guest that `cleave carve` described under /chosen/cleave
+// The exit status is the guest's outcome (Outcome.exitStatus).
 let startTime = Clock.monotonic
 
-func usage() -> Never {
-    print(RunCommand.usage)
-    print("")
-    print(BootCommand.usage)
-    cleave_exit(1)
-}
-
-var arguments = Arguments(Array(ProcessArguments.all.dropFirst()))
-let command = arguments.remaining.first ?? ""
-if !arguments.isEmpty { arguments = Arguments(Array(arguments.remaining.dropFirst())) }
+var items = Array(ProcessArguments.all.dropFirst())
+let command = items.first ?? ""
+if !items.isEmpty { items.removeFirst() }
 Signals.install()
+
+func finish(_ config: GuestConfiguration) -> Never {
+    let outcome = Supervisor(config, startTime: startTime).run()
+    Log.write(.info, config.name, "exit", "status=\(outcome.exitStatus) peak_rss_kib=\(cleave_peak_rss_kib()) (hugetlb guest RAM is not counted in RSS) t_ms=\(milliseconds(Clock.monotonic - startTime))")
+    cleave_exit(outcome.exitStatus)
+}
 
 switch command {
 case "run":
     do throws(UsageError) {
-        let config = try RunCommand.parse(&arguments)
-        Log.write(.info, config.name, "parsed", "t_ms=\(milliseconds(Clock.monotonic - startTime))")
-        let outcome = Supervisor(config, startTime: startTime).run()
-        Log.write(.info, config.name, "exit", "status=\(outcome.exitStatus) peak_rss_kib=\(cleave_peak_rss_kib()) (hugetlb guest RAM is not counted in RSS) t_ms=\(milliseconds(Clock.monotonic - startTime))")
-        cleave_exit(outcome.exitStatus)
+        finish(try RunOptions.parse(items))
     } catch {
         print("cleave-boot run: \(error)")
-        print(RunCommand.usage)
+        print(RunOptions.usage)
         cleave_exit(1)
     }
 case "boot":
-    cleave_exit(BootCommand.main(&arguments, startTime: startTime))
-case "-h", "--help", "help":
-    usage()
+    do throws(UsageError) {
+        finish(try BootOptions.parse(items))
+    } catch {
+        print("cleave-boot boot: \(error)")
+        print(BootOptions.usage)
+        cleave_exit(1)
+    }
 default:
-    usage()
+    print("usage: cleave-boot run|boot [options]\n")
+    print(RunOptions.usage)
+    print("")
+    print(BootOptions.usage)
+    cleave_exit(command == "-h" || command == "--help" || command == "help" ? 0 : 1)
 }

@@ -39,11 +39,13 @@ qv_guest_initramfs() {
     rm -rf "$root"
     mkdir -p "$root/bin"
     cp "$busybox" "$root/bin/busybox"
+    cp "$work/guests/guest-clock" "$root/bin/guest-clock"
+    # The marker ends the line: the supervisor logs when it sees it.
     cat >"$root/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox mkdir -p /proc /sys /dev
 /bin/busybox mount -t proc proc /proc
-/bin/busybox echo "CLEAVE-GUEST-USERSPACE uptime=$(/bin/busybox cut -d' ' -f1 /proc/uptime) mem=$(/bin/busybox grep MemTotal /proc/meminfo | /bin/busybox tr -s ' ' | /bin/busybox cut -d' ' -f2)kB cpus=$(/bin/busybox grep -c ^processor /proc/cpuinfo)"
+/bin/busybox echo "$(/bin/guest-clock) uptime=$(/bin/busybox cut -d' ' -f1 /proc/uptime) mem=$(/bin/busybox grep MemTotal /proc/meminfo | /bin/busybox tr -s ' ' | /bin/busybox cut -d' ' -f2)kB cpus=$(/bin/busybox grep -c ^processor /proc/cpuinfo) CLEAVE-GUEST-USERSPACE"
 /bin/busybox echo "CLEAVE-GUEST-CMDLINE $(/bin/busybox cat /proc/cmdline)"
 /bin/busybox poweroff -f
 INIT

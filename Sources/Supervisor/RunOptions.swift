@@ -1,13 +1,13 @@
 import DeviceTree
 import GuestMemory
 import KVM
-import Supervisor
 import Syscalls
 
-/// `cleave-boot run`: an ad-hoc guest, kvmtool style, no carve needed.
-enum RunCommand {
-    static let usage = """
-    usage: cleave-boot run --kernel IMAGE [options]
+/// The options of an ad-hoc run (`cleave run` and `cleave-boot run`, one
+/// parser for both so they cannot drift): a guest, kvmtool style, no carve.
+public enum RunOptions {
+    public static let usage = """
+    usage: run --kernel IMAGE [options]
       --kernel PATH          arm64 Linux Image or raw binary
       --raw | --linux        force the image kind (default: detect the Image header)
       --load-offset N        raw images: offset from the RAM base (default 0x80000)
@@ -31,7 +31,8 @@ enum RunCommand {
                  4 guest crash, 128+N killed by signal N
     """
 
-    static func parse(_ args: inout Arguments) throws(UsageError) -> GuestConfiguration {
+    public static func parse(_ items: [String]) throws(UsageError) -> GuestConfiguration {
+        var args = Arguments(items)
         guard let kernel = try args.option("--kernel") else { throw UsageError("--kernel is required") }
         let memory = try size(args.option("--memory") ?? "64M", "--memory")
         var hostCPUs: [Int?] = [nil]
@@ -43,7 +44,8 @@ enum RunCommand {
             hostCPUs = Array(repeating: nil, count: count)
         }
         let boardPath = try args.option("--board") ?? "/sys/firmware/fdt"
-        let gic = try boardGIC(boardPath)
+        let gic: GIC
+        do throws(SupervisorError) { gic = try BoardGIC.of(path: boardPath) } catch { throw UsageError("\(error)") }
         var config = GuestConfiguration(name: try args.option("--name") ?? "run", hostCPUs: hostCPUs,
                                         memorySize: memory, kernelPath: kernel, gic: gic)
         if args.flag("--raw") { config.imageKind = .raw }
@@ -79,28 +81,5 @@ enum RunCommand {
     static func size(_ text: String, _ option: String) throws(UsageError) -> UInt64 {
         guard let v = parseSize(text) else { throw UsageError("\(option): cannot read '\(text)' (e.g. 0x80000, 256M)") }
         return v
-    }
-
-    /// The vGIC matches the board's GIC, at its addresses (GICv2: GICD, GICC;
-    /// GICv3: GICD, first GICR region).
-    static func boardGIC(_ path: String) throws(UsageError) -> GIC {
-        let bytes: [UInt8]
-        do throws(Errno) { bytes = try Files.read(path, limit: 1 << 24) } catch {
-            throw UsageError("cannot read the board tree \(path): \(error)")
-        }
-        Log.write(.info, "run", "board-read", "bytes=\(bytes.count) t_ms=\(milliseconds(Clock.monotonic - startTime))")
-        let tree: DeviceTree
-        do throws(DeviceTreeError) { tree = try DeviceTree(bytes: bytes) } catch {
-            throw UsageError("board tree \(path): \(error)")
-        }
-        return try boardGIC(tree: tree, source: path)
-    }
-
-    static func boardGIC(tree: DeviceTree, source path: String) throws(UsageError) -> GIC {
-        guard let gic = tree.gic(), gic.regions.count >= 2 else { throw UsageError("board tree \(path): no GIC with two register windows") }
-        switch gic.version {
-        case .v2: return .v2(distributor: gic.regions[0].base, cpuInterface: gic.regions[1].base)
-        case .v3: return .v3(distributor: gic.regions[0].base, redistributor: gic.regions[1].base)
-        }
     }
 }

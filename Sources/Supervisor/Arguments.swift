@@ -1,19 +1,19 @@
-/// A small argument reader for the boot-time binary (Embedded Swift has no
+/// A small argument reader for the boot-time binary and `cleave run` (Embedded Swift has no
 /// ArgumentParser): `--name value` options, `--flag` switches, positionals.
-struct Arguments {
+public struct Arguments {
     private var items: [String]
-    init(_ items: [String]) { self.items = items }
+    public init(_ items: [String]) { self.items = items }
 
-    var isEmpty: Bool { items.isEmpty }
-    var remaining: [String] { items }
+    public var isEmpty: Bool { items.isEmpty }
+    public var remaining: [String] { items }
 
-    mutating func flag(_ name: String) -> Bool {
+    public mutating func flag(_ name: String) -> Bool {
         guard let i = items.firstIndex(of: name) else { return false }
         items.remove(at: i)
         return true
     }
 
-    mutating func option(_ name: String) throws(UsageError) -> String? {
+    public mutating func option(_ name: String) throws(UsageError) -> String? {
         guard let i = items.firstIndex(of: name) else { return nil }
         guard i + 1 < items.count else { throw UsageError("\(name) needs a value") }
         let value = items[i + 1]
@@ -21,20 +21,20 @@ struct Arguments {
         return value
     }
 
-    mutating func options(_ name: String) throws(UsageError) -> [String] {
+    public mutating func options(_ name: String) throws(UsageError) -> [String] {
         var values: [String] = []
         while let v = try option(name) { values.append(v) }
         return values
     }
 }
 
-struct UsageError: Error, CustomStringConvertible {
-    let description: String
-    init(_ message: String) { description = message }
+public struct UsageError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ message: String) { description = message }
 }
 
 /// Parses 0x-hex, decimal, and K/M/G suffixes (powers of 1024).
-func parseSize(_ text: String) -> UInt64? {
+public func parseSize(_ text: String) -> UInt64? {
     var t = Substring(text)
     var multiplier: UInt64 = 1
     if let last = t.last {
@@ -54,7 +54,7 @@ func parseSize(_ text: String) -> UInt64? {
 }
 
 /// "1,3" or "2-3" -> [1, 3] / [2, 3].
-func parseCPUList(_ text: String) -> [Int]? {
+public func parseCPUList(_ text: String) -> [Int]? {
     var out: [Int] = []
     for part in text.split(separator: ",") {
         let bounds = part.split(separator: "-")

@@ -1,0 +1,27 @@
+/// The options of a carved boot (`cleave boot` and `cleave-boot boot`).
+public enum BootOptions {
+    public static let usage = """
+    usage: boot [--tree DTB] [--guest NAME] [--dump-dtb PATH] [--mark TEXT]
+      --tree DTB       the host tree carrying /chosen/cleave (default /sys/firmware/fdt)
+      --guest NAME     boot this guest (default: the first one)
+      --dump-dtb PATH  write the finalised guest tree there
+      --mark TEXT      log the time when the console prints TEXT
+    exit status: as for run
+    """
+
+    public static func parse(_ items: [String]) throws(UsageError) -> GuestConfiguration {
+        var args = Arguments(items)
+        let treePath = try args.option("--tree") ?? "/sys/firmware/fdt"
+        let only = try args.option("--guest")
+        let dump = try args.option("--dump-dtb")
+        let mark = try args.option("--mark")
+        guard args.isEmpty else { throw UsageError("unknown arguments: \(args.remaining.joined(separator: " "))") }
+        var config: GuestConfiguration
+        do throws(SupervisorError) { config = try CarvedGuest.configuration(treePath: treePath, guest: only) } catch {
+            throw UsageError("\(error)")
+        }
+        config.dumpTreePath = dump
+        config.consoleMarker = mark
+        return config
+    }
+}
