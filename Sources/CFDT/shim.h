@@ -11,6 +11,7 @@ static inline uint32_t cleave_fdt_version(const void *fdt) { return fdt_version(
 static inline uint32_t cleave_fdt_size_dt_struct(const void *fdt) { return fdt_size_dt_struct(fdt); }
 static inline uint32_t cleave_fdt_size_dt_strings(const void *fdt) { return fdt_size_dt_strings(fdt); }
 static inline uint32_t cleave_fdt_boot_cpuid_phys(const void *fdt) { return fdt_boot_cpuid_phys(fdt); }
+static inline void cleave_fdt_set_boot_cpuid_phys(void *fdt, uint32_t value) { fdt_set_boot_cpuid_phys(fdt, value); }
 static inline int cleave_fdt_header_size(const void *fdt) { return (int)fdt_header_size(fdt); }
 
 /// The first property of a node, as fdt_for_each_property_offset starts it.

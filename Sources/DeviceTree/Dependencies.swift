@@ -111,9 +111,14 @@ extension DeviceTree {
     public func dependencies(of node: Node) -> (dependencies: [Dependency], problems: [String]) {
         var deps: [Dependency] = []
         var problems: [String] = []
-        let here = path(of: node)
-        for (name, value) in properties(of: node) {
-            guard let (kind, layout) = DeviceTree.dependencyRule(for: name) else { continue }
+        let record = nodeTable[Int(node.index)]
+        let end = Int(record.firstProperty + record.propertyCount)
+        for index in Int(record.firstProperty)..<end {
+            let p = propertyTable[index]
+            guard let (kind, layout) = rules[Int(p.nameID)] else { continue }
+            let name = names[Int(p.nameID)]
+            let value = PropertyValue(storage: storage, offset: Int(p.valueOffset), count: Int(p.length))
+            var here: String { path(of: node) }
             guard value.count % 4 == 0 else {
                 problems.append("\(here): '\(name)' is \(value.count) bytes, not whole cells")
                 continue

@@ -28,6 +28,7 @@ public struct DeviceTree {
         var nameOffset: Int32        // absolute offset of the name in the blob
         var valueOffset: Int32       // absolute offset of the value in the blob
         var length: Int32
+        var nameID: Int32 = -1       // index into `names`
     }
 
     let storage: Storage
@@ -35,6 +36,11 @@ public struct DeviceTree {
     let propertyTable: [PropertyRecord]
     let phandleTable: [UInt32: Int32]
     let stringsEnd: Int
+    /// Every distinct property name, interned once: lookups compare ids, not bytes.
+    let names: [String]
+    let nameIDs: [String: Int32]
+    /// How each name references other nodes (`dependencyRule(for:)`), by name id.
+    let rules: [(DependencyKind, PhandleLayout)?]
 
     /// Size of the blob in bytes (`totalsize`).
     public var size: Int { storage.count }
@@ -136,9 +142,31 @@ public struct DeviceTree {
             }
         }
         guard !nodes.isEmpty else { throw .malformed("no root node") }
+        // Intern names: one String per distinct name. dtc shares equal names
+        // in the strings block; a producer that does not still gets one id.
+        var idByOffset = [Int32](repeating: -1, count: max(stringsEnd - stringsStart, 0))
+        var names: [String] = []
+        var nameIDs: [String: Int32] = [:]
+        for i in 0..<props.count {
+            let relative = Int(props[i].nameOffset) - stringsStart
+            var id = idByOffset[relative]
+            if id < 0 {
+                let name = storage.string(at: Int(props[i].nameOffset), limit: stringsEnd)
+                if let existing = nameIDs[name] { id = existing } else {
+                    id = Int32(names.count)
+                    names.append(name)
+                    nameIDs[name] = id
+                }
+                idByOffset[relative] = id
+            }
+            props[i].nameID = id
+        }
         nodeTable = nodes
         propertyTable = props
         phandleTable = phandles
+        self.names = names
+        self.nameIDs = nameIDs
+        rules = names.map { DeviceTree.dependencyRule(for: $0) }
     }
 
     /// The tree's bytes (exactly `totalsize`).
@@ -210,15 +238,22 @@ public struct DeviceTree {
     /// The full path, e.g. `/soc/serial@fe201000`.
     public func path(of node: Node) -> String {
         if node.index == 0 { return "/" }
-        var parts: [String] = []
-        var current: Node? = node
-        while let n = current, n.index != 0 {
-            parts.append(name(of: n))
-            current = parent(of: n)
+        var chain: [Int32] = []
+        var length = 0
+        var current = node.index
+        while current > 0 {
+            chain.append(current)
+            length += Int(nodeTable[Int(current)].nameLength) + 1
+            current = nodeTable[Int(current)].parent
         }
-        var path = ""
-        for part in parts.reversed() { path += "/" + part }
-        return path
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(length)
+        for index in chain.reversed() {
+            let record = nodeTable[Int(index)]
+            bytes.append(UInt8(ascii: "/"))
+            bytes.append(contentsOf: UnsafeRawBufferPointer(start: storage.base + Int(record.nameOffset), count: Int(record.nameLength)))
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// libfdt's offset of the node in the structure block, for libfdt calls on
@@ -284,13 +319,17 @@ public struct DeviceTree {
     // MARK: Properties
 
     public func property(_ name: String, of node: Node) -> PropertyValue? {
+        // Names are interned: comparing Strings of up to 15 ASCII bytes (almost
+        // every property name) is a two-word compare, cheaper than hashing.
         let record = nodeTable[Int(node.index)]
         let end = Int(record.firstProperty + record.propertyCount)
-        for i in Int(record.firstProperty)..<end {
+        var i = Int(record.firstProperty)
+        while i < end {
             let p = propertyTable[i]
-            if storage.equals(at: Int(p.nameOffset), limit: stringsEnd, name) {
+            if names[Int(p.nameID)] == name {
                 return PropertyValue(storage: storage, offset: Int(p.valueOffset), count: Int(p.length))
             }
+            i += 1
         }
         return nil
     }
@@ -304,8 +343,7 @@ public struct DeviceTree {
         let end = Int(record.firstProperty + record.propertyCount)
         for i in Int(record.firstProperty)..<end {
             let p = propertyTable[i]
-            out.append((storage.string(at: Int(p.nameOffset), limit: stringsEnd),
-                        PropertyValue(storage: storage, offset: Int(p.valueOffset), count: Int(p.length))))
+            out.append((names[Int(p.nameID)], PropertyValue(storage: storage, offset: Int(p.valueOffset), count: Int(p.length))))
         }
         return out
     }

@@ -12,6 +12,8 @@ public final class DeviceTreeWriter {
     private var failure: DeviceTreeError? = nil
     private var reservationsDone = false
     private var depth = 0
+    /// The header's `boot_cpuid_phys`.
+    public var bootCPU: UInt32 = 0
 
     public init(capacity: Int = 16384) {
         self.capacity = max(capacity, 1024)
@@ -93,6 +95,7 @@ public final class DeviceTreeWriter {
         guard depth == 0 else { throw .malformed("DeviceTreeWriter: \(depth) node(s) left open") }
         run("fdt_finish", "") { fdt_finish($0) }
         if let failure { throw failure }
+        cleave_fdt_set_boot_cpuid_phys(buffer, bootCPU)
         let size = Int(cleave_fdt_totalsize(buffer))
         let copy = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
         copy.copyMemory(from: buffer, byteCount: size)

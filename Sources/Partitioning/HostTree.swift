@@ -19,33 +19,31 @@ struct HostTreeBuilder {
     var tree: DeviceTree { board.tree }
 
     mutating func build() throws(DeviceTreeError) -> (tree: DeviceTree, edits: [HostEdit], bootargs: String) {
-        var extra = 4096
-        for g in guestTrees { extra += g.tree.size + 1024 }
-        let editor = try DeviceTreeEditor(tree, extraSpace: extra)
+        var patch = DeviceTreePatch()
 
         for guest in validation.guests {
             for device in guest.devices where tree.property("status", of: device.info.node)?.string != "disabled" {
-                try editor.setProperty(device.info.path, "status", string: "disabled")
+                patch.set(device.info.path, "status", string: "disabled")
                 edits.append(HostEdit(path: device.info.path, property: "status", why: "disabled: passed through to guest '\(guest.plan.name)'"))
             }
         }
         for supply in validation.alwaysOnSupplies where !tree.hasProperty("regulator-always-on", of: supply) {
             let path = tree.path(of: supply)
-            try editor.setProperty(path, "regulator-always-on", bytes: [])
+            patch.set(path, "regulator-always-on", bytes: [])
             edits.append(HostEdit(path: path, property: "regulator-always-on", why: "a guest device is supplied by it; the host must not switch it off as unused"))
         }
 
-        if !editor.hasNode("/chosen") {
-            try editor.addNode("/", "chosen")
+        if tree.lookup(path: "/chosen") == nil {
+            patch.addNode("/", "chosen")
             edits.append(HostEdit(path: "/chosen", property: nil, why: "holds bootargs and the embedded plan"))
         }
         let bootargs = hostBootargs()
-        try editor.setProperty("/chosen", "bootargs", string: bootargs)
+        patch.set("/chosen", "bootargs", string: bootargs)
         edits.append(HostEdit(path: "/chosen", property: "bootargs", why: "CPU isolation, hugepage reservation and clock/power-domain keep-alive for the guests"))
 
-        try reserveFixedMemory(editor)
-        try embedPlan(editor)
-        return (try editor.finish(), edits, bootargs)
+        reserveFixedMemory(&patch)
+        embedPlan(&patch)
+        return (try patch.apply(to: tree), edits, bootargs)
     }
 
     func hostBootargs() -> String {
@@ -64,7 +62,7 @@ struct HostTreeBuilder {
                               keepClocks: validation.keepClocks, keepPowerDomains: validation.keepPowerDomains)
     }
 
-    mutating func reserveFixedMemory(_ editor: DeviceTreeEditor) throws(DeviceTreeError) {
+    mutating func reserveFixedMemory(_ patch: inout DeviceTreePatch) {
         let fixed = validation.guests.filter { $0.plan.memoryBase != nil }
         guard !fixed.isEmpty else { return }
         var addressCells = 2
@@ -73,73 +71,74 @@ struct HostTreeBuilder {
             addressCells = tree.addressCells(of: existing)
             sizeCells = tree.sizeCells(of: existing)
         } else {
-            try editor.addNode("/", "reserved-memory")
-            try editor.setProperty("/reserved-memory", "#address-cells", cells: [2])
-            try editor.setProperty("/reserved-memory", "#size-cells", cells: [2])
-            try editor.setProperty("/reserved-memory", "ranges", bytes: [])
+            patch.addNode("/", "reserved-memory")
+            patch.set("/reserved-memory", "#address-cells", cells: [2])
+            patch.set("/reserved-memory", "#size-cells", cells: [2])
+            patch.set("/reserved-memory", "ranges", bytes: [])
             edits.append(HostEdit(path: "/reserved-memory", property: nil, why: "holds fixed guest RAM"))
         }
         for guest in fixed {
             guard let base = guest.plan.memoryBase else { continue }
-            let path = try editor.addNode("/reserved-memory", "cleave-\(guest.plan.name)@\(String(base, radix: 16))")
-            try editor.setProperty(path, "reg", cells: numberCells(base, count: addressCells) + numberCells(guest.plan.memorySize, count: sizeCells))
-            try editor.setProperty(path, "no-map", bytes: [])
+            let path = patch.addNode("/reserved-memory", "cleave-\(guest.plan.name)@\(String(base, radix: 16))")
+            patch.set(path, "reg", cells: numberCells(base, count: addressCells) + numberCells(guest.plan.memorySize, count: sizeCells))
+            patch.set(path, "no-map", bytes: [])
             edits.append(HostEdit(path: path, property: nil, why: "guest '\(guest.plan.name)' RAM at its fixed base, out of the host's linear map"))
         }
     }
 
     /// /chosen/cleave: what the boot-time side needs to start each guest.
-    mutating func embedPlan(_ editor: DeviceTreeEditor) throws(DeviceTreeError) {
-        if editor.hasNode("/chosen/cleave") { try editor.deleteNode("/chosen/cleave") }
-        let root = try editor.addNode("/chosen", "cleave")
-        try editor.setProperty(root, "compatible", string: "cleave,partitions-v1")
+    mutating func embedPlan(_ patch: inout DeviceTreePatch) {
+        // A host tree carved before is carved again from scratch.
+        if tree.lookup(path: "/chosen/cleave") != nil { patch.deleteNode("/chosen/cleave") }
+        let root = patch.addNode("/chosen", "cleave")
+        patch.set(root, "compatible", string: "cleave,partitions-v1")
         edits.append(HostEdit(path: root, property: nil, why: "the partition plan for the boot-time side"))
         for (guest, carved) in zip(validation.guests, guestTrees) {
             let p = guest.plan
-            let path = try editor.addNode(root, p.name)
-            try editor.setProperty(path, "cpus", cells: guest.cpus.map { $0.logical })
+            let path = patch.addNode(root, p.name)
+            patch.set(path, "cpus", cells: guest.cpus.map { $0.logical })
             var mpidrs: [UInt32] = []
             for cpu in guest.cpus { mpidrs += numberCells(cpu.mpidr, count: 2) }
-            try editor.setProperty(path, "cpu-mpidrs", cells: mpidrs)
-            try editor.setProperty(path, "memory-size", cells: numberCells(p.memorySize, count: 2))
-            if let base = p.memoryBase { try editor.setProperty(path, "memory-base", cells: numberCells(base, count: 2)) }
-            try editor.setProperty(path, "hugepage-size", cells: numberCells(p.hugepageSize, count: 2))
-            try editor.setProperty(path, "kernel", string: p.kernel)
-            if let initrd = p.initrd { try editor.setProperty(path, "initrd", string: initrd) }
-            try editor.setProperty(path, "bootargs", string: p.bootargs)
+            patch.set(path, "cpu-mpidrs", cells: mpidrs)
+            patch.set(path, "memory-size", cells: numberCells(p.memorySize, count: 2))
+            if let base = p.memoryBase { patch.set(path, "memory-base", cells: numberCells(base, count: 2)) }
+            patch.set(path, "hugepage-size", cells: numberCells(p.hugepageSize, count: 2))
+            patch.set(path, "kernel", string: p.kernel)
+            if let initrd = p.initrd { patch.set(path, "initrd", string: initrd) }
+            patch.set(path, "bootargs", string: p.bootargs)
             switch p.console {
             case .virtual:
-                try editor.setProperty(path, "console", string: "virtual")
-                try editor.setProperty(path, "console-base", cells: numberCells(validation.layout.consoleBase, count: 2))
-                try editor.setProperty(path, "console-spi", cells: [validation.layout.consoleSPI])
+                patch.set(path, "console", string: "virtual")
+                patch.set(path, "console-base", cells: numberCells(validation.layout.consoleBase, count: 2))
+                patch.set(path, "console-spi", cells: [validation.layout.consoleSPI])
             case .device(let reference):
-                try editor.setProperty(path, "console", string: board.resolve(reference).map { tree.path(of: $0) } ?? reference)
+                patch.set(path, "console", string: board.resolve(reference).map { tree.path(of: $0) } ?? reference)
             }
-            try editor.setProperty(path, "restart", string: p.restart.rawValue)
-            try editor.setProperty(path, "max-restarts", cells: [p.maxRestarts])
-            try editor.setProperty(path, "guest-dtb", bytes: carved.tree.bytes)
-            let devicesPath = try editor.addNode(path, "devices")
+            patch.set(path, "restart", string: p.restart.rawValue)
+            patch.set(path, "max-restarts", cells: [p.maxRestarts])
+            patch.set(path, "guest-dtb", bytes: carved.tree.bytes)
+            let devicesPath = patch.addNode(path, "devices")
             for device in guest.devices {
-                let d = try editor.addNode(devicesPath, device.assignment.label)
-                try editor.setProperty(d, "path", string: device.info.path)
-                try editor.setProperty(d, "compatible", strings: device.info.compatible)
+                let d = patch.addNode(devicesPath, device.assignment.label)
+                patch.set(d, "path", string: device.info.path)
+                patch.set(d, "compatible", strings: device.info.compatible)
                 var reg: [UInt32] = []
                 for r in device.info.mmioRanges { reg += numberCells(r.base, count: 2) + numberCells(r.size, count: 2) }
-                try editor.setProperty(d, "reg", cells: reg)
+                patch.set(d, "reg", cells: reg)
                 // <INTID trigger-flags> pairs; flags as in the GIC binding (1 edge, 4 level).
                 var irqs: [UInt32] = []
                 for irq in device.info.spis { irqs += [irq.intid, irq.specifier.count > 2 ? irq.specifier[2] & 0xf : 0] }
-                try editor.setProperty(d, "interrupts", cells: irqs)
-                try editor.setProperty(d, "passthrough", string: device.assignment.passthrough.rawValue)
-                if device.assignment.allowUnbind { try editor.setProperty(d, "allow-unbind", bytes: []) }
+                patch.set(d, "interrupts", cells: irqs)
+                patch.set(d, "passthrough", string: device.assignment.passthrough.rawValue)
+                if device.assignment.allowUnbind { patch.set(d, "allow-unbind", bytes: []) }
             }
             if !p.gpioLines.isEmpty {
-                let linesPath = try editor.addNode(path, "gpio-lines")
+                let linesPath = patch.addNode(path, "gpio-lines")
                 for group in p.gpioLines {
-                    let g = try editor.addNode(linesPath, group.label)
-                    try editor.setProperty(g, "chip", string: board.resolve(group.chip).map { tree.path(of: $0) } ?? group.chip)
-                    try editor.setProperty(g, "lines", cells: group.lines)
-                    try editor.setProperty(g, "direction", string: group.output ? "output" : "input")
+                    let g = patch.addNode(linesPath, group.label)
+                    patch.set(g, "chip", string: board.resolve(group.chip).map { tree.path(of: $0) } ?? group.chip)
+                    patch.set(g, "lines", cells: group.lines)
+                    patch.set(g, "direction", string: group.output ? "output" : "input")
                 }
             }
         }

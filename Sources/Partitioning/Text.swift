@@ -2,18 +2,24 @@
 /// the Embedded Swift standard library; device-tree names are ASCII anyway.
 extension String {
     func includes(_ needle: String) -> Bool {
-        let hay = Array(utf8)
-        let pin = Array(needle.utf8)
-        guard !pin.isEmpty else { return true }
-        guard hay.count >= pin.count else { return false }
-        var i = 0
-        while i + pin.count <= hay.count {
-            var match = true
-            var k = 0
-            while k < pin.count { if hay[i + k] != pin[k] { match = false; break }; k += 1 }
-            if match { return true }
-            i += 1
+        var hay = self
+        var pin = needle
+        return hay.withUTF8 { h in
+            pin.withUTF8 { n in
+                guard n.count > 0 else { return true }
+                guard h.count >= n.count else { return false }
+                let first = n[0]
+                var i = 0
+                while i + n.count <= h.count {
+                    if h[i] == first {
+                        var k = 1
+                        while k < n.count && h[i + k] == n[k] { k += 1 }
+                        if k == n.count { return true }
+                    }
+                    i += 1
+                }
+                return false
+            }
         }
-        return false
     }
 }
