@@ -25,9 +25,9 @@ qv_prepare() {
     busybox="$arm64_root/bin/busybox"
     [[ -x "$busybox" ]] || { qv_log "no busybox in $arm64_root"; return 1; }
     qv_log "building cleave (host) and cleave-boot (static aarch64)"
-    (cd "$repo" && swift build --scratch-path .build-harness --product cleave >"$work/build-cleave.log" 2>&1) ||
+    (cd "$repo" && swift build --scratch-path "${CLEAVE_SCRATCH:-.build-harness}" --product cleave >"$work/build-cleave.log" 2>&1) ||
         { tail -n 40 "$work/build-cleave.log" >&2; return 1; }
-    cleave="$repo/.build-harness/debug/cleave"
+    cleave="$repo/${CLEAVE_SCRATCH:-.build-harness}/debug/cleave"
     static=$("$repo/Scripts/build-static" "$work/cleave-boot")
     "$repo/Tests/Guests/build" "$work/guests" >/dev/null
     qv_guest_initramfs "$work/guest-initrd.cpio"
