@@ -111,12 +111,22 @@ extension DeviceTree {
     public func dependencies(of node: Node) -> (dependencies: [Dependency], problems: [String]) {
         var deps: [Dependency] = []
         var problems: [String] = []
+        // Path strings and fixups, not references.
+        if let up = parent(of: node), up == root {
+            let name = self.name(of: node)
+            if name == "aliases" || name == "__symbols__" || name == "__fixups__" || name == "__local_fixups__" {
+                return (deps, problems)
+            }
+        }
+        // A GPIO hog's `gpios` is <line flags> on its own controller, no phandle.
+        let isHog = hasProperty("gpio-hog", of: node)
         let record = nodeTable[Int(node.index)]
         let end = Int(record.firstProperty + record.propertyCount)
         for index in Int(record.firstProperty)..<end {
             let p = propertyTable[index]
             guard let (kind, layout) = rules[Int(p.nameID)] else { continue }
             let name = names[Int(p.nameID)]
+            if isHog && kind == .gpio { continue }
             let value = PropertyValue(storage: storage, offset: Int(p.valueOffset), count: Int(p.length))
             var here: String { path(of: node) }
             guard value.count % 4 == 0 else {

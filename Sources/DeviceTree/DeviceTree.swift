@@ -74,14 +74,16 @@ public struct DeviceTree {
         self.storage = storage
         let structStart = Int(storage.be32(8))
         let stringsStart = Int(storage.be32(12))
-        let structEnd = structStart + Int(storage.be32(36))
+        // size_dt_struct exists from version 17; a v16 blob ends at FDT_END.
+        let structEnd = storage.be32(20) >= 17 ? structStart + Int(storage.be32(36))
+                                               : (stringsStart > structStart ? stringsStart : storage.count)
         let stringsEnd = stringsStart + Int(storage.be32(32))
         self.stringsEnd = stringsEnd
         var nodes: [NodeRecord] = []
         var props: [PropertyRecord] = []
         var phandles: [UInt32: Int32] = [:]
         var stack: [Int32] = []
-        var lastChild: [Int32] = []
+        var lastChild: [Int32] = []   // per open node: its last child so far (-1: none yet)
         var position = structStart
 
         func fail(_ why: String) -> DeviceTreeError { .malformed("structure block at offset \(position): \(why)") }
@@ -121,10 +123,8 @@ public struct DeviceTree {
                 let nameOffset = stringsStart + Int(storage.be32(position + 4))
                 let value = position + 8
                 guard value + length <= structEnd, nameOffset < stringsEnd else { throw fail("property out of bounds") }
-                // Properties of a node are contiguous and precede its children.
-                guard Int(nodes[Int(node)].firstProperty) + Int(nodes[Int(node)].propertyCount) == props.count else {
-                    throw fail("property after a subnode")
-                }
+                // Properties of a node precede its children.
+                guard lastChild[lastChild.count - 1] < 0 else { throw fail("property after a subnode") }
                 props.append(PropertyRecord(nameOffset: Int32(nameOffset), valueOffset: Int32(value), length: Int32(length)))
                 nodes[Int(node)].propertyCount += 1
                 if length == 4 && (storage.equals(at: nameOffset, limit: stringsEnd, "phandle")
@@ -359,7 +359,8 @@ public struct DeviceTree {
 
     /// The node's own `status`: true for "okay"/"ok" or no status property.
     public func isEnabledItself(_ node: Node) -> Bool {
-        guard let status = property("status", of: node)?.string else { return true }
+        guard let value = property("status", of: node) else { return true }
+        guard let status = value.string else { return false }   // empty or not a string
         return status == "okay" || status == "ok"
     }
 

@@ -15,8 +15,9 @@ public final class DeviceTreeEditor {
         buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
         buffer.initializeMemory(as: UInt8.self, repeating: 0, count: capacity)
         let status = tree.withUnsafeBlob { fdt_open_into($0, buffer, Int32(capacity)) }
+        // A class whose stored properties are all set runs deinit when init
+        // throws: deinit frees the buffer.
         guard status == 0 else {
-            buffer.deallocate()
             throw .libfdt(call: "fdt_open_into", code: status, context: "copying the tree for editing")
         }
     }
@@ -51,19 +52,54 @@ public final class DeviceTreeEditor {
         return result
     }
 
-    /// The current offset of the node at `path` (aliases are accepted too).
+    /// The current offset of the node at `path`, or `-FDT_ERR_NOTFOUND`.
+    ///
+    /// Unlike `fdt_path_offset`, which takes the first child whose name
+    /// matches either exactly or up to its `@`, an exact name wins over an
+    /// earlier `name@unit` (tegra210 has `/timer@60005000` before `/timer`);
+    /// a name without a unit address matches `name@unit` only when no child is
+    /// called exactly that. Paths not starting with `/` are aliases.
+    static func resolve(_ fdt: UnsafeRawPointer, _ path: String) -> Int32 {
+        guard path.utf8.first == UInt8(ascii: "/") else { return fdt_path_offset(fdt, path) }
+        var node: Int32 = 0
+        for component in path.split(separator: "/") {
+            let want = Array(component.utf8)
+            let hasUnit = want.contains(UInt8(ascii: "@"))
+            var exact: Int32 = -1
+            var loose: Int32 = -1
+            var child = fdt_first_subnode(fdt, node)
+            while child >= 0 && exact < 0 {
+                var length: Int32 = 0
+                if let name = fdt_get_name(fdt, child, &length) {
+                    let bytes = UnsafeRawBufferPointer(start: name, count: Int(length))
+                    if bytes.elementsEqual(want) {
+                        exact = child
+                    } else if !hasUnit && loose < 0, let at = bytes.firstIndex(of: UInt8(ascii: "@")),
+                              bytes[..<at].elementsEqual(want) {
+                        loose = child
+                    }
+                }
+                child = fdt_next_subnode(fdt, child)
+            }
+            node = exact >= 0 ? exact : loose
+            if node < 0 { return -FDT_ERR_NOTFOUND }
+        }
+        return node
+    }
+
     private func offset(_ path: String) throws(DeviceTreeError) -> Int32 {
-        let result = fdt_path_offset(buffer, path)
+        let result = DeviceTreeEditor.resolve(buffer, path)
         if result == -FDT_ERR_NOTFOUND || result == -FDT_ERR_BADPATH { throw .noSuchNode(path) }
         guard result >= 0 else { throw .libfdt(call: "fdt_path_offset", code: result, context: path) }
         return result
     }
 
-    public func hasNode(_ path: String) -> Bool { fdt_path_offset(buffer, path) >= 0 }
+    public func hasNode(_ path: String) -> Bool { DeviceTreeEditor.resolve(buffer, path) >= 0 }
 
     public func setProperty(_ path: String, _ name: String, bytes: [UInt8]) throws(DeviceTreeError) {
+        _ = try offset(path)
         _ = try write("fdt_setprop", "\(path): \(name)", needs: bytes.count + name.utf8.count + 16) { fdt in
-            let node = fdt_path_offset(fdt, path)
+            let node = DeviceTreeEditor.resolve(fdt, path)
             guard node >= 0 else { return node }
             return bytes.withUnsafeBytes { fdt_setprop(fdt, node, name, $0.baseAddress, Int32(bytes.count)) }
         }
@@ -101,14 +137,45 @@ public final class DeviceTreeEditor {
     @discardableResult
     public func addNode(_ parent: String, _ name: String) throws(DeviceTreeError) -> String {
         let childPath = parent == "/" ? "/" + name : parent + "/" + name
-        if hasNode(childPath) { return childPath }
+        let existing = DeviceTreeEditor.resolve(buffer, childPath)
+        if existing >= 0 {
+            var length: Int32 = 0
+            if let found = fdt_get_name(buffer, existing, &length),
+               UnsafeRawBufferPointer(start: found, count: Int(length)).elementsEqual(Array(name.utf8)) {
+                return childPath
+            }
+        }
         _ = try offset(parent)
-        _ = try write("fdt_add_subnode", childPath, needs: name.utf8.count + 16) { fdt in
-            let node = fdt_path_offset(fdt, parent)
-            guard node >= 0 else { return node }
-            return fdt_add_subnode(fdt, node, name)
+        do throws(DeviceTreeError) {
+            _ = try write("fdt_add_subnode", childPath, needs: name.utf8.count + 16) { fdt in
+                let node = DeviceTreeEditor.resolve(fdt, parent)
+                guard node >= 0 else { return node }
+                return fdt_add_subnode(fdt, node, name)
+            }
+        } catch .libfdt(_, let code, _) where code == -FDT_ERR_EXISTS {
+            // libfdt takes `serial` to exist when `serial@1000` does; the
+            // tree is rewritten with the node added instead.
+            try rewrite(adding: name, under: parent)
         }
         return childPath
+    }
+
+    private func rewrite(adding name: String, under parent: String) throws(DeviceTreeError) {
+        let size = Int(cleave_fdt_totalsize(buffer))
+        let copy = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
+        copy.copyMemory(from: buffer, byteCount: size)
+        let current = try DeviceTree(validated: Storage(taking: copy, count: size))
+        var patch = DeviceTreePatch()
+        patch.addNode(parent, name)
+        let rebuilt = try patch.apply(to: current)
+        let status = rebuilt.withUnsafeBlob { fdt_open_into($0, buffer, Int32(capacity)) }
+        if status == -FDT_ERR_NOSPACE {
+            try grow(rebuilt.size)
+            let retry = rebuilt.withUnsafeBlob { fdt_open_into($0, buffer, Int32(capacity)) }
+            guard retry == 0 else { throw .libfdt(call: "fdt_open_into", code: retry, context: "adding \(name)") }
+        } else if status != 0 {
+            throw .libfdt(call: "fdt_open_into", code: status, context: "adding \(name)")
+        }
     }
 
     public func deleteNode(_ path: String) throws(DeviceTreeError) {
@@ -122,6 +189,8 @@ public final class DeviceTreeEditor {
         let status = fdt_pack(buffer)
         guard status == 0 else { throw .libfdt(call: "fdt_pack", code: status, context: "") }
         let size = Int(cleave_fdt_totalsize(buffer))
+        let check = fdt_check_full(buffer, size)
+        guard check == 0 else { throw .libfdt(call: "fdt_check_full", code: check, context: "the edited tree") }
         let copy = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
         copy.copyMemory(from: buffer, byteCount: size)
         return try DeviceTree(validated: Storage(taking: copy, count: size))

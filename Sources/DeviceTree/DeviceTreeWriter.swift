@@ -97,6 +97,8 @@ public final class DeviceTreeWriter {
         if let failure { throw failure }
         cleave_fdt_set_boot_cpuid_phys(buffer, bootCPU)
         let size = Int(cleave_fdt_totalsize(buffer))
+        let check = fdt_check_full(buffer, size)
+        guard check == 0 else { throw .libfdt(call: "fdt_check_full", code: check, context: "the written tree") }
         let copy = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
         copy.copyMemory(from: buffer, byteCount: size)
         return try DeviceTree(validated: Storage(taking: copy, count: size))

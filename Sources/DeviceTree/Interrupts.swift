@@ -93,19 +93,23 @@ extension DeviceTree {
     /// The interrupt parent of `node` as Linux's `of_irq_find_parent` finds it:
     /// its own or an ancestor's `interrupt-parent`, else the nearest ancestor
     /// with `#interrupt-cells`.
+    /// A GIC's own interrupt (its maintenance PPI) resolves to the GIC itself,
+    /// as in Linux. A walk longer than the tree is deep is a reference loop.
     public func interruptParent(of node: Node) -> Node? {
-        var current: Node? = node
-        repeat {
-            guard let c = current else { return nil }
-            if let handle = property("interrupt-parent", of: c)?.u32 {
+        var current = node
+        var hops = 0
+        while hops <= nodeCount {
+            hops += 1
+            if let handle = property("interrupt-parent", of: current)?.u32 {
                 guard let target = self.node(phandle: handle) else { return nil }
                 current = target
             } else {
-                current = parent(of: c)
+                guard let up = parent(of: current) else { return nil }
+                current = up
             }
-            if let c = current, c == node { return nil }
-        } while current != nil && !hasProperty("#interrupt-cells", of: current!)
-        return current
+            if hasProperty("#interrupt-cells", of: current) { return current }
+        }
+        return nil
     }
 
     /// Every interrupt of `node` (`interrupts-extended` or `interrupts`),
@@ -151,6 +155,15 @@ extension DeviceTree {
         var controller = parent
         var spec = specifier
         var address = address
+        // Linux's "old trick": the first nexus's #address-cells comes from it
+        // or its nearest ancestor (default 2); later ones from the new parent
+        // itself (default 0).
+        var addressCells = 2
+        var lookup: Node? = parent
+        while let n = lookup {
+            if let cells = property("#address-cells", of: n)?.u32 { addressCells = Int(cells); break }
+            lookup = self.parent(of: n)
+        }
         var hops = 0
         while hops < 16 {
             hops += 1
@@ -165,11 +178,12 @@ extension DeviceTree {
                 controller = next
                 continue
             }
-            switch mapThrough(map, nexus: controller, specifier: spec, address: address) {
+            switch mapThrough(map, nexus: controller, addressCells: addressCells, specifier: spec, address: address) {
             case .success(let next):
                 controller = next.parent
                 spec = next.specifier
                 address = next.address
+                addressCells = Int(property("#address-cells", of: next.parent)?.u32 ?? 0)
             case .failure(let failure):
                 return .unresolved("\(here): \(failure.reason)")
             }
@@ -177,12 +191,42 @@ extension DeviceTree {
         return .unresolved("\(here): interrupt-map chain longer than 16 hops (a loop?)")
     }
 
+    /// Where every entry of a nexus's `interrupt-map` ends up (PCI host
+    /// bridges route INTA-INTD this way); empty when the node has no map.
+    public func interruptMapTargets(of node: Node) -> [ResolvedInterrupt] {
+        guard let map = property("interrupt-map", of: node) else { return [] }
+        let here = path(of: node)
+        var addressCells = 2
+        var lookup: Node? = node
+        while let n = lookup {
+            if let cells = property("#address-cells", of: n)?.u32 { addressCells = Int(cells); break }
+            lookup = parent(of: n)
+        }
+        let keyCells = addressCells + Int(property("#interrupt-cells", of: node)?.u32 ?? 0)
+        let cells = map.cells
+        var out: [ResolvedInterrupt] = []
+        var i = 0
+        while i + keyCells + 1 <= cells.count && out.count < 4096 {
+            guard let parent = self.node(phandle: cells[i + keyCells]),
+                  let pic = property("#interrupt-cells", of: parent)?.u32 else {
+                return out + [.unresolved("\(here): interrupt-map entry names an unknown or cell-less parent")]
+            }
+            let parentAddressCells = Int(property("#address-cells", of: parent)?.u32 ?? 0)
+            let start = i + keyCells + 1 + parentAddressCells
+            let end = start + Int(pic)
+            guard end <= cells.count else { return out + [.unresolved("\(here): interrupt-map is truncated")] }
+            out.append(resolve(parent: parent, specifier: Array(cells[start..<end]),
+                               address: Array(cells[(i + keyCells + 1)..<start]), from: here))
+            i = end
+        }
+        return out
+    }
+
     struct MapFailure: Error { var reason: String }
 
-    private func mapThrough(_ map: PropertyValue, nexus: Node, specifier: [UInt32], address: [UInt32])
+    private func mapThrough(_ map: PropertyValue, nexus: Node, addressCells: Int, specifier: [UInt32], address: [UInt32])
         -> Result<(parent: Node, specifier: [UInt32], address: [UInt32]), MapFailure> {
         let nexusPath = path(of: nexus)
-        let addressCells = Int(property("#address-cells", of: nexus)?.u32 ?? 0)
         let interruptCells = Int(property("#interrupt-cells", of: nexus)?.u32 ?? 0)
         guard specifier.count == interruptCells, addressCells <= 4 else {
             return .failure(MapFailure(reason: "specifier does not match #interrupt-cells of nexus \(nexusPath)"))
@@ -191,12 +235,12 @@ extension DeviceTree {
         var key: [UInt32] = []
         for i in 0..<addressCells { key.append(i < address.count ? address[i] : 0) }
         key += specifier
-        for i in 0..<key.count where i < mask.count { key[i] &= mask[i] }
         let cells = map.cells
         var i = 0
         while i + key.count + 1 <= cells.count {
+            // As of_irq_parse_raw: an entry matches where (entry ^ key) & mask is 0.
             var matches = true
-            for k in 0..<key.count where cells[i + k] != key[k] { matches = false }
+            for k in 0..<key.count where (cells[i + k] ^ key[k]) & (k < mask.count ? mask[k] : 0xffff_ffff) != 0 { matches = false }
             let handle = cells[i + key.count]
             guard let parent = self.node(phandle: handle) else {
                 return .failure(MapFailure(reason: "interrupt-map of \(nexusPath) names phandle \(handle), which no node has"))
@@ -231,6 +275,18 @@ extension DeviceTree {
         case 3: kind = .extendedPPI
         default:
             return .unresolved("\(here): GIC interrupt type \(spec[0]) is not SPI(0), PPI(1), ESPI(2) or EPPI(3)")
+        }
+        // INTID ranges (GIC architecture spec 2.2): SPI 32-1019, PPI 16-31,
+        // ESPI 4096-5119, EPPI 1056-1119.
+        let limit: UInt32
+        switch kind {
+        case .spi: limit = 987
+        case .ppi: limit = 15
+        case .extendedSPI: limit = 1023
+        case .extendedPPI: limit = 63
+        }
+        guard spec[1] <= limit else {
+            return .unresolved("\(here): GIC \(kind.name) number \(spec[1]) is out of range (0-\(limit))")
         }
         return .gic(GICInterrupt(kind: kind, number: spec[1], trigger: InterruptTrigger(flags: spec[2]), specifier: spec))
     }

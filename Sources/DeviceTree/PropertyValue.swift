@@ -62,9 +62,10 @@ public struct PropertyValue {
         var start = offset
         let end = offset + count
         while start < end {
-            let s = storage.string(at: start, limit: end)
-            out.append(s)
-            start += s.utf8.count + 1
+            var stop = start
+            while stop < end && storage.byte(stop) != 0 { stop += 1 }
+            out.append(storage.string(at: start, limit: stop))
+            start = stop + 1
         }
         return out
     }

@@ -45,7 +45,8 @@ public struct Board {
         var hasIOMMU = false
         let reservedParent = tree.lookup(path: "/reserved-memory")
         let cpusNode = tree.lookup(path: "/cpus")
-        let skipped = ["/aliases", "/__symbols__", "/__fixups__", "/__local_fixups__"].compactMap { tree.lookup(path: $0) }
+        // Not devices: path tables, overlay fixups, and a plan embedded by an earlier carve.
+        let skipped = ["/aliases", "/__symbols__", "/__fixups__", "/__local_fixups__", "/chosen/cleave"].compactMap { tree.lookup(path: $0) }
 
         for node in tree.allNodes where node != tree.root {
             if tree.property("device_type", of: node)?.string == "memory",
@@ -132,6 +133,24 @@ public struct Board {
             if tree.isDescendant(other.node, of: node) || tree.isDescendant(node, of: other.node) { continue }
             let shared = max(entry.range.base, pages.base) & ~0xfff
             if !out.contains(where: { $0.device.node == other.node }) { out.append((other, shared)) }
+        }
+        return out
+    }
+
+    /// The SPIs a guest owning `device` must get: the device's own, its
+    /// children's (an Ethernet PHY's), and those its `interrupt-map` (or a
+    /// child's) routes to the GIC. Deduplicated by INTID.
+    public func subtreeSPIs(of device: DeviceInfo) -> [GICInterrupt] {
+        var out: [GICInterrupt] = []
+        func add(_ list: [ResolvedInterrupt]) {
+            for case .gic(let irq) in list where irq.isShared && !out.contains(where: { $0.intid == irq.intid }) { out.append(irq) }
+        }
+        add(device.interrupts)
+        var stack = [device.node]
+        while let node = stack.popLast() {
+            if node != device.node { add(tree.interrupts(of: node)) }
+            add(tree.interruptMapTargets(of: node))
+            stack += tree.children(of: node)
         }
         return out
     }

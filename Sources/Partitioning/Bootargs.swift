@@ -14,7 +14,11 @@ enum Bootargs {
     static func merge(existing: String, guestCPUs: [UInt32], hostCPUs: [UInt32],
                       hugepages: [(size: UInt64, count: UInt64)], keepClocks: Bool, keepPowerDomains: Bool) -> String {
         var tokens: [String] = []
+        var initArguments: [String] = []   // after "--": the kernel passes them to init
+        var afterDashes = false
         for token in existing.split(separator: " ") {
+            if afterDashes { initArguments.append(String(token)); continue }
+            if token == "--" { afterDashes = true; continue }
             let key = token.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
             if !owned.contains(key) { tokens.append(String(token)) }
         }
@@ -31,6 +35,7 @@ enum Bootargs {
         }
         if keepClocks { tokens.append("clk_ignore_unused") }
         if keepPowerDomains { tokens.append("pd_ignore_unused") }
+        if afterDashes { tokens.append("--"); tokens += initArguments }
         return tokens.joined(separator: " ")
     }
 

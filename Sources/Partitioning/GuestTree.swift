@@ -121,7 +121,11 @@ struct GuestTreeBuilder {
             w.beginNode(consoleName)
             w.property("compatible", string: "ns16550a")
             w.property("reg", cells: numberCells(layout.consoleBase, count: 2) + numberCells(Layout.consoleSize, count: 2))
-            w.property("interrupts", cells: [0, layout.consoleSPI, 4])
+            // As many cells as the GIC's #interrupt-cells (rk3399's GICv3 has 4).
+            var cells: [UInt32] = [0, layout.consoleSPI, 4]
+            let width = Int(tree.property("#interrupt-cells", of: gic.node)?.u32 ?? 3)
+            while cells.count < width { cells.append(0) }
+            w.property("interrupts", cells: cells)
             w.property("clock-frequency", u32: Layout.consoleClock)
             w.endNode()
         }
@@ -143,7 +147,7 @@ struct GuestTreeBuilder {
             try copyProperties(w, device.info.node, top: true, clocks: clockRewrites[device.info.node] ?? [])
             for child in tree.children(of: device.info.node) { try copySubtree(w, child) }
             w.endNode()
-            reportDevices.append((device.info.path, "/" + nodeName, device.info.mmioRanges, device.info.spis))
+            reportDevices.append((device.info.path, "/" + nodeName, device.info.mmioRanges, board.subtreeSPIs(of: device.info)))
         }
         w.endNode()
         let result = try w.finish()
@@ -202,8 +206,10 @@ struct GuestTreeBuilder {
         for r in regions { cells += numberCells(r.base, count: 2) + numberCells(r.size, count: 2) }
         w.property("reg", cells: cells)
         w.property("#interrupt-cells", u32: tree.property("#interrupt-cells", of: gic.node)?.u32 ?? 3)
-        w.property("#address-cells", u32: 2)
-        w.property("#size-cells", u32: 2)
+        // Only what the board says: an interrupt-map's parent unit address
+        // is sized by the GIC's #address-cells (absent means 0).
+        w.property("#address-cells", u32: tree.property("#address-cells", of: gic.node)?.u32 ?? 0)
+        if let cells = tree.property("#size-cells", of: gic.node)?.u32 { w.property("#size-cells", u32: cells) }
         w.property("interrupt-controller")
         w.property("phandle", u32: phandle)
         w.endNode()
@@ -271,10 +277,12 @@ struct GuestTreeBuilder {
 
     // MARK: Device nodes
 
+    /// The `-names` property that labels each entry of a list property.
     static let companionNames: [String: String] = [
-        "resets": "reset-names", "dmas": "dma-names", "phys": "phy-names", "power-domains": "power-domain-names",
-        "interconnects": "interconnect-names", "mboxes": "mbox-names", "nvmem-cells": "nvmem-cell-names",
-        "pwms": "pwm-names", "io-channels": "io-channel-names", "pinctrl-0": "pinctrl-names",
+        "clocks": "clock-names", "resets": "reset-names", "dmas": "dma-names", "phys": "phy-names",
+        "power-domains": "power-domain-names", "interconnects": "interconnect-names", "mboxes": "mbox-names",
+        "nvmem-cells": "nvmem-cell-names", "pwms": "pwm-names", "io-channels": "io-channel-names",
+        "interrupts": "interrupt-names", "interrupts-extended": "interrupt-names",
     ]
 
     mutating func copySubtree(_ w: DeviceTreeWriter, _ node: Node) throws(DeviceTreeError) {
@@ -284,23 +292,28 @@ struct GuestTreeBuilder {
         w.endNode()
     }
 
+    /// Copies a node's properties into the guest tree. A first pass decides
+    /// what is dropped (references to providers the host keeps, pin muxing,
+    /// clock setup), so a `-names` companion goes with its list wherever it
+    /// stands; the second pass writes the rest, rewriting `reg`, `ranges`,
+    /// `interrupts` and `clocks` of the top node for the guest.
     mutating func copyProperties(_ w: DeviceTreeWriter, _ node: Node, top: Bool, clocks: [UInt32]?) throws(DeviceTreeError) {
         let path = tree.path(of: node)
-        var droppedHere: [String] = []
-        var interruptsHandled = false
         let properties = tree.properties(of: node)
-        // Decide interrupts once: references to a controller the guest owns are
-        // kept; anything reaching the GIC is rewritten to GIC specifiers.
-        let hasInterrupts = properties.contains { $0.name == "interrupts" || $0.name == "interrupts-extended" }
+        let names = properties.map { $0.name }
+
+        // Interrupts: references to a controller the guest owns are kept;
+        // anything reaching the GIC is rewritten to GIC specifiers.
+        let hasInterrupts = names.contains("interrupts") || names.contains("interrupts-extended")
         var interruptCells: [UInt32]? = nil
         var keepInterruptsVerbatim = false
         if hasInterrupts {
             let parentOwned = tree.interruptParent(of: node).map { owned($0) } ?? false
-            let extendedOwned: Bool = {
-                guard let ext = tree.property("interrupts-extended", of: node), ext.cellCount > 0 else { return false }
-                return tree.node(phandle: ext.cell(0)).map { owned($0) } ?? false
-            }()
-            if (parentOwned && !tree.hasProperty("interrupts-extended", of: node)) || extendedOwned {
+            var extendedOwned = false
+            if let ext = tree.property("interrupts-extended", of: node), ext.cellCount > 0 {
+                extendedOwned = tree.node(phandle: ext.cell(0)).map { owned($0) } ?? false
+            }
+            if (parentOwned && !names.contains("interrupts-extended")) || extendedOwned {
                 keepInterruptsVerbatim = true
             } else {
                 var cells: [UInt32] = []
@@ -311,7 +324,47 @@ struct GuestTreeBuilder {
                 if all { interruptCells = cells }
             }
         }
+
+        var drop: [String: String] = [:]
+        for name in names {
+            switch name {
+            case "assigned-clocks", "assigned-clock-parents", "assigned-clock-rates":
+                if top || !allProvidersOwned(node, name) { drop[name] = "clock setup stays with the host" }
+            case "pinctrl-names":
+                drop[name] = "pin muxing stays with the host"
+            case "clocks" where top:
+                if (clocks ?? []).isEmpty { drop[name] = "no clock reaches the guest" }
+            case "interrupts", "interrupts-extended":
+                if hasInterrupts && !keepInterruptsVerbatim && interruptCells == nil {
+                    drop[name] = "its interrupt controller stays with the host"
+                }
+            default:
+                guard let rule = DeviceTree.dependencyRule(for: name), !allProvidersOwned(node, name) else { continue }
+                switch rule.0 {
+                case .pinctrl: drop[name] = "pin muxing stays with the host"
+                case .supply: drop[name] = "the regulator stays with the host (kept on)"
+                case .powerDomain: drop[name] = "the power domain stays with the host (kept on)"
+                case .reset: drop[name] = "the reset controller stays with the host"
+                default: drop[name] = "\(rule.0) provider stays with the host"
+                }
+            }
+        }
+        for (base, companion) in GuestTreeBuilder.companionNames where drop[base] != nil && names.contains(companion) {
+            if companion == "interrupt-names" && names.contains("interrupts") && names.contains("interrupts-extended") { continue }
+            drop[companion] = "its '\(base)' was dropped"
+        }
+        if drop["interrupts"] != nil && !top {
+            diagnostics.append(Diagnostic(.referenceDropped, .warning, path: path,
+                "interrupts dropped: its interrupt controller stays with the host",
+                hint: "assign the interrupt controller to the same guest, or let the driver poll"))
+        }
+
+        var interruptsWritten = false
         for (name, value) in properties {
+            if let why = drop[name] {
+                if !(name == "interrupts-extended" && drop["interrupts"] != nil) { dropped.append((path, name, why)) }
+                continue
+            }
             switch name {
             case "status":
                 continue
@@ -321,63 +374,22 @@ struct GuestTreeBuilder {
                     for r in ranges { cells += numberCells(r.base, count: 2) + numberCells(r.size, count: 2) }
                 }
                 w.property("reg", cells: cells)
-                continue
-            case "ranges" where top && !value.isEmpty:
+            case "ranges" where top:
                 w.property("ranges", cells: try translatedRanges(node, value))
-                continue
             case "interrupts", "interrupts-extended", "interrupt-parent":
                 if keepInterruptsVerbatim { w.property(name, bytes: value.bytes); continue }
-                if interruptsHandled || name == "interrupt-parent" { continue }
-                interruptsHandled = true
-                if let cells = interruptCells {
+                if let cells = interruptCells, !interruptsWritten, name != "interrupt-parent" {
+                    interruptsWritten = true
                     w.property("interrupts", cells: cells)
-                } else if hasInterrupts {
-                    dropped.append((path, "interrupts", "its interrupt controller stays with the host"))
-                    droppedHere.append("interrupts")
-                    if !top {
-                        diagnostics.append(Diagnostic(.referenceDropped, .warning, path: path,
-                            "interrupts dropped: its interrupt controller stays with the host",
-                            hint: "assign the interrupt controller to the same guest, or let the driver poll"))
-                    }
                 }
-                continue
             case "clocks" where top:
-                if let clocks, !clocks.isEmpty { w.property("clocks", cells: clocks) }
-                continue
-            case "assigned-clocks", "assigned-clock-parents", "assigned-clock-rates":
-                if !top && allProvidersOwned(node, name) { break }
-                dropped.append((path, name, "clock setup stays with the host"))
-                continue
-            case "pinctrl-names":
-                dropped.append((path, name, "pin muxing stays with the host"))
-                continue
+                w.property("clocks", cells: clocks ?? [])
             default:
-                break
+                w.property(name, bytes: value.bytes)
             }
-            if let rule = DeviceTree.dependencyRule(for: name), !allProvidersOwned(node, name) {
-                let why: String
-                switch rule.0 {
-                case .pinctrl: why = "pin muxing stays with the host"
-                case .supply: why = "the regulator stays with the host (kept on)"
-                case .powerDomain: why = "the power domain stays with the host (kept on)"
-                case .reset: why = "the reset controller stays with the host"
-                default: why = "\(rule.0) provider stays with the host"
-                }
-                dropped.append((path, name, why))
-                droppedHere.append(name)
-                continue
-            }
-            if let companion = GuestTreeBuilder.companionNames.first(where: { $0.value == name }),
-               droppedHere.contains(companion.key) || !properties.contains(where: { $0.name == companion.key }) && name != "pinctrl-names" {
-                if droppedHere.contains(companion.key) || !properties.contains(where: { $0.name == companion.key }) {
-                    dropped.append((path, name, "its '\(companion.key)' was dropped"))
-                    continue
-                }
-            }
-            w.property(name, bytes: value.bytes)
         }
         if top { w.property("status", string: "okay") }
-        else if tree.property("status", of: node) != nil { w.property("status", bytes: tree.property("status", of: node)!.bytes) }
+        else if let status = tree.property("status", of: node) { w.property("status", bytes: status.bytes) }
     }
 
     /// Whether every phandle in `property` of `node` points into the guest.
@@ -399,6 +411,37 @@ struct GuestTreeBuilder {
             throw .badProperty(node: tree.path(of: node), property: "ranges", reason: "cannot be translated for the guest")
         }
         var out: [UInt32] = []
+        if value.isEmpty {
+            // Identity with the board bus the device sat on. The guest's root
+            // bus is physical, so write out the windows of the nearest bus
+            // above with a non-empty `ranges` (empty ones between are
+            // identity), each translated to physical; no such bus means the
+            // addresses were physical already.
+            guard childCells >= 1, childCells <= 2 else { return [] }
+            var bus: Node? = parentBus
+            while let b = bus, b != tree.root {
+                if let windows = tree.property("ranges", of: b), !windows.isEmpty {
+                    let na = tree.addressCells(of: b)
+                    let pa = tree.addressCells(of: tree.parent(of: b) ?? tree.root)
+                    let ns = tree.sizeCells(of: b)
+                    let stride = na + pa + ns
+                    guard stride > 0, windows.cellCount % stride == 0, na <= 2, ns <= 2 else { return [] }
+                    var entries: [UInt32] = []
+                    var i = 0
+                    while i < windows.cellCount {
+                        let childBase = windows.number(at: i, cells: na)
+                        let size = windows.number(at: i + na + pa, cells: ns)
+                        guard case .success(let physical) = try tree.translate(childBase, from: parentBus) else { return [] }
+                        entries += numberCells(childBase, count: childCells) + numberCells(physical, count: 2)
+                            + numberCells(size, count: sizeCells)
+                        i += stride
+                    }
+                    return entries
+                }
+                bus = tree.parent(of: b)
+            }
+            return []
+        }
         var i = 0
         while i < value.cellCount {
             for k in 0..<childCells { out.append(value.cell(i + k)) }
@@ -408,7 +451,7 @@ struct GuestTreeBuilder {
             case .success(let physical): out += numberCells(physical, count: 2)
             case .failure(let failure): throw .badProperty(node: tree.path(of: node), property: "ranges", reason: failure.reason)
             }
-            out += numberCells(size, count: 2)
+            out += numberCells(size, count: sizeCells)
             i += stride
         }
         return out

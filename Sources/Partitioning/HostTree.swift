@@ -121,14 +121,17 @@ struct HostTreeBuilder {
             for device in guest.devices {
                 let d = patch.addNode(devicesPath, device.assignment.label)
                 patch.set(d, "path", string: device.info.path)
-                patch.set(d, "compatible", strings: device.info.compatible)
+                patch.set(d, "device-compatible", strings: device.info.compatible)
                 var reg: [UInt32] = []
                 for r in device.info.mmioRanges { reg += numberCells(r.base, count: 2) + numberCells(r.size, count: 2) }
-                patch.set(d, "reg", cells: reg)
-                // <INTID trigger-flags> pairs; flags as in the GIC binding (1 edge, 4 level).
+                // Named mmio/intids, not reg/interrupts: these describe another
+                // node, and dtc would check them against this node's cells.
+                patch.set(d, "mmio", cells: reg)
+                // <INTID trigger-flags> pairs, the device's and its children's
+                // SPIs; flags as in the GIC binding (1 edge, 4 level).
                 var irqs: [UInt32] = []
-                for irq in device.info.spis { irqs += [irq.intid, irq.specifier.count > 2 ? irq.specifier[2] & 0xf : 0] }
-                patch.set(d, "interrupts", cells: irqs)
+                for irq in board.subtreeSPIs(of: device.info) { irqs += [irq.intid, irq.specifier.count > 2 ? irq.specifier[2] & 0xf : 0] }
+                patch.set(d, "intids", cells: irqs)
                 patch.set(d, "passthrough", string: device.assignment.passthrough.rawValue)
                 if device.assignment.allowUnbind { patch.set(d, "allow-unbind", bytes: []) }
             }

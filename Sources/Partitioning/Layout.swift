@@ -30,15 +30,15 @@ public enum Layout {
         for device in board.devices { occupied += device.mmioRanges }
         occupied.sort()
         var candidate: UInt64 = 0xffff_f000
-        while candidate >= 0x1000 {
+        while true {
             let page = PhysicalRange(base: candidate, size: consoleSize)
-            guard let blocker = occupied.last(where: { $0.overlaps(page) }) else { return candidate }
-            // Jump below the lowest range overlapping this page.
-            let below = occupied.filter { $0.overlaps(page) }.map { $0.base }.min() ?? blocker.base
-            if below < 0x1000 { return nil }
-            candidate = (below - 1) & ~0xfff
+            let blockers = occupied.filter { $0.overlaps(page) }
+            guard let lowest = blockers.map({ $0.base }).min() else { return candidate }
+            // Continue from the page below the lowest range blocking this one.
+            let lowestPage = lowest & ~0xfff
+            guard lowestPage >= 0x2000 else { return nil }
+            candidate = lowestPage - 0x1000
         }
-        return nil
     }
 
     /// The console's SPI number: the lowest one no board device uses.

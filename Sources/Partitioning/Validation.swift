@@ -82,6 +82,7 @@ struct Validation {
             seenNames.append(guest.name)
             guests.append(ResolvedGuest(plan: guest, index: index, cpus: resolveCPUs(guest), devices: resolveDevices(guest, index)))
         }
+        checkNesting()
         checkCPUTotals()
         checkMemory()
         for guest in guests {
@@ -259,7 +260,7 @@ struct Validation {
             }
         }
         // SPIs raised by devices that are not all in this guest cannot be split.
-        for irq in info.spis {
+        for irq in board.subtreeSPIs(of: info) {
             for other in board.sharers(ofSPI: irq.intid, except: info.node) {
                 if guestOwning(other.node) == guest.index { continue }
                 let where_ = guestOwning(other.node).map { "guest '\(plan.guests[$0].name)'" } ?? "the host"
@@ -287,7 +288,8 @@ struct Validation {
                 "disable \(tree.path(of: consumer)) in the board tree, or move it with the device")
         }
         if !tree.children(of: info.node).isEmpty {
-            add(.childrenMoved, .note, path, "moves to '\(name)' with its \(tree.children(of: info.node).count) child node(s)")
+            add(.childrenMoved, .note, path, "moves to '\(name)' with its \(tree.children(of: info.node).count) child node(s)",
+                "the children's references to host-side nodes are dropped (see the report); assign their providers too if they need them")
         }
         if info.mayDoDMA {
             if info.dependencies.contains(where: { $0.kind == .iommu }) {
@@ -307,10 +309,27 @@ struct Validation {
     mutating func checkSplitEOI(_ guest: ResolvedGuest) {
         guard let gic = board.gic, gic.version == .v2, let cpuInterface = gic.cpuInterface,
               cpuInterface.size < Layout.gicv2CPUInterfaceSize,
-              guest.devices.contains(where: { !$0.info.spis.isEmpty }) else { return }
+              guest.devices.contains(where: { !board.subtreeSPIs(of: $0.info).isEmpty }) else { return }
         add(.gicv2CPUInterfaceSmall, .error, tree.path(of: gic.node),
             "the GICv2 CPU interface is 0x\(String(cpuInterface.size, radix: 16)) bytes: passing SPIs to '\(guest.plan.name)' needs split priority-drop/deactivate (EOImode=1), which needs GICC_DIR at 0x1000, so 8 KiB",
             "fix the GIC's second 'reg' entry to 0x2000 bytes if the hardware has it, or boot the host with irqchip.gicv2_force_probe=1")
+    }
+
+    /// A device inside another guest's device would be in two guests' trees.
+    mutating func checkNesting() {
+        for guest in guests {
+            for device in guest.devices {
+                var ancestor = tree.parent(of: device.info.node)
+                while let a = ancestor {
+                    if let g = owner[a], g != guest.index {
+                        add(.deviceAssignedTwice, .error, device.info.path,
+                            "is given to '\(guest.plan.name)' but lies inside \(tree.path(of: a)), which '\(plan.guests[g].name)' gets with all its children",
+                            "give both to one guest")
+                    }
+                    ancestor = tree.parent(of: a)
+                }
+            }
+        }
     }
 
     mutating func checkDependencies(_ device: ResolvedDevice, _ guest: ResolvedGuest) {

@@ -54,7 +54,7 @@ public enum CarvedGuest {
         if let spi = tree.property("console-spi", of: node)?.u32 { config.consoleINTID = spi + 32 }
         if let devices = tree.child(of: node, named: "devices") {
             for device in tree.children(of: devices) {
-                let cells = tree.property("reg", of: device)?.cells ?? []
+                let cells = tree.property("mmio", of: device)?.cells ?? []
                 var i = 0
                 while i + 4 <= cells.count {
                     config.deviceWindows.append((UInt64(cells[i]) << 32 | UInt64(cells[i + 1]),

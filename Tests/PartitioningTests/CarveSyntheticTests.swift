@@ -121,15 +121,9 @@ struct CarveSyntheticTests {
         #expect(host.string("/parent@9200000", "status") == "disabled")
         let child = try #require(guest.lookup(path: "/parent@9200000/child@100"))
         #expect(gicINTIDs(guest, child) == [66])
-        withKnownIssue("""
-            bug: GuestTreeBuilder.translatedRanges always writes the range length as 2 cells; the device keeps its own \
-            #size-cells = <1>, so ranges = <0 0 0x9200000 0 0x1000> is 5 cells for a 4-cell entry. \
-            dtc: "Warning (ranges_format): /parent@9200000:ranges: property has invalid length (20 bytes)"; \
-            the child's registers no longer translate. Expected ranges = <0x0 0x0 0x9200000 0x1000>.
-            """) {
-            let address = try? guest.deviceAddress(of: child)
-            #expect(address == .mmio([PhysicalRange(base: 0x920_0100, size: 0x10)]))
-        }
+        let address = try? guest.deviceAddress(of: child)
+        #expect(address == .mmio([PhysicalRange(base: 0x920_0100, size: 0x10)]))
+        
     }
 
     @Test("a device with interrupts from a controller the guest owns keeps them verbatim")
@@ -212,12 +206,9 @@ struct CarveSyntheticTests {
         #expect(gicINTIDs(board, try #require(board.lookup(path: "/pci@9f70000/dev@0"))) == [97])
         let (result, _) = try carveOK(board, try parsedPlan(onePlan(deviceDTS("pci", "/pci@9f70000"))))
         let guest = try #require(result.guests.first?.tree)
-        withKnownIssue("""
-            bug: GuestTreeBuilder.writeGIC always writes #address-cells = <2> on the guest GIC. The board's GIC-400 has             none (0), so the copied interrupt-map entries <0 0 0 1 &gic 0 65 4> (parent unit address of 0 cells) are             misread by Linux (of_irq_parse_raw reads the parent's #address-cells): /pci@9f70000/dev@0 no longer             resolves ("interrupt-map ... is truncated"). Expected: the guest GIC keeps the board GIC's #address-cells             (or none: the guest GIC has no ITS child).
-            """) {
-            let child = try #require(guest.lookup(path: "/pci@9f70000/dev@0"))
-            #expect(gicINTIDs(guest, child) == [97])
-        }
+        let child = try #require(guest.lookup(path: "/pci@9f70000/dev@0"))
+        #expect(gicINTIDs(guest, child) == [97])
+        
     }
 
     @Test("a moved device with an empty ranges under a translating bus keeps its children at their physical addresses")
@@ -228,12 +219,9 @@ struct CarveSyntheticTests {
         let (result, _) = try carveOK(board, try parsedPlan(onePlan(deviceDTS("usb", "/soc/usb@7e980000"))))
         let guest = try #require(result.guests.first?.tree)
         let guestPHY = try #require(guest.lookup(path: "/usb@fe980000/phy@7e981000"))
-        withKnownIssue("""
-            bug: GuestTreeBuilder.copyProperties copies an empty `ranges;` verbatim (case "ranges" where top &&             !value.isEmpty). The device moves from /soc (bus 0x7e000000 -> CPU 0xfe000000) to the guest root, so             its empty ranges now means identity and the child's registers land at 0x7e981000 instead of 0xfe981000             (dtc also warns: empty "ranges" but #address-cells (1) differs from / (2)). Expected an explicit             translated window, e.g. ranges = <0x7e980000 0x0 0xfe980000 ...> or the bus's window.
-            """) {
-            let address = try? guest.deviceAddress(of: guestPHY)
-            #expect(address == .mmio([PhysicalRange(base: 0xfe98_1000, size: 0x100)]))
-        }
+        let address = try? guest.deviceAddress(of: guestPHY)
+        #expect(address == .mmio([PhysicalRange(base: 0xfe98_1000, size: 0x100)]))
+        
     }
 
     @Test("SPIs of a moved device's children are passed through too (they are in the guest tree)")
@@ -243,13 +231,10 @@ struct CarveSyntheticTests {
         let guest = try #require(result.guests.first?.tree)
         let guestINTIDs = Set(guest.allNodes.filter { guest.path(of: $0).hasPrefix("/parent@9200000") }.flatMap { gicINTIDs(guest, $0) })
         #expect(guestINTIDs == [65, 66])
-        let embedded = host.lookup(path: "/chosen/cleave/g/devices/parent").flatMap { host.property("interrupts", of: $0)?.cells } ?? []
+        let embedded = host.lookup(path: "/chosen/cleave/g/devices/parent").flatMap { host.property("intids", of: $0)?.cells } ?? []
         let passed = Set(stride(from: 0, to: embedded.count, by: 2).map { embedded[$0] })
-        withKnownIssue("""
-            bug: HostTreeBuilder.embedPlan lists only the assigned node's own SPIs (device.info.spis) under             /chosen/cleave/<guest>/devices/<label>/interrupts, and Validation.checkDevice checks only those for             spi-shared. The child /parent@9200000/child@100 keeps its SPI 34 (INTID 66) in the guest tree, but             the boot-time side is never told to pass INTID 66 through. Expected INTIDs 65 and 66 (and the             child's SPIs checked for sharing); likewise SPIs reached through a moved device's interrupt-map.
-            """) {
-            #expect(passed == guestINTIDs)
-        }
+        #expect(passed == guestINTIDs)
+        
     }
 
     @Test("*-names companions go with their property whatever the property order")
@@ -264,11 +249,8 @@ struct CarveSyntheticTests {
         let guest = try #require(result.guests.first?.tree)
         let node = try #require(guest.lookup(path: "/ddev@9e10000"))
         #expect(!guest.hasProperty("dmas", of: node) && !guest.hasProperty("resets", of: node))
-        withKnownIssue("""
-            bug: GuestTreeBuilder.copyProperties drops a '-names' companion only if its base property was already             dropped (droppedHere) when the companion is reached. With dma-names before dmas (or reset-names before             resets, clock-names before clocks in child nodes) the names stay without their property.
-            """) {
-            #expect(!guest.hasProperty("dma-names", of: node))
-            #expect(!guest.hasProperty("reset-names", of: node))
-        }
+        #expect(!guest.hasProperty("dma-names", of: node))
+        #expect(!guest.hasProperty("reset-names", of: node))
+        
     }
 }

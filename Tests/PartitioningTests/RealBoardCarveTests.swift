@@ -170,10 +170,10 @@ struct RealBoardCarveTests {
                 #expect(host.string(info.path, "status") == "disabled", "\(info.path) must be disabled in the host")
                 let d = "\(base)/devices/\(assignment.label)"
                 #expect(host.string(d, "path") == info.path)
-                let reg = host.lookup(path: d).flatMap { host.property("reg", of: $0)?.cells }
+                let reg = host.lookup(path: d).flatMap { host.property("mmio", of: $0)?.cells }
                 #expect(reg == info.mmioRanges.flatMap { numberCells($0.base, count: 2) + numberCells($0.size, count: 2) })
-                let irqs = host.lookup(path: d).flatMap { host.property("interrupts", of: $0)?.cells } ?? []
-                #expect(stride(from: 0, to: irqs.count, by: 2).map { irqs[$0] } == info.spis.map(\.intid))
+                let irqs = host.lookup(path: d).flatMap { host.property("intids", of: $0)?.cells } ?? []
+                #expect(stride(from: 0, to: irqs.count, by: 2).map { irqs[$0] } == board.subtreeSPIs(of: info).map(\.intid))
             }
         }
     }
@@ -217,16 +217,9 @@ struct RealBoardCarveTests {
         let (tree, plan) = try real.load()
         let (result, _) = try carveOK(tree, plan)
         for carved in result.guests {
-            withKnownIssue("""
-                bug: GuestTreeBuilder.build writes the virtual console's interrupts as 3 cells <0 SPI 4> \
-                while the guest GIC keeps the board's #interrupt-cells (4 on rk3399); \
-                dtc: "Warning (interrupts_property): /serial@fffff000:#interrupt-cells: size is (12), expected multiple of 16"
-                """) {
-                let unresolved = unresolvedInterrupts(carved.tree)
-                #expect(unresolved.isEmpty, "\(unresolved)")
-            } when: {
-                real.plan == "rk3399-rockpro64"
-            }
+            let unresolved = unresolvedInterrupts(carved.tree)
+            #expect(unresolved.isEmpty, "\(unresolved)")
+            
         }
     }
 
@@ -245,14 +238,8 @@ struct RealBoardCarveTests {
                     orphans.append("\(carved.tree.path(of: node)): \(names) without \(base)")
                 }
             }
-            withKnownIssue("""
-                bug: GuestTreeBuilder.copyProperties drops a child's host-owned `clocks` but keeps its `clock-names` \
-                ('clock-names' is not in companionNames): rk3399 guest /serial@ff180000/bluetooth keeps clock-names = "lpo".
-                """) {
-                #expect(orphans.isEmpty, "\(orphans)")
-            } when: {
-                real.plan == "rk3399-rockpro64"
-            }
+            #expect(orphans.isEmpty, "\(orphans)")
+            
         }
     }
 
@@ -273,11 +260,8 @@ struct RealBoardCarveTests {
         let (result, _) = try carveOK(tree, plan)
         for carved in result.guests {
             let out = try decompile(carved.tree.bytes)
-            withKnownIssue("bug: rk3399 guest console interrupts are 3 cells on a 4-cell GIC (see guestInterruptsDecode)") {
-                #expect(out.stderr.isEmpty, "\(real.plan)/\(carved.name): \(out.stderr)")
-            } when: {
-                real.plan == "rk3399-rockpro64"
-            }
+            #expect(out.stderr.isEmpty, "\(real.plan)/\(carved.name): \(out.stderr)")
+            
         }
     }
 
