@@ -25,17 +25,17 @@ extension DeviceTree {
     /// `#address-cells` of `node` as its children see it (default 2, Devicetree
     /// Specification 2.3.5).
     public func addressCells(of node: Node) -> Int {
-        Int(property("#address-cells", of: node)?.u32 ?? 2)
+        Int(property(known.addressCells, of: node)?.u32 ?? 2)
     }
 
     /// `#size-cells` of `node` as its children see it (default 1).
     public func sizeCells(of node: Node) -> Int {
-        Int(property("#size-cells", of: node)?.u32 ?? 1)
+        Int(property(known.sizeCells, of: node)?.u32 ?? 1)
     }
 
     /// The raw `reg` entries of `node` in its parent's address space.
     public func regEntries(of node: Node) throws(DeviceTreeError) -> [(address: UInt64, size: UInt64)] {
-        guard let reg = property("reg", of: node) else { return [] }
+        guard let reg = property(known.reg, of: node) else { return [] }
         let parent = self.parent(of: node) ?? root
         let na = addressCells(of: parent)
         let ns = sizeCells(of: parent)
@@ -80,7 +80,7 @@ extension DeviceTree {
         var address = address
         var bus = bus
         while let parentBus = parent(of: bus) {
-            guard let ranges = property("ranges", of: bus) else {
+            guard let ranges = property(known.ranges, of: bus) else {
                 return .failure(TranslationFailure(bus: path(of: bus),
                     reason: "bus \(path(of: bus)) has no 'ranges': its children are not memory-mapped"))
             }

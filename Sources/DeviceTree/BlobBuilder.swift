@@ -7,31 +7,64 @@
 /// dictionary and copies property values straight from the source blob. Its
 /// output is checked by libfdt (`fdt_check_full`) in the tests.
 struct BlobBuilder {
-    private(set) var structure: [UInt8] = []
+    /// The structure block, grown by doubling; raw memory because appending
+    /// bytes to an Array one property at a time costs more than the copy.
+    private var structure: UnsafeMutableRawPointer
+    private var count = 0
+    private var capacity: Int
     private var strings: [UInt8] = []
     private var stringOffsets: [String: UInt32] = [:]
     private var reservations: [(UInt64, UInt64)] = []
 
     init(capacity: Int) {
-        structure.reserveCapacity(capacity)
+        self.capacity = max(capacity, 256)
+        structure = UnsafeMutableRawPointer.allocate(byteCount: self.capacity, alignment: 8)
         strings.reserveCapacity(4096)
     }
 
-    private mutating func word(_ value: UInt32) {
-        withUnsafeBytes(of: value.bigEndian) { structure.append(contentsOf: $0) }
+    /// Frees the structure buffer; `finish` calls it.
+    private mutating func release() { structure.deallocate(); capacity = 0 }
+
+    private mutating func ensure(_ extra: Int) {
+        guard count + extra > capacity else { return }
+        let bigger = max(capacity * 2, count + extra + 256)
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: bigger, alignment: 8)
+        memory.copyMemory(from: structure, byteCount: count)
+        structure.deallocate()
+        structure = memory
+        capacity = bigger
     }
 
-    private mutating func pad() {
-        while structure.count & 3 != 0 { structure.append(0) }
+    private mutating func word(_ value: UInt32) {
+        ensure(4)
+        structure.storeBytes(of: value.bigEndian, toByteOffset: count, as: UInt32.self)
+        count += 4
+    }
+
+    private mutating func bytes(_ source: UnsafeRawBufferPointer) {
+        let padded = (source.count + 3) & ~3
+        ensure(padded)
+        if let base = source.baseAddress, source.count > 0 { (structure + count).copyMemory(from: base, byteCount: source.count) }
+        if padded > source.count { (structure + count + source.count).initializeMemory(as: UInt8.self, repeating: 0, count: padded - source.count) }
+        count += padded
     }
 
     mutating func reserve(address: UInt64, size: UInt64) { reservations.append((address, size)) }
 
     mutating func beginNode(_ name: String) {
         word(1)
-        structure.append(contentsOf: name.utf8)
-        structure.append(0)
-        pad()
+        var text = name + "\0"
+        text.withUTF8 { bytes(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// A node whose name is copied from a source blob (`name` has no NUL).
+    mutating func beginNode(raw name: UnsafeRawBufferPointer) {
+        word(1)
+        let padded = (name.count + 1 + 3) & ~3
+        ensure(padded)
+        if let base = name.baseAddress, name.count > 0 { (structure + count).copyMemory(from: base, byteCount: name.count) }
+        (structure + count + name.count).initializeMemory(as: UInt8.self, repeating: 0, count: padded - name.count)
+        count += padded
     }
 
     mutating func endNode() { word(2) }
@@ -50,39 +83,36 @@ struct BlobBuilder {
         word(3)
         word(UInt32(value.count))
         word(nameOffset)
-        structure.append(contentsOf: value)
-        pad()
+        bytes(value)
     }
 
-    mutating func property(nameOffset: UInt32, bytes: [UInt8]) {
-        bytes.withUnsafeBytes { property(nameOffset: nameOffset, value: $0) }
+    mutating func property(nameOffset: UInt32, bytes value: [UInt8]) {
+        value.withUnsafeBytes { property(nameOffset: nameOffset, value: $0) }
     }
 
-    /// The finished blob, version 17, with `bootCPU` as boot_cpuid_phys.
-    mutating func finish(bootCPU: UInt32) -> [UInt8] {
+    /// The finished blob, version 17, with `bootCPU` as boot_cpuid_phys, in
+    /// 8-byte-aligned memory the caller owns. The builder is spent.
+    mutating func finish(bootCPU: UInt32) -> (UnsafeMutableRawPointer, Int) {
         word(9)   // FDT_END
         let headerSize = 40
         let reserveOffset = (headerSize + 7) & ~7
         let structOffset = reserveOffset + (reservations.count + 1) * 16
-        let stringsOffset = structOffset + structure.count
+        let stringsOffset = structOffset + count
         let total = stringsOffset + strings.count
-        var blob: [UInt8] = []
-        blob.reserveCapacity(total)
-        func put(_ value: UInt32) {
-            blob.append(UInt8(value >> 24)); blob.append(UInt8((value >> 16) & 0xff))
-            blob.append(UInt8((value >> 8) & 0xff)); blob.append(UInt8(value & 0xff))
+        let blob = UnsafeMutableRawPointer.allocate(byteCount: total, alignment: 8)
+        blob.initializeMemory(as: UInt8.self, repeating: 0, count: structOffset)
+        func put(_ value: UInt32, _ at: Int) { blob.storeBytes(of: value.bigEndian, toByteOffset: at, as: UInt32.self) }
+        let header: [UInt32] = [0xd00d_feed, UInt32(total), UInt32(structOffset), UInt32(stringsOffset),
+                                UInt32(reserveOffset), 17, 16, bootCPU, UInt32(strings.count), UInt32(count)]
+        for (i, value) in header.enumerated() { put(value, i * 4) }
+        for (i, (address, size)) in reservations.enumerated() {
+            let at = reserveOffset + i * 16
+            put(UInt32(address >> 32), at); put(UInt32(truncatingIfNeeded: address), at + 4)
+            put(UInt32(size >> 32), at + 8); put(UInt32(truncatingIfNeeded: size), at + 12)
         }
-        put(0xd00d_feed); put(UInt32(total)); put(UInt32(structOffset)); put(UInt32(stringsOffset))
-        put(UInt32(reserveOffset)); put(17); put(16); put(bootCPU)
-        put(UInt32(strings.count)); put(UInt32(structure.count))
-        while blob.count < reserveOffset { blob.append(0) }
-        for (address, size) in reservations {
-            put(UInt32(address >> 32)); put(UInt32(truncatingIfNeeded: address))
-            put(UInt32(size >> 32)); put(UInt32(truncatingIfNeeded: size))
-        }
-        for _ in 0..<4 { put(0) }
-        blob.append(contentsOf: structure)
-        blob.append(contentsOf: strings)
-        return blob
+        (blob + structOffset).copyMemory(from: structure, byteCount: count)
+        strings.withUnsafeBytes { if let base = $0.baseAddress { (blob + stringsOffset).copyMemory(from: base, byteCount: strings.count) } }
+        release()
+        return (blob, total)
     }
 }

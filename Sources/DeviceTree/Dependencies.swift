@@ -63,39 +63,48 @@ extension DeviceTree {
     /// How a property references other nodes, if it does. Only properties whose
     /// binding says they hold phandles are decoded: a value that merely looks
     /// like a phandle (`fsl,pins`, `linux,code`) is never taken for one.
+    /// Property names whose binding says they hold phandles, by exact name.
+    static let exactRules: [String: (DependencyKind, PhandleLayout)] = [
+        "clocks": (.clock, .cells("#clock-cells")),
+        "assigned-clocks": (.assignedClock, .cells("#clock-cells")),
+        "assigned-clock-parents": (.assignedClock, .cells("#clock-cells")),
+        "resets": (.reset, .cells("#reset-cells")),
+        "power-domains": (.powerDomain, .cells("#power-domain-cells")),
+        "dmas": (.dma, .cells("#dma-cells")),
+        "iommus": (.iommu, .cells("#iommu-cells")),
+        "phys": (.phy, .cells("#phy-cells")),
+        "interconnects": (.interconnect, .cells("#interconnect-cells")),
+        "mboxes": (.mailbox, .cells("#mbox-cells")),
+        "nvmem-cells": (.nvmem, .optionalCells("#nvmem-cell-cells")),
+        "memory-region": (.memoryRegion, .fixed(0)),
+        "pwms": (.pwm, .cells("#pwm-cells")),
+        "io-channels": (.ioChannel, .cells("#io-channel-cells")),
+        "hwlocks": (.hwlock, .cells("#hwlock-cells")),
+        "thermal-sensors": (.thermalSensor, .cells("#thermal-sensor-cells")),
+        "sound-dai": (.soundDAI, .cells("#sound-dai-cells")),
+        "msi-parent": (.msi, .optionalCells("#msi-cells")),
+        "gpio-ranges": (.pinctrl, .fixed(3)),
+        "remote-endpoint": (.graphEndpoint, .fixed(0)),
+        "cpu": (.cpu, .fixed(0)),
+        "cooling-device": (.coolingDevice, .cells("#cooling-cells")),
+        "operating-points-v2": (.operatingPoints, .fixed(0)),
+        "syscon": (.syscon, .leading), "rockchip,grf": (.syscon, .leading), "rockchip,pmu": (.syscon, .leading),
+        "rockchip,pmugrf": (.syscon, .leading), "fsl,stop-mode": (.syscon, .leading), "fsl,gpr": (.syscon, .leading),
+        "gpios": (.gpio, .cells("#gpio-cells")), "gpio": (.gpio, .cells("#gpio-cells")),
+    ]
+
+    /// How a property references other nodes, if it does. Only properties whose
+    /// binding says they hold phandles are decoded: a value that merely looks
+    /// like a phandle (`fsl,pins`, `linux,code`) is never taken for one.
     public static func dependencyRule(for name: String) -> (DependencyKind, PhandleLayout)? {
-        switch name {
-        case "clocks": return (.clock, .cells("#clock-cells"))
-        case "assigned-clocks", "assigned-clock-parents": return (.assignedClock, .cells("#clock-cells"))
-        case "resets": return (.reset, .cells("#reset-cells"))
-        case "power-domains": return (.powerDomain, .cells("#power-domain-cells"))
-        case "dmas": return (.dma, .cells("#dma-cells"))
-        case "iommus": return (.iommu, .cells("#iommu-cells"))
-        case "phys": return (.phy, .cells("#phy-cells"))
-        case "interconnects": return (.interconnect, .cells("#interconnect-cells"))
-        case "mboxes": return (.mailbox, .cells("#mbox-cells"))
-        case "nvmem-cells": return (.nvmem, .optionalCells("#nvmem-cell-cells"))
-        case "memory-region": return (.memoryRegion, .fixed(0))
-        case "pwms": return (.pwm, .cells("#pwm-cells"))
-        case "io-channels": return (.ioChannel, .cells("#io-channel-cells"))
-        case "hwlocks": return (.hwlock, .cells("#hwlock-cells"))
-        case "thermal-sensors": return (.thermalSensor, .cells("#thermal-sensor-cells"))
-        case "sound-dai": return (.soundDAI, .cells("#sound-dai-cells"))
-        case "msi-parent": return (.msi, .optionalCells("#msi-cells"))
-        case "gpio-ranges": return (.pinctrl, .fixed(3))
-        case "remote-endpoint": return (.graphEndpoint, .fixed(0))
-        case "cpu": return (.cpu, .fixed(0))
-        case "cooling-device": return (.coolingDevice, .cells("#cooling-cells"))
-        case "operating-points-v2": return (.operatingPoints, .fixed(0))
-        case "syscon", "rockchip,grf", "rockchip,pmu", "rockchip,pmugrf", "fsl,stop-mode", "fsl,gpr":
-            return (.syscon, .leading)
-        default: break
-        }
+        if let rule = exactRules[name] { return rule }
+        // The pattern rules all need a '-' or ',' in the name.
+        guard name.utf8.contains(where: { $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ",") }) else { return nil }
         if name.hasPrefix("pinctrl-") && !name.dropFirst(8).isEmpty && name.dropFirst(8).allSatisfy({ $0.isASCII && $0.isNumber }) {
             return (.pinctrl, .fixed(0))
         }
         if name.hasSuffix("-supply") { return (.supply, .fixed(0)) }
-        if name == "gpios" || name == "gpio" || name.hasSuffix("-gpios") || name.hasSuffix("-gpio") {
+        if name.hasSuffix("-gpios") || name.hasSuffix("-gpio") {
             // Counts, not references: `nr-gpios`, `snps,nr-gpios`, `ngpios`.
             if name.hasSuffix("nr-gpios") || name.hasSuffix("nr-gpio") { return nil }
             return (.gpio, .cells("#gpio-cells"))
@@ -119,7 +128,7 @@ extension DeviceTree {
             }
         }
         // A GPIO hog's `gpios` is <line flags> on its own controller, no phandle.
-        let isHog = hasProperty("gpio-hog", of: node)
+        let isHog = hasProperty(known.gpioHog, of: node)
         let record = nodeTable[Int(node.index)]
         let end = Int(record.firstProperty + record.propertyCount)
         for index in Int(record.firstProperty)..<end {
@@ -133,11 +142,11 @@ extension DeviceTree {
                 problems.append("\(here): '\(name)' is \(value.count) bytes, not whole cells")
                 continue
             }
-            let cells = value.cells
+            let count = value.cellCount
             var i = 0
             var entry = 0
-            while i < cells.count {
-                let handle = cells[i]
+            while i < count {
+                let handle = value.cell(i)
                 if handle == 0 {   // an empty slot in a list
                     i += 1; entry += 1
                     continue
@@ -149,22 +158,26 @@ extension DeviceTree {
                 var argumentCount = 0
                 switch layout {
                 case .fixed(let n): argumentCount = n
-                case .leading: argumentCount = cells.count - i - 1
+                case .leading: argumentCount = count - i - 1
                 case .cells(let cellsName), .optionalCells(let cellsName):
                     if let n = property(cellsName, of: provider)?.u32 {
                         argumentCount = Int(n)
                     } else if case .cells = layout {
                         problems.append("\(here): '\(name)' references \(path(of: provider)), which has no \(cellsName)")
-                        i = cells.count
+                        i = count
                         continue
                     }
                 }
-                guard i + 1 + argumentCount <= cells.count else {
+                guard i + 1 + argumentCount <= count else {
                     problems.append("\(here): '\(name)' entry \(entry) is truncated (\(path(of: provider)) needs \(argumentCount) argument cells)")
                     break
                 }
-                deps.append(Dependency(kind: kind, property: name, entry: entry, provider: provider,
-                                       arguments: Array(cells[(i + 1)..<(i + 1 + argumentCount)])))
+                var arguments: [UInt32] = []
+                if argumentCount > 0 {
+                    arguments.reserveCapacity(argumentCount)
+                    for k in (i + 1)..<(i + 1 + argumentCount) { arguments.append(value.cell(k)) }
+                }
+                deps.append(Dependency(kind: kind, property: name, entry: entry, provider: provider, arguments: arguments))
                 i += 1 + argumentCount
                 entry += 1
             }

@@ -35,12 +35,20 @@ public struct DeviceTree {
     let nodeTable: [NodeRecord]
     let propertyTable: [PropertyRecord]
     let phandleTable: [UInt32: Int32]
+    /// phandle -> node index for the usual dense numbering (dtc numbers from 1),
+    /// so a reference costs an array read, not a hash.
+    let phandleArray: [Int32]
     let stringsEnd: Int
     /// Every distinct property name, interned once: lookups compare ids, not bytes.
     let names: [String]
     let nameIDs: [String: Int32]
+    /// Length and first byte of each interned name: a property looked up by
+    /// string is compared only where both match (no hashing, no string compare).
+    let nameKeys: [UInt32]
     /// How each name references other nodes (`dependencyRule(for:)`), by name id.
     let rules: [(DependencyKind, PhandleLayout)?]
+    /// Ids of the names the library itself looks up on every node.
+    let known: KnownNames
 
     /// Size of the blob in bytes (`totalsize`).
     public var size: Int { storage.count }
@@ -81,9 +89,21 @@ public struct DeviceTree {
         self.stringsEnd = stringsEnd
         var nodes: [NodeRecord] = []
         var props: [PropertyRecord] = []
+        let size = structEnd - structStart
+        nodes.reserveCapacity(size / 96 + 8)
+        props.reserveCapacity(size / 20 + 8)
         var phandles: [UInt32: Int32] = [:]
         var stack: [Int32] = []
         var lastChild: [Int32] = []   // per open node: its last child so far (-1: none yet)
+        var openProperties: Int32 = 0 // properties of the innermost open node so far
+        // Names are interned as they are met: one String per distinct name
+        // (dtc shares equal names in the strings block; a producer that does
+        // not still gets one id per name).
+        var idByOffset = [Int32](repeating: -1, count: max(stringsEnd - stringsStart, 0))
+        var names: [String] = []
+        var nameIDs: [String: Int32] = [:]
+        var nameKeys: [UInt32] = []
+        var phandleIDs: (Int32, Int32) = (-2, -2)
         var position = structStart
 
         func fail(_ why: String) -> DeviceTreeError { .malformed("structure block at offset \(position): \(why)") }
@@ -99,6 +119,11 @@ public struct DeviceTree {
                 guard end < structEnd else { throw fail("unterminated node name") }
                 let parent = stack.last ?? -1
                 let index = Int32(nodes.count)
+                if parent >= 0 {
+                    if lastChild[lastChild.count - 1] < 0 { nodes[Int(parent)].propertyCount = openProperties }
+                } else if index != 0 {
+                    throw fail("more than one root node")
+                }
                 nodes.append(NodeRecord(nameOffset: Int32(position), nameLength: Int32(end - position),
                                         parent: parent, firstProperty: Int32(props.count),
                                         structOffset: Int32(tagOffset - structStart)))
@@ -107,30 +132,41 @@ public struct DeviceTree {
                     if previous < 0 { nodes[Int(parent)].firstChild = index }
                     else { nodes[Int(previous)].nextSibling = index }
                     lastChild[lastChild.count - 1] = index
-                } else if index != 0 {
-                    throw fail("more than one root node")
                 }
                 stack.append(index)
                 lastChild.append(-1)
+                openProperties = 0
                 position = (end + 1 + 3) & ~3
             case 2: // FDT_END_NODE
-                guard !stack.isEmpty else { throw fail("END_NODE without BEGIN_NODE") }
-                stack.removeLast()
-                lastChild.removeLast()
+                guard let node = stack.popLast() else { throw fail("END_NODE without BEGIN_NODE") }
+                if lastChild.removeLast() < 0 { nodes[Int(node)].propertyCount = openProperties }
             case 3: // FDT_PROP
-                guard let node = stack.last, position + 8 <= structEnd else { throw fail("property outside a node") }
+                guard !stack.isEmpty, position + 8 <= structEnd else { throw fail("property outside a node") }
                 let length = Int(storage.be32(position))
                 let nameOffset = stringsStart + Int(storage.be32(position + 4))
                 let value = position + 8
                 guard value + length <= structEnd, nameOffset < stringsEnd else { throw fail("property out of bounds") }
                 // Properties of a node precede its children.
                 guard lastChild[lastChild.count - 1] < 0 else { throw fail("property after a subnode") }
-                props.append(PropertyRecord(nameOffset: Int32(nameOffset), valueOffset: Int32(value), length: Int32(length)))
-                nodes[Int(node)].propertyCount += 1
-                if length == 4 && (storage.equals(at: nameOffset, limit: stringsEnd, "phandle")
-                                   || storage.equals(at: nameOffset, limit: stringsEnd, "linux,phandle")) {
+                var id = idByOffset[nameOffset - stringsStart]
+                if id < 0 {
+                    let name = storage.string(at: nameOffset, limit: stringsEnd)
+                    if let existing = nameIDs[name] { id = existing } else {
+                        id = Int32(names.count)
+                        names.append(name)
+                        nameKeys.append(DeviceTree.key(name))
+                        nameIDs[name] = id
+                        if name == "phandle" { phandleIDs.0 = id }
+                        if name == "linux,phandle" { phandleIDs.1 = id }
+                    }
+                    idByOffset[nameOffset - stringsStart] = id
+                }
+                props.append(PropertyRecord(nameOffset: Int32(nameOffset), valueOffset: Int32(value),
+                                            length: Int32(length), nameID: id))
+                openProperties += 1
+                if length == 4 && (id == phandleIDs.0 || id == phandleIDs.1) {
                     let handle = storage.be32(value)
-                    if handle != 0 && handle != 0xffff_ffff { phandles[handle] = node }
+                    if handle != 0 && handle != 0xffff_ffff { phandles[handle] = stack[stack.count - 1] }
                 }
                 position = (value + length + 3) & ~3
             case 4: // FDT_NOP
@@ -142,31 +178,22 @@ public struct DeviceTree {
             }
         }
         guard !nodes.isEmpty else { throw .malformed("no root node") }
-        // Intern names: one String per distinct name. dtc shares equal names
-        // in the strings block; a producer that does not still gets one id.
-        var idByOffset = [Int32](repeating: -1, count: max(stringsEnd - stringsStart, 0))
-        var names: [String] = []
-        var nameIDs: [String: Int32] = [:]
-        for i in 0..<props.count {
-            let relative = Int(props[i].nameOffset) - stringsStart
-            var id = idByOffset[relative]
-            if id < 0 {
-                let name = storage.string(at: Int(props[i].nameOffset), limit: stringsEnd)
-                if let existing = nameIDs[name] { id = existing } else {
-                    id = Int32(names.count)
-                    names.append(name)
-                    nameIDs[name] = id
-                }
-                idByOffset[relative] = id
-            }
-            props[i].nameID = id
-        }
         nodeTable = nodes
         propertyTable = props
         phandleTable = phandles
+        let highest = phandles.keys.max() ?? 0
+        if highest > 0 && highest <= UInt32(4 * nodes.count + 64) {
+            var dense = [Int32](repeating: -1, count: Int(highest) + 1)
+            for (handle, node) in phandles { dense[Int(handle)] = node }
+            phandleArray = dense
+        } else {
+            phandleArray = []
+        }
         self.names = names
         self.nameIDs = nameIDs
+        self.nameKeys = nameKeys
         rules = names.map { DeviceTree.dependencyRule(for: $0) }
+        known = KnownNames(nameIDs)
     }
 
     /// The tree's bytes (exactly `totalsize`).
@@ -305,12 +332,16 @@ public struct DeviceTree {
 
     /// The node carrying `phandle`, if any.
     public func node(phandle: UInt32) -> Node? {
-        phandleTable[phandle].map { Node(index: $0) }
+        if !phandleArray.isEmpty {
+            guard Int(phandle) < phandleArray.count, phandleArray[Int(phandle)] >= 0 else { return nil }
+            return Node(index: phandleArray[Int(phandle)])
+        }
+        return phandleTable[phandle].map { Node(index: $0) }
     }
 
     /// The node's own phandle, if it has one.
     public func phandle(of node: Node) -> UInt32? {
-        (property("phandle", of: node) ?? property("linux,phandle", of: node))?.u32
+        (property(known.phandle, of: node) ?? property(known.linuxPhandle, of: node))?.u32
     }
 
     /// The largest phandle in use (0 when none), for allocating new ones.
@@ -319,20 +350,41 @@ public struct DeviceTree {
     // MARK: Properties
 
     public func property(_ name: String, of node: Node) -> PropertyValue? {
-        // Names are interned: comparing Strings of up to 15 ASCII bytes (almost
-        // every property name) is a two-word compare, cheaper than hashing.
+        let key = DeviceTree.key(name)
         let record = nodeTable[Int(node.index)]
-        let end = Int(record.firstProperty + record.propertyCount)
         var i = Int(record.firstProperty)
+        let end = i + Int(record.propertyCount)
         while i < end {
             let p = propertyTable[i]
-            if names[Int(p.nameID)] == name {
+            if nameKeys[Int(p.nameID)] == key && names[Int(p.nameID)] == name {
                 return PropertyValue(storage: storage, offset: Int(p.valueOffset), count: Int(p.length))
             }
             i += 1
         }
         return nil
     }
+
+    /// Length << 8 | first byte of a name.
+    static func key(_ name: String) -> UInt32 {
+        UInt32(truncatingIfNeeded: name.utf8.count) << 8 | UInt32(name.utf8.first ?? 0)
+    }
+
+    /// A property by interned name id (`known` or `nameIDs`): an integer
+    /// compare per property of the node, no string work.
+    func property(_ id: Int32, of node: Node) -> PropertyValue? {
+        guard id >= 0 else { return nil }
+        let record = nodeTable[Int(node.index)]
+        var i = Int(record.firstProperty)
+        let end = i + Int(record.propertyCount)
+        while i < end {
+            let p = propertyTable[i]
+            if p.nameID == id { return PropertyValue(storage: storage, offset: Int(p.valueOffset), count: Int(p.length)) }
+            i += 1
+        }
+        return nil
+    }
+
+    func hasProperty(_ id: Int32, of node: Node) -> Bool { property(id, of: node) != nil }
 
     public func hasProperty(_ name: String, of node: Node) -> Bool { property(name, of: node) != nil }
 
@@ -350,16 +402,16 @@ public struct DeviceTree {
 
     /// The `compatible` strings, most specific first.
     public func compatible(of node: Node) -> [String] {
-        property("compatible", of: node)?.strings ?? []
+        property(known.compatible, of: node)?.strings ?? []
     }
 
     public func isCompatible(_ node: Node, with text: String) -> Bool {
-        property("compatible", of: node)?.contains(string: text) ?? false
+        property(known.compatible, of: node)?.contains(string: text) ?? false
     }
 
     /// The node's own `status`: true for "okay"/"ok" or no status property.
     public func isEnabledItself(_ node: Node) -> Bool {
-        guard let value = property("status", of: node) else { return true }
+        guard let value = property(known.status, of: node) else { return true }
         guard let status = value.string else { return false }   // empty or not a string
         return status == "okay" || status == "ok"
     }
@@ -403,5 +455,45 @@ public struct DeviceTree {
             if p == target || resolve(p) == node { out.append(name) }
         }
         return out
+    }
+}
+
+/// Interned ids of the property names the library reads on every node, looked
+/// up once per tree (-1 when the tree has no such name).
+struct KnownNames {
+    var interruptCells: Int32 = -1
+    var addressCells: Int32 = -1
+    var compatible: Int32 = -1
+    var reg: Int32 = -1
+    var interruptParent: Int32 = -1
+    var interruptMap: Int32 = -1
+    var interruptController: Int32 = -1
+    var status: Int32 = -1
+    var ranges: Int32 = -1
+    var phandle: Int32 = -1
+    var interruptsExtended: Int32 = -1
+    var interrupts: Int32 = -1
+    var interruptMapMask: Int32 = -1
+    var gpioHog: Int32 = -1
+    var sizeCells: Int32 = -1
+    var linuxPhandle: Int32 = -1
+
+    init(_ ids: [String: Int32]) {
+        interruptCells = ids["#interrupt-cells"] ?? -1
+        addressCells = ids["#address-cells"] ?? -1
+        compatible = ids["compatible"] ?? -1
+        reg = ids["reg"] ?? -1
+        interruptParent = ids["interrupt-parent"] ?? -1
+        interruptMap = ids["interrupt-map"] ?? -1
+        interruptController = ids["interrupt-controller"] ?? -1
+        status = ids["status"] ?? -1
+        ranges = ids["ranges"] ?? -1
+        phandle = ids["phandle"] ?? -1
+        interruptsExtended = ids["interrupts-extended"] ?? -1
+        interrupts = ids["interrupts"] ?? -1
+        interruptMapMask = ids["interrupt-map-mask"] ?? -1
+        gpioHog = ids["gpio-hog"] ?? -1
+        sizeCells = ids["#size-cells"] ?? -1
+        linuxPhandle = ids["linux,phandle"] ?? -1
     }
 }

@@ -112,9 +112,9 @@ public struct DeviceTreePatch {
         }
         func write(_ node: Node) {
             if !deleted.isEmpty && deleted.contains(node) { return }
-            out.beginNode(node.index == 0 ? "" : tree.name(of: node))
-            let edits = perNode[Int(node.index)]
             let record = tree.nodeTable[Int(node.index)]
+            out.beginNode(raw: UnsafeRawBufferPointer(start: tree.storage.base + Int(record.nameOffset), count: Int(record.nameLength)))
+            let edits = perNode[Int(node.index)]
             let end = Int(record.firstProperty + record.propertyCount)
             for i in Int(record.firstProperty)..<end {
                 let p = tree.propertyTable[i]
@@ -141,10 +141,7 @@ public struct DeviceTreePatch {
             out.endNode()
         }
         write(tree.root)
-        let bytes = out.finish(bootCPU: tree.withUnsafeBlob { cleave_fdt_boot_cpuid_phys($0) })
-        let size = bytes.count
-        let copy = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
-        bytes.withUnsafeBytes { copy.copyMemory(from: $0.baseAddress!, byteCount: size) }
-        return try DeviceTree(validated: Storage(taking: copy, count: size))
+        let (blob, size) = out.finish(bootCPU: tree.withUnsafeBlob { cleave_fdt_boot_cpuid_phys($0) })
+        return try DeviceTree(validated: Storage(taking: blob, count: size))
     }
 }

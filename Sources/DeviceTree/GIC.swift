@@ -34,7 +34,7 @@ extension DeviceTree {
     /// root's `interrupt-parent` leads to, else the first enabled GIC node.
     public func gic() -> GICDescription? {
         var candidate: Node? = nil
-        if let handle = property("interrupt-parent", of: root)?.u32, let n = node(phandle: handle), isGIC(n) {
+        if let handle = property(known.interruptParent, of: root)?.u32, let n = node(phandle: handle), isGIC(n) {
             candidate = n
         } else {
             for n in allNodes where isGIC(n) && isEnabled(n) { candidate = n; break }

@@ -83,8 +83,8 @@ extension DeviceTree {
 
     /// The GIC architecture version a node's compatible names, if it is a GIC.
     public func gicVersion(of node: Node) -> GICVersion? {
-        guard let compatible = property("compatible", of: node),
-              hasProperty("interrupt-controller", of: node) else { return nil }
+        guard let compatible = property(known.compatible, of: node),
+              hasProperty(known.interruptController, of: node) else { return nil }
         if compatible.contains(string: "arm,gic-v3") || compatible.contains(string: "qcom,msm8996-gic-v3") { return .v3 }
         for name in GICVersion.v2Compatibles where compatible.contains(string: name) { return .v2 }
         return nil
@@ -100,14 +100,14 @@ extension DeviceTree {
         var hops = 0
         while hops <= nodeCount {
             hops += 1
-            if let handle = property("interrupt-parent", of: current)?.u32 {
+            if let handle = property(known.interruptParent, of: current)?.u32 {
                 guard let target = self.node(phandle: handle) else { return nil }
                 current = target
             } else {
                 guard let up = parent(of: current) else { return nil }
                 current = up
             }
-            if hasProperty("#interrupt-cells", of: current) { return current }
+            if hasProperty(known.interruptCells, of: current) { return current }
         }
         return nil
     }
@@ -116,26 +116,27 @@ extension DeviceTree {
     /// resolved through `interrupt-map` nexus nodes as Linux's
     /// `of_irq_parse_raw` does, down to the controller that handles it.
     public func interrupts(of node: Node) -> [ResolvedInterrupt] {
-        let here = path(of: node)
+        // The path only goes into messages: built on failure, not per call.
+        var here: String { path(of: node) }
         var raw: [(parent: Node, specifier: [UInt32])] = []
-        if let extended = property("interrupts-extended", of: node) {
+        if let extended = property(known.interruptsExtended, of: node) {
             let cells = extended.cells
             var i = 0
             while i < cells.count {
                 guard let parent = self.node(phandle: cells[i]) else {
                     return [.unresolved("\(here): interrupts-extended names phandle \(cells[i]), which no node has")]
                 }
-                guard let n = property("#interrupt-cells", of: parent)?.u32, i + 1 + Int(n) <= cells.count else {
+                guard let n = property(known.interruptCells, of: parent)?.u32, i + 1 + Int(n) <= cells.count else {
                     return [.unresolved("\(here): interrupts-extended entry for \(path(of: parent)) does not match its #interrupt-cells")]
                 }
                 raw.append((parent, Array(cells[(i + 1)..<(i + 1 + Int(n))])))
                 i += 1 + Int(n)
             }
-        } else if let list = property("interrupts", of: node) {
+        } else if let list = property(known.interrupts, of: node) {
             guard let parent = interruptParent(of: node) else {
                 return [.unresolved("\(here): has 'interrupts' but no interrupt parent (no 'interrupt-parent' on it or an ancestor)")]
             }
-            guard let n = property("#interrupt-cells", of: parent)?.u32, n > 0, list.cellCount % Int(n) == 0,
+            guard let n = property(known.interruptCells, of: parent)?.u32, n > 0, list.cellCount % Int(n) == 0,
                   list.count % 4 == 0 else {
                 return [.unresolved("\(here): 'interrupts' length does not match #interrupt-cells of \(path(of: parent))")]
             }
@@ -147,11 +148,12 @@ extension DeviceTree {
             }
         }
         var unitAddress: [UInt32] = []
-        if let reg = property("reg", of: node) { unitAddress = reg.cells }
-        return raw.map { resolve(parent: $0.parent, specifier: $0.specifier, address: unitAddress, from: here) }
+        if let reg = property(known.reg, of: node) { unitAddress = reg.cells }
+        return raw.map { resolve(parent: $0.parent, specifier: $0.specifier, address: unitAddress, from: node) }
     }
 
-    private func resolve(parent: Node, specifier: [UInt32], address: [UInt32], from here: String) -> ResolvedInterrupt {
+    private func resolve(parent: Node, specifier: [UInt32], address: [UInt32], from origin: Node) -> ResolvedInterrupt {
+        var here: String { path(of: origin) }
         var controller = parent
         var spec = specifier
         var address = address
@@ -161,17 +163,17 @@ extension DeviceTree {
         var addressCells = 2
         var lookup: Node? = parent
         while let n = lookup {
-            if let cells = property("#address-cells", of: n)?.u32 { addressCells = Int(cells); break }
+            if let cells = property(known.addressCells, of: n)?.u32 { addressCells = Int(cells); break }
             lookup = self.parent(of: n)
         }
         var hops = 0
         while hops < 16 {
             hops += 1
-            if hasProperty("interrupt-controller", of: controller) {
-                if isGIC(controller) { return decodeGIC(spec, controller: controller, from: here) }
+            if hasProperty(known.interruptController, of: controller) {
+                if isGIC(controller) { return decodeGIC(spec, controller: controller, from: origin) }
                 return .otherController(path: path(of: controller), specifier: spec)
             }
-            guard let map = property("interrupt-map", of: controller) else {
+            guard let map = property(known.interruptMap, of: controller) else {
                 guard let next = interruptParent(of: controller) else {
                     return .unresolved("\(here): interrupt parent \(path(of: controller)) is neither a controller nor a nexus (no interrupt-map)")
                 }
@@ -183,7 +185,7 @@ extension DeviceTree {
                 controller = next.parent
                 spec = next.specifier
                 address = next.address
-                addressCells = Int(property("#address-cells", of: next.parent)?.u32 ?? 0)
+                addressCells = Int(property(known.addressCells, of: next.parent)?.u32 ?? 0)
             case .failure(let failure):
                 return .unresolved("\(here): \(failure.reason)")
             }
@@ -194,29 +196,29 @@ extension DeviceTree {
     /// Where every entry of a nexus's `interrupt-map` ends up (PCI host
     /// bridges route INTA-INTD this way); empty when the node has no map.
     public func interruptMapTargets(of node: Node) -> [ResolvedInterrupt] {
-        guard let map = property("interrupt-map", of: node) else { return [] }
-        let here = path(of: node)
+        guard let map = property(known.interruptMap, of: node) else { return [] }
+        var here: String { path(of: node) }
         var addressCells = 2
         var lookup: Node? = node
         while let n = lookup {
-            if let cells = property("#address-cells", of: n)?.u32 { addressCells = Int(cells); break }
+            if let cells = property(known.addressCells, of: n)?.u32 { addressCells = Int(cells); break }
             lookup = parent(of: n)
         }
-        let keyCells = addressCells + Int(property("#interrupt-cells", of: node)?.u32 ?? 0)
+        let keyCells = addressCells + Int(property(known.interruptCells, of: node)?.u32 ?? 0)
         let cells = map.cells
         var out: [ResolvedInterrupt] = []
         var i = 0
         while i + keyCells + 1 <= cells.count && out.count < 4096 {
             guard let parent = self.node(phandle: cells[i + keyCells]),
-                  let pic = property("#interrupt-cells", of: parent)?.u32 else {
+                  let pic = property(known.interruptCells, of: parent)?.u32 else {
                 return out + [.unresolved("\(here): interrupt-map entry names an unknown or cell-less parent")]
             }
-            let parentAddressCells = Int(property("#address-cells", of: parent)?.u32 ?? 0)
+            let parentAddressCells = Int(property(known.addressCells, of: parent)?.u32 ?? 0)
             let start = i + keyCells + 1 + parentAddressCells
             let end = start + Int(pic)
             guard end <= cells.count else { return out + [.unresolved("\(here): interrupt-map is truncated")] }
             out.append(resolve(parent: parent, specifier: Array(cells[start..<end]),
-                               address: Array(cells[(i + keyCells + 1)..<start]), from: here))
+                               address: Array(cells[(i + keyCells + 1)..<start]), from: node))
             i = end
         }
         return out
@@ -227,11 +229,11 @@ extension DeviceTree {
     private func mapThrough(_ map: PropertyValue, nexus: Node, addressCells: Int, specifier: [UInt32], address: [UInt32])
         -> Result<(parent: Node, specifier: [UInt32], address: [UInt32]), MapFailure> {
         let nexusPath = path(of: nexus)
-        let interruptCells = Int(property("#interrupt-cells", of: nexus)?.u32 ?? 0)
+        let interruptCells = Int(property(known.interruptCells, of: nexus)?.u32 ?? 0)
         guard specifier.count == interruptCells, addressCells <= 4 else {
             return .failure(MapFailure(reason: "specifier does not match #interrupt-cells of nexus \(nexusPath)"))
         }
-        let mask = property("interrupt-map-mask", of: nexus)?.cells ?? []
+        let mask = property(known.interruptMapMask, of: nexus)?.cells ?? []
         var key: [UInt32] = []
         for i in 0..<addressCells { key.append(i < address.count ? address[i] : 0) }
         key += specifier
@@ -245,8 +247,8 @@ extension DeviceTree {
             guard let parent = self.node(phandle: handle) else {
                 return .failure(MapFailure(reason: "interrupt-map of \(nexusPath) names phandle \(handle), which no node has"))
             }
-            let parentAddressCells = Int(property("#address-cells", of: parent)?.u32 ?? 0)
-            guard let pic = property("#interrupt-cells", of: parent)?.u32 else {
+            let parentAddressCells = Int(property(known.addressCells, of: parent)?.u32 ?? 0)
+            guard let pic = property(known.interruptCells, of: parent)?.u32 else {
                 return .failure(MapFailure(reason: "interrupt-map of \(nexusPath) points at \(path(of: parent)), which has no #interrupt-cells"))
             }
             let start = i + key.count + 1
@@ -263,7 +265,8 @@ extension DeviceTree {
         return .failure(MapFailure(reason: "no interrupt-map entry of \(nexusPath) matches"))
     }
 
-    private func decodeGIC(_ spec: [UInt32], controller: Node, from here: String) -> ResolvedInterrupt {
+    private func decodeGIC(_ spec: [UInt32], controller: Node, from origin: Node) -> ResolvedInterrupt {
+        var here: String { path(of: origin) }
         guard spec.count >= 3 else {
             return .unresolved("\(here): GIC specifier has \(spec.count) cells; expected 3 or 4")
         }

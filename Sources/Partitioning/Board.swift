@@ -23,13 +23,14 @@ public struct Board {
     /// `/reserved-memory` children with `reg`.
     public let reservedMemory: [(path: String, range: PhysicalRange)]
     public let devices: [DeviceInfo]
-    let deviceIndex: [Node: Int]
+    /// Node index -> index into `devices`, -1 for nodes that are not devices.
+    let deviceIndex: [Int32]
     /// INTID -> indices of enabled devices raising that SPI.
     let spiUsers: [UInt32: [Int]]
     /// Enabled devices' MMIO ranges, sorted by base.
     let mmio: [(range: PhysicalRange, device: Int)]
     /// Provider node -> the enabled nodes that reference it.
-    let consumers: [Node: [(consumer: Node, property: String)]]
+    let consumers: [[(consumer: Node, property: String)]]   // by node index
     /// Whether any node is an IOMMU (`#iommu-cells`).
     public let hasIOMMU: Bool
 
@@ -40,15 +41,23 @@ public struct Board {
         var memory: [PhysicalRange] = []
         var reserved: [(path: String, range: PhysicalRange)] = []
         var devices: [DeviceInfo] = []
-        var index: [Node: Int] = [:]
-        var consumers: [Node: [(consumer: Node, property: String)]] = [:]
+        var index = [Int32](repeating: -1, count: tree.nodeCount)
+        var consumers = [[(consumer: Node, property: String)]](repeating: [], count: tree.nodeCount)
+        // Paths in tree order, each from its parent's: parents come first.
+        var paths = [String](repeating: "", count: tree.nodeCount)
+        var enabledNodes = [Bool](repeating: true, count: tree.nodeCount)
         var hasIOMMU = false
         let reservedParent = tree.lookup(path: "/reserved-memory")
         let cpusNode = tree.lookup(path: "/cpus")
         // Not devices: path tables, overlay fixups, and a plan embedded by an earlier carve.
         let skipped = ["/aliases", "/__symbols__", "/__fixups__", "/__local_fixups__", "/chosen/cleave"].compactMap { tree.lookup(path: $0) }
 
+        enabledNodes[0] = tree.isEnabledItself(tree.root)
+        paths[0] = "/"
         for node in tree.allNodes where node != tree.root {
+            let up = tree.parent(of: node) ?? tree.root
+            paths[Int(node.index)] = (up == tree.root ? "" : paths[Int(up.index)]) + "/" + tree.name(of: node)
+            enabledNodes[Int(node.index)] = enabledNodes[Int(up.index)] && tree.isEnabledItself(node)
             if tree.property("device_type", of: node)?.string == "memory",
                case .mmio(let ranges) = (try? tree.deviceAddress(of: node)) ?? .none {
                 memory += ranges.filter { $0.size > 0 }
@@ -56,22 +65,22 @@ public struct Board {
             }
             if let r = reservedParent, tree.parent(of: node) == r,
                case .mmio(let ranges) = (try? tree.deviceAddress(of: node)) ?? .none {
-                for range in ranges { reserved.append((tree.path(of: node), range)) }
+                for range in ranges { reserved.append((paths[Int(node.index)], range)) }
             }
-            if tree.hasProperty("#iommu-cells", of: node) && tree.isEnabled(node) { hasIOMMU = true }
+            let enabled = enabledNodes[Int(node.index)]
+            if enabled && tree.hasProperty("#iommu-cells", of: node) { hasIOMMU = true }
             if skipped.contains(where: { tree.isDescendant(node, of: $0) }) { continue }
-            let enabled = tree.isEnabled(node)
             let (deps, problems) = tree.dependencies(of: node)
             if enabled {
                 for dep in deps where dep.provider != node {
-                    consumers[dep.provider, default: []].append((node, dep.property))
+                    consumers[Int(dep.provider.index)].append((node, dep.property))
                 }
             }
             guard tree.hasProperty("compatible", of: node) else { continue }
             if let c = cpusNode, tree.isDescendant(node, of: c) { continue }
             if tree.isCompatible(node, with: "operating-points-v2") { continue }
-            index[node] = devices.count
-            devices.append(DeviceInfo(tree: tree, node: node, enabled: enabled, dependencies: deps,
+            index[Int(node.index)] = Int32(devices.count)
+            devices.append(DeviceInfo(tree: tree, node: node, path: paths[Int(node.index)], enabled: enabled, dependencies: deps,
                                       dependencyProblems: problems, reservedMemoryParent: reservedParent))
         }
 
@@ -109,7 +118,10 @@ public struct Board {
     }
 
     /// The device record for a node, if the node is a device.
-    public func device(_ node: Node) -> DeviceInfo? { deviceIndex[node].map { devices[$0] } }
+    public func device(_ node: Node) -> DeviceInfo? {
+        let i = deviceIndex[Int(node.index)]
+        return i < 0 ? nil : devices[Int(i)]
+    }
 
     /// Resolves a plan's device reference (path, alias, label).
     public func resolve(_ reference: String) -> Node? { tree.resolve(reference) }
@@ -156,7 +168,7 @@ public struct Board {
     }
 
     /// Enabled nodes that reference `node` through a phandle property.
-    public func consumers(of node: Node) -> [(consumer: Node, property: String)] { consumers[node] ?? [] }
+    public func consumers(of node: Node) -> [(consumer: Node, property: String)] { consumers[Int(node.index)] }
 
     /// Devices whose MMIO overlaps `range` (any page).
     public func devices(overlapping range: PhysicalRange) -> [DeviceInfo] {

@@ -69,10 +69,10 @@ public struct DeviceInfo {
     public let dependencyProblems: [String]
     public let role: DeviceRole
 
-    init(tree: DeviceTree, node: Node, enabled: Bool, dependencies: [Dependency],
+    init(tree: DeviceTree, node: Node, path: String, enabled: Bool, dependencies: [Dependency],
          dependencyProblems: [String], reservedMemoryParent: Node?) {
         self.node = node
-        path = tree.path(of: node)
+        self.path = path
         compatible = tree.compatible(of: node)
         self.enabled = enabled
         do {

@@ -189,7 +189,8 @@ if let largest, let tree = try? DeviceTree(bytes: largest.bytes), let plan = Pla
 if let i = CommandLine.arguments.firstIndex(of: "--profile"), i + 1 < CommandLine.arguments.count,
    let c = cases.first(where: { $0.name.hasPrefix(CommandLine.arguments[i + 1]) }) {
     let iterations = Int(ProcessInfo.processInfo.environment["CLEAVE_BENCH_ITERATIONS"] ?? "") ?? 2000
-    for _ in 0..<iterations { _ = carve(board: c.board, plan: c.plan) }
+    let blob = c.board.bytes
+    for _ in 0..<iterations { if let tree = try? DeviceTree(bytes: blob) { _ = carve(board: tree, plan: c.plan) } }
     exit(0)
 }
 
