@@ -1,0 +1,122 @@
+import Testing
+import DeviceTree
+import GuestTree
+import KVM
+import Supervisor
+
+/// The tree `cleave run` generates: what standard payloads look for (DESIGN.md,
+/// issue 3 item 7), checked by walking it as a guest would.
+@Suite struct GuestTreeGeneratorTests {
+    /// The spec `cleave run` builds for a board: its GIC (and ITS) at the board's addresses.
+    func spec(board: String, cpus: Int, its: Bool = true) throws -> GuestTreeSpec {
+        let tree = try boardTree(board)
+        let gic: GuestTreeSpec.InterruptController
+        switch try BoardGIC.of(tree, source: board) {
+        case .v2(let d, let c): gic = .v2(distributor: d, cpuInterface: c)
+        case .v3(let d, let r): gic = .v3(distributor: d, redistributor: r)
+        }
+        return GuestTreeSpec(cpuAffinities: (0..<cpus).map { UInt64($0) }, gic: gic,
+                             consoleBase: Layout.consoleBase, consoleINTID: Layout.consoleINTID,
+                             bootargs: "console=ttyS0 earlycon quiet", its: its ? BoardITS.base(of: tree) : nil)
+    }
+
+    @Test func boardGICAndITSComeFromTheBoardTree() throws {
+        guard case .v3(let d, let r) = try BoardGIC.of(boardTree("qemu-virt-gicv3.dtb"), source: "v3") else {
+            Issue.record("qemu-virt-gicv3 is not a GICv3"); return
+        }
+        #expect(d == 0x0800_0000 && r == 0x080a_0000)
+        #expect(BoardITS.base(of: try boardTree("qemu-virt-gicv3.dtb")) == 0x0808_0000)
+        guard case .v2(let d2, let c2) = try BoardGIC.of(boardTree("qemu-virt-gicv2.dtb"), source: "v2") else {
+            Issue.record("qemu-virt-gicv2 is not a GICv2"); return
+        }
+        #expect(d2 == 0x0800_0000 && c2 == 0x0801_0000)
+        #expect(BoardITS.base(of: try boardTree("qemu-virt-gicv2.dtb")) == nil)
+    }
+
+    @Test func chosenStdoutPathResolvesToTheConsole() throws {
+        let tree = try GuestTreeGenerator.generate(spec(board: "qemu-virt-gicv3.dtb", cpus: 1))
+        #expect(tree.string("/chosen", "bootargs") == "console=ttyS0 earlycon quiet")
+        let stdout = try #require(tree.string("/chosen", "stdout-path"))
+        let console = try #require(tree.resolve(stdout))
+        #expect(tree.isCompatible(console, with: "ns16550a"))
+        #expect(tree.resolve("serial0") == console)
+        guard case .mmio(let ranges) = try tree.deviceAddress(of: console) else { Issue.record("console has no MMIO"); return }
+        #expect(ranges == [PhysicalRange(base: Layout.consoleBase, size: 0x1000)])
+        // Level-high SPI of the console's INTID (SPI number = INTID - 32).
+        #expect(tree.property("interrupts", of: console)?.cells == [0, Layout.consoleINTID - 32, 4])
+        #expect(tree.property("clock-frequency", of: console)?.u32 == 1_843_200)
+        // The root's interrupt parent is the GIC node.
+        let parent = try #require(tree.property("interrupt-parent", of: tree.root)?.u32)
+        let gic = try #require(tree.node(phandle: parent))
+        #expect(tree.hasProperty("interrupt-controller", of: gic))
+    }
+
+    @Test func psciAndCPUs() throws {
+        let tree = try GuestTreeGenerator.generate(spec(board: "qemu-virt-gicv3.dtb", cpus: 3))
+        let psci = try #require(tree.lookup(path: "/psci"))
+        #expect(tree.isCompatible(psci, with: "arm,psci-0.2"))
+        #expect(tree.string("/psci", "method") == "hvc")
+        let cpus = tree.children(of: try #require(tree.lookup(path: "/cpus")))
+        #expect(cpus.count == 3)
+        for (i, cpu) in cpus.enumerated() {
+            #expect(tree.property("reg", of: cpu)?.u32 == UInt32(i))
+            #expect(tree.property("enable-method", of: cpu)?.string == "psci")
+            #expect(tree.property("device_type", of: cpu)?.string == "cpu")
+        }
+        #expect(tree.cells("/cpus", "#address-cells") == [1] && tree.cells("/cpus", "#size-cells") == [0])
+    }
+
+    @Test func timerPPIsGICv3() throws {
+        let tree = try GuestTreeGenerator.generate(spec(board: "qemu-virt-gicv3.dtb", cpus: 2))
+        let timer = try #require(tree.lookup(path: "/timer"))
+        #expect(tree.isCompatible(timer, with: "arm,armv8-timer"))
+        // Secure, non-secure, virtual, hypervisor PPIs 13 14 11 10, level-low (8).
+        #expect(tree.property("interrupts", of: timer)?.cells == [1, 13, 8, 1, 14, 8, 1, 11, 8, 1, 10, 8])
+    }
+
+    @Test func timerPPIsGICv2CarryTheCPUMask() throws {
+        let tree = try GuestTreeGenerator.generate(spec(board: "qemu-virt-gicv2.dtb", cpus: 2))
+        let flags: UInt32 = 0x3 << 8 | 8
+        #expect(tree.cells("/timer", "interrupts") == [1, 13, flags, 1, 14, flags, 1, 11, flags, 1, 10, flags])
+    }
+
+    @Test func gicV3NodeWithITS() throws {
+        let spec = try spec(board: "qemu-virt-gicv3.dtb", cpus: 2)
+        let tree = try GuestTreeGenerator.generate(spec)
+        let gic = try #require(tree.gic())
+        #expect(gic.version == .v3)
+        #expect(tree.isCompatible(gic.node, with: "arm,gic-v3"))
+        #expect(gic.regions == [PhysicalRange(base: 0x0800_0000, size: 0x10000),
+                                PhysicalRange(base: 0x080a_0000, size: 0x20000 * 2)])
+        #expect(tree.property("#interrupt-cells", of: gic.node)?.u32 == 3)
+        let its = try #require(tree.children(of: gic.node).first { tree.isCompatible($0, with: "arm,gic-v3-its") })
+        #expect(tree.hasProperty("msi-controller", of: its))
+        #expect(tree.property("#msi-cells", of: its)?.u32 == 1)
+        // Reachable through the GIC's (identity) ranges, as Linux translates it.
+        #expect(try tree.deviceAddress(of: its) == .mmio([PhysicalRange(base: 0x0808_0000, size: BoardITS.size)]))
+        #expect(BoardITS.base(of: tree) == 0x0808_0000)
+    }
+
+    @Test func gicV3WithoutITS() throws {
+        let tree = try GuestTreeGenerator.generate(spec(board: "qemu-virt-gicv3.dtb", cpus: 1, its: false))
+        let gic = try #require(tree.gic())
+        #expect(tree.children(of: gic.node).isEmpty)
+        #expect(BoardITS.base(of: tree) == nil)
+    }
+
+    @Test func gicV2Node() throws {
+        var spec = try spec(board: "qemu-virt-gicv2.dtb", cpus: 1)
+        spec.its = 0x0808_0000 // ignored: an ITS needs a GICv3
+        let tree = try GuestTreeGenerator.generate(spec)
+        let gic = try #require(tree.gic())
+        #expect(gic.version == .v2)
+        #expect(tree.isCompatible(gic.node, with: "arm,cortex-a15-gic"))
+        #expect(gic.regions == [PhysicalRange(base: 0x0800_0000, size: 0x1000), PhysicalRange(base: 0x0801_0000, size: 0x2000)])
+        #expect(tree.children(of: gic.node).isEmpty)
+    }
+
+    @Test func generatedTreesAreDeterministic() throws {
+        let spec = try spec(board: "qemu-virt-gicv3.dtb", cpus: 2)
+        #expect(try GuestTreeGenerator.generate(spec).bytes == GuestTreeGenerator.generate(spec).bytes)
+    }
+}

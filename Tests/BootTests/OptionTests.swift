@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+import GuestMemory
+import KVM
+import Supervisor
+
+/// The option parser `cleave run|boot` and `cleave-boot run|boot` share:
+/// defaults, every option, and errors that name the option at fault.
+@Suite struct RunOptionTests {
+    let gicv3 = boardPath("qemu-virt-gicv3.dtb")
+    let gicv2 = boardPath("qemu-virt-gicv2.dtb")
+
+    func parse(_ items: [String]) throws -> GuestConfiguration { try RunOptions.parse(items) }
+
+    /// The message of the UsageError `items` raise, or nil when they parse.
+    func error(_ items: [String]) -> String? {
+        do { _ = try RunOptions.parse(items); return nil } catch { return error.description }
+    }
+
+    @Test func defaults() throws {
+        let c = try parse(["--kernel", "/guest/Image", "--board", gicv3])
+        #expect(c.name == "run")
+        #expect(c.kernelPath == "/guest/Image")
+        #expect(c.memorySize == 64 << 20)
+        #expect(c.hostCPUs == [nil])
+        #expect(c.pageSize == .twoMiB)
+        #expect(c.fixedBase == nil)
+        #expect(c.imageKind == .automatic)
+        #expect(c.loadOffset == 0x80000)
+        #expect(c.bootargs == "")
+        #expect(c.consoleBase == 0x09ff_f000 && c.consoleINTID == 33)
+        #expect(c.restart == .never && !c.interactive)
+        #expect(c.its == 0x0808_0000)
+        guard case .v3(let d, let r) = c.gic else { Issue.record("not GICv3"); return }
+        #expect(d == 0x0800_0000 && r == 0x080a_0000)
+        guard case .generated = c.tree else { Issue.record("tree not generated"); return }
+    }
+
+    @Test func everyOption() throws {
+        let c = try parse(["--name", "fw", "--kernel", "fw.bin", "--raw", "--load-offset", "0x200000",
+                           "--initrd", "i.cpio", "--memory", "1G", "--hugepage-size", "1G", "--memory-base", "0x80000000",
+                           "--cpus", "1-2", "--bootargs", "console=ttyS0 -- init=/x", "--board", gicv2,
+                           "--console", "0x1c090000", "--console-intid", "40", "--dump-dtb", "/tmp/g.dtb",
+                           "--mark", "READY", "--watchdog-ms", "100", "--restart", "on-failure", "--interactive"])
+        #expect(c.name == "fw" && c.kernelPath == "fw.bin" && c.imageKind == .raw)
+        #expect(c.loadOffset == 0x20_0000 && c.initrdPath == "i.cpio")
+        #expect(c.memorySize == 1 << 30 && c.pageSize == .oneGiB && c.fixedBase == 0x8000_0000)
+        #expect(c.hostCPUs == [1, 2])
+        #expect(c.bootargs == "console=ttyS0 -- init=/x")
+        #expect(c.consoleBase == 0x1c09_0000 && c.consoleINTID == 40)
+        #expect(c.dumpTreePath == "/tmp/g.dtb" && c.consoleMarker == "READY")
+        #expect(c.watchdogPeriodMilliseconds == 100 && c.restart == .onFailure && c.interactive)
+        #expect(c.its == nil)
+        guard case .v2 = c.gic else { Issue.record("not GICv2"); return }
+        #expect(try parse(["--kernel", "k", "--board", gicv3, "--vcpus", "4"]).hostCPUs == [nil, nil, nil, nil])
+        #expect(try parse(["--kernel", "k", "--board", gicv3, "--linux", "--hugepage-size", "32M"]).pageSize == .thirtyTwoMiB)
+    }
+
+    @Test(arguments: [
+        (["--board", "B"], "--kernel"),
+        (["--kernel"], "--kernel"),
+        (["--kernel", "k", "--board", "B", "--memory", "lots"], "--memory"),
+        (["--kernel", "k", "--board", "B", "--cpus", "3-1"], "--cpus"),
+        (["--kernel", "k", "--board", "B", "--vcpus", "0"], "--vcpus"),
+        (["--kernel", "k", "--board", "B", "--hugepage-size", "4M"], "--hugepage-size"),
+        (["--kernel", "k", "--board", "B", "--memory-base", "here"], "--memory-base"),
+        (["--kernel", "k", "--board", "B", "--load-offset", "0xg"], "--load-offset"),
+        (["--kernel", "k", "--board", "B", "--console", "-1"], "--console"),
+        (["--kernel", "k", "--board", "B", "--console-intid", "16"], "--console-intid"),
+        (["--kernel", "k", "--board", "B", "--watchdog-ms", "5"], "--watchdog-ms"),
+        (["--kernel", "k", "--board", "B", "--restart", "sometimes"], "--restart"),
+        (["--kernel", "k", "--board", "B", "--frobnicate"], "--frobnicate"),
+        (["--kernel", "k", "--board", "B", "--bootargs"], "--bootargs"),
+        (["--kernel", "k", "--board", "/nonexistent.dtb"], "--board"),
+    ])
+    func errorsNameTheOption(_ items: [String], _ option: String) throws {
+        let items = items.map { $0 == "B" ? gicv3 : $0 }
+        let message = try #require(error(items), "\(items) parsed")
+        #expect(message.contains(option), "\(message)")
+    }
+
+    @Test func boardWithoutAGICIsRefused() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("nogic.dtb").path
+        try Data([UInt8](repeating: 0, count: 16)).write(to: URL(fileURLWithPath: path))
+        #expect(error(["--kernel", "k", "--board", path])?.contains(path) == true)
+    }
+
+    @Test func help() {
+        #expect(RunOptions.wantsHelp(["--help"]))
+        #expect(RunOptions.wantsHelp(["-h"]))
+        #expect(RunOptions.wantsHelp(["--kernel", "k", "--help"]))
+        #expect(RunOptions.wantsHelp(["--kernel", "k", "--raw", "-h"]))
+        #expect(!RunOptions.wantsHelp(["--kernel", "k", "--bootargs", "-h"])) // a value, not a request
+        #expect(!RunOptions.wantsHelp(["--kernel", "k"]))
+        #expect(BootOptions.wantsHelp(["--interactive", "--help"]))
+        #expect(!BootOptions.wantsHelp(["--mark", "--help"]))
+        #expect(RunOptions.usage.contains("--interactive") && BootOptions.usage.contains("--tree"))
+    }
+
+    @Test func sizesAndCPULists() {
+        #expect(parseSize("0x80000") == 0x80000)
+        #expect(parseSize("256M") == 256 << 20 && parseSize("2m") == 2 << 20)
+        #expect(parseSize("1G") == 1 << 30 && parseSize("4k") == 4096)
+        #expect(parseSize("12345") == 12345)
+        #expect(parseSize("") == nil && parseSize("M") == nil && parseSize("0x") == nil && parseSize("-1") == nil)
+        #expect(parseSize("99999999999G") == nil) // overflow
+        #expect(parseCPUList("1") == [1] && parseCPUList("1,3") == [1, 3] && parseCPUList("2-4") == [2, 3, 4])
+        #expect(parseCPUList("0-1,3") == [0, 1, 3])
+        #expect(parseCPUList("") == nil && parseCPUList("a") == nil && parseCPUList("3-1") == nil)
+    }
+}
+
+@Suite struct BootOptionTests {
+    func error(_ items: [String]) -> String? {
+        do { _ = try BootOptions.parse(items); return nil } catch { return error.description }
+    }
+
+    @Test func carvedGuest() throws {
+        let host = try carvedHostTree(board: "qemu-virt-gicv3.dtb", plan: "qemu-virt")
+        defer { try? FileManager.default.removeItem(at: host.directory) }
+        let c = try BootOptions.parse(["--tree", host.path, "--guest", "linux", "--dump-dtb", "/tmp/x.dtb",
+                                       "--mark", "M", "--interactive"])
+        #expect(c.name == "linux" && c.dumpTreePath == "/tmp/x.dtb" && c.consoleMarker == "M" && c.interactive)
+        #expect(error(["--tree", host.path, "--guest", "nosuch"])?.contains("no guest nosuch") == true)
+        #expect(error(["--tree", host.path, "--bogus"])?.contains("--bogus") == true)
+        #expect(error(["--tree"])?.contains("--tree") == true)
+    }
+
+    @Test func boardTreeWithoutPartitions() {
+        // A board tree straight from the vendor has no /chosen/cleave: say so.
+        let message = error(["--tree", boardPath("qemu-virt-gicv3.dtb")])
+        #expect(message?.contains("/chosen/cleave") == true)
+        #expect(error(["--tree", "/nonexistent.dtb"])?.contains("/nonexistent.dtb") == true)
+    }
+}
