@@ -288,16 +288,26 @@ public struct DeviceTree {
     public func structOffset(of node: Node) -> Int32 { nodeTable[Int(node.index)].structOffset }
 
     /// The child named `name`: an exact match, or, when `name` has no unit
-    /// address, the single child whose base name matches (as libfdt does).
+    /// address, the first child whose base name matches (libfdt's rule, except
+    /// that an exact match anywhere wins). Compares bytes in place.
     public func child(of node: Node, named name: String) -> Node? {
-        var match: Node? = nil
-        let hasUnit = name.utf8.contains(UInt8(ascii: "@"))
-        for child in children(of: node) {
-            let childName = self.name(of: child)
-            if childName == name { return child }
-            if !hasUnit && match == nil && baseName(of: child) == name { match = child }
+        var query = name
+        return query.withUTF8 { want -> Node? in
+            let hasUnit = want.contains(UInt8(ascii: "@"))
+            var loose: Node? = nil
+            var child = nodeTable[Int(node.index)].firstChild
+            while child >= 0 {
+                let record = nodeTable[Int(child)]
+                let bytes = UnsafeRawBufferPointer(start: storage.base + Int(record.nameOffset), count: Int(record.nameLength))
+                if bytes.count == want.count && bytes.elementsEqual(want) { return Node(index: child) }
+                if !hasUnit && loose == nil && bytes.count > want.count && bytes[want.count] == UInt8(ascii: "@")
+                    && bytes[0..<want.count].elementsEqual(want) {
+                    loose = Node(index: child)
+                }
+                child = record.nextSibling
+            }
+            return loose
         }
-        return match
     }
 
     /// Resolves an absolute path (`/soc/serial@1`), an alias (`serial1`, or

@@ -186,8 +186,14 @@ if let largest, let tree = try? DeviceTree(bytes: largest.bytes), let plan = Pla
 }
 
 // --profile NAME: carve that board in a loop, for perf record.
-if let i = CommandLine.arguments.firstIndex(of: "--profile"), i + 1 < CommandLine.arguments.count,
-   let c = cases.first(where: { $0.name.hasPrefix(CommandLine.arguments[i + 1]) }) {
+if let i = CommandLine.arguments.firstIndex(of: "--profile"), i + 1 < CommandLine.arguments.count {
+    let wanted = CommandLine.arguments[i + 1]
+    var found = cases.first(where: { $0.name.hasPrefix(wanted) })
+    if found == nil, let bytes = FileManager.default.contents(atPath: "\(root)/DeviceTrees/\(wanted).dtb"),
+       let tree = try? DeviceTree(bytes: [UInt8](bytes)), let plan = Plan.suggested(for: Board(tree)) {
+        found = (wanted, tree, plan)
+    }
+    guard let c = found else { print("no board \(wanted)"); exit(2) }
     let iterations = Int(ProcessInfo.processInfo.environment["CLEAVE_BENCH_ITERATIONS"] ?? "") ?? 2000
     let blob = c.board.bytes
     for _ in 0..<iterations { if let tree = try? DeviceTree(bytes: blob) { _ = carve(board: tree, plan: c.plan) } }
