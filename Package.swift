@@ -47,7 +47,7 @@ let package = Package(
             ]),
         .executableTarget(name: "cleave-bench", dependencies: ["DeviceTree", "Partitioning"]),
         .testTarget(name: "DeviceTreeTests", dependencies: ["DeviceTree"]),
-        .testTarget(name: "PartitioningTests", dependencies: ["Partitioning", "DeviceTree"]),
+        .testTarget(name: "PartitioningTests", dependencies: ["Partitioning", "DeviceTree"], exclude: ["Golden"]),
         .testTarget(name: "CorpusTests", dependencies: ["Partitioning", "DeviceTree"]),
     ],
     swiftLanguageModes: [.v5]
