@@ -47,8 +47,10 @@ let package = Package(
             ]),
         .executableTarget(name: "cleave-bench", dependencies: ["DeviceTree", "Partitioning"]),
         .testTarget(name: "DeviceTreeTests", dependencies: ["DeviceTree"]),
-        .testTarget(name: "PartitioningTests", dependencies: ["Partitioning", "DeviceTree"], exclude: ["Golden"]),
+        .testTarget(name: "PartitioningTests", dependencies: ["Partitioning", "DeviceTree"]),
         .testTarget(name: "CorpusTests", dependencies: ["Partitioning", "DeviceTree"]),
+        .testTarget(name: "BootTests", dependencies: [
+            "GuestTree", "Loading", "Console", "Supervisor", "GuestMemory", "Partitioning", "DeviceTree"]),
     ],
     swiftLanguageModes: [.v5]
 )

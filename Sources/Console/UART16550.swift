@@ -71,13 +71,18 @@ public final class UART16550 {
         if let transmitted { output(transmitted) }
     }
 
-    /// Queues input bytes for the guest (from stdin). Drops bytes beyond 4 KiB.
+    /// Queues input bytes for the guest (from stdin), raising the receive
+    /// interrupt when enabled. Drops bytes beyond 4 KiB: callers that must not
+    /// lose input offer at most `receiveRoom` bytes.
     public func receive(_ bytes: [UInt8]) {
         lock.withLock {
             for b in bytes where rx.count - rxHead < UART16550.rxCapacity { rx.append(b) }
             updateLine()
         }
     }
+
+    /// How many more input bytes the receive buffer holds.
+    public var receiveRoom: Int { lock.withLock { UART16550.rxCapacity - (rx.count - rxHead) } }
 
     private var rxAvailable: Bool { rxHead < rx.count }
 

@@ -14,6 +14,7 @@ import DeviceTree
 /// ├── timer         arm,armv8-timer: PPIs 13 14 11 10 (secure, non-secure,
 /// │                 virtual, hypervisor physical), level-low
 /// ├── intc@<GICD>   arm,gic-v3 or arm,cortex-a15-gic at the board's addresses
+/// │   └── its@<base> arm,gic-v3-its, when the board has one and KVM made a vITS
 /// └── serial@<base> ns16550a, the emulated console, its SPI level-high
 /// ```
 public enum GuestTreeGenerator {
@@ -90,6 +91,16 @@ public enum GuestTreeGenerator {
         w.property("#address-cells", u32: 2)
         w.property("#size-cells", u32: 2)
         w.property("phandle", u32: GuestPhandle.gic)
+        if case .v3 = spec.gic, let its = spec.its {
+            w.property("ranges")
+            w.beginNode("its@" + String(its, radix: 16))
+            w.property("compatible", string: "arm,gic-v3-its")
+            w.property("msi-controller")
+            w.property("#msi-cells", u32: 1)
+            w.property("reg", cells: numberCells(its, count: 2) + numberCells(BoardITS.size, count: 2))
+            w.property("phandle", u32: GuestPhandle.its)
+            w.endNode()
+        }
         w.endNode()
 
         w.beginNode(consoleName)

@@ -14,14 +14,18 @@ public struct GuestTreeSpec {
     public var consoleBase: UInt64
     public var consoleINTID: UInt32
     public var bootargs: String
+    /// GICv3 only: the vITS base, when the board has an ITS and KVM created
+    /// one (an `msi-controller` child of the GIC node).
+    public var its: UInt64?
 
     public init(cpuAffinities: [UInt64], gic: InterruptController, consoleBase: UInt64,
-                consoleINTID: UInt32, bootargs: String) {
+                consoleINTID: UInt32, bootargs: String, its: UInt64? = nil) {
         self.cpuAffinities = cpuAffinities
         self.gic = gic
         self.consoleBase = consoleBase
         self.consoleINTID = consoleINTID
         self.bootargs = bootargs
+        self.its = its
     }
 }
 
@@ -33,6 +37,8 @@ public enum GuestPhandle {
     /// The fixed clock feeding the 16550 (Linux's of_serial wants a clock or
     /// `clock-frequency`; a property is enough, so this is unused today).
     public static let consoleClock: UInt32 = 2
+    /// The GICv3 ITS (`msi-parent` of future MSI devices).
+    public static let its: UInt32 = 3
 }
 
 /// Device tree interrupt specifiers for the 3-cell GIC binding

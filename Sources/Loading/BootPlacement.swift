@@ -19,6 +19,9 @@ public struct BootPlacement: Equatable {
     public let initrdEnd: UInt64?
     public let dtbAddress: UInt64
     public static let dtbWindow: UInt64 = 0x20_0000
+    /// booting.rst: "The Image must be placed text_offset bytes from a 2MB
+    /// aligned base address".
+    public static let kernelBaseAlignment: UInt64 = 0x20_0000
 
     public enum Kind: Equatable {
         /// A Linux Image with its parsed header.
@@ -34,20 +37,25 @@ public struct BootPlacement: Equatable {
                             initrdSize: Int?) -> Result<BootPlacement, LoadError> {
         let offset: UInt64
         var kernelSpan = UInt64(kernelFileSize)
+        // booting.rst: the Image goes text_offset bytes above a 2 MiB aligned
+        // base; a raw binary goes at its offset from the bank base as is.
+        var alignment: UInt64 = 1
         switch kind {
         case .linux(let header):
             if header.isBigEndian { return .failure(.unsupported("big-endian kernel image")) }
             offset = header.textOffset
             kernelSpan = max(header.imageSize, kernelSpan)
+            alignment = kernelBaseAlignment
         case .raw(let o):
             offset = o
         }
         kernelSpan = (kernelSpan + 0xfff) & ~UInt64(0xfff)
         let topNeeds = dtbWindow + ((UInt64(initrdSize ?? 0) + 0xfff) & ~UInt64(0xfff))
-        guard let kernelBank = banks.firstIndex(where: { offset + kernelSpan <= $0.size }) else {
+        func kernelBase(_ bank: (base: UInt64, size: UInt64)) -> UInt64 { (bank.base + alignment - 1) & ~(alignment - 1) }
+        guard let kernelBank = banks.firstIndex(where: { kernelBase($0) + offset + kernelSpan <= $0.base + $0.size }) else {
             return .failure(.doesNotFit("kernel of 0x\(String(kernelSpan, radix: 16)) bytes at offset 0x\(String(offset, radix: 16)) fits in no RAM bank"))
         }
-        let kernelAddress = banks[kernelBank].base + offset
+        let kernelAddress = kernelBase(banks[kernelBank]) + offset
         let kernelEnd = kernelAddress + kernelSpan
         for i in banks.indices.reversed() {
             let end = banks[i].base + banks[i].size

@@ -26,6 +26,18 @@ public struct Arguments {
         while let v = try option(name) { values.append(v) }
         return values
     }
+
+    /// Whether `items` ask for help: `--help` or `-h` where an option name can
+    /// stand (not as the value of a preceding `--name`, e.g. `--bootargs -h`).
+    /// `switches` are the options that take no value.
+    public static func wantsHelp(_ items: [String], switches: [String]) -> Bool {
+        for (i, item) in items.enumerated() where item == "--help" || item == "-h" {
+            if i == 0 { return true }
+            let previous = items[i - 1]
+            if !previous.hasPrefix("--") || switches.contains(previous) { return true }
+        }
+        return false
+    }
 }
 
 public struct UsageError: Error, CustomStringConvertible {

@@ -1,13 +1,21 @@
 /// The options of a carved boot (`cleave boot` and `cleave-boot boot`).
 public enum BootOptions {
     public static let usage = """
-    usage: boot [--tree DTB] [--guest NAME] [--dump-dtb PATH] [--mark TEXT]
+    usage: boot [--tree DTB] [--guest NAME] [--dump-dtb PATH] [--mark TEXT] [--interactive]
       --tree DTB       the host tree carrying /chosen/cleave (default /sys/firmware/fdt)
       --guest NAME     boot this guest (default: the first one)
       --dump-dtb PATH  write the finalised guest tree there
       --mark TEXT      log the time when the console prints TEXT
+      --interactive    feed stdin to the console (raw terminal; Ctrl-A x quits)
+      -h, --help       this text
     exit status: as for run
     """
+
+    /// The options that take no value.
+    public static let switches = ["--interactive"]
+
+    /// Whether `items` ask for this help instead of a boot.
+    public static func wantsHelp(_ items: [String]) -> Bool { Arguments.wantsHelp(items, switches: switches) }
 
     public static func parse(_ items: [String]) throws(UsageError) -> GuestConfiguration {
         var args = Arguments(items)
@@ -15,6 +23,7 @@ public enum BootOptions {
         let only = try args.option("--guest")
         let dump = try args.option("--dump-dtb")
         let mark = try args.option("--mark")
+        let interactive = args.flag("--interactive")
         guard args.isEmpty else { throw UsageError("unknown arguments: \(args.remaining.joined(separator: " "))") }
         var config: GuestConfiguration
         do throws(SupervisorError) { config = try CarvedGuest.configuration(treePath: treePath, guest: only) } catch {
@@ -22,6 +31,7 @@ public enum BootOptions {
         }
         config.dumpTreePath = dump
         config.consoleMarker = mark
+        config.interactive = interactive
         return config
     }
 }

@@ -34,6 +34,9 @@ public struct GuestConfiguration {
     /// nil keeps the tree's bootargs (carved); generated trees get "".
     public var bootargs: String? = nil
     public var gic: GIC
+    /// The board's GICv3 ITS base: the guest gets a vITS there (and an ITS
+    /// node in a generated tree) when the kernel can create one.
+    public var its: UInt64? = nil
     public var consoleBase: UInt64 = Layout.consoleBase
     public var consoleINTID: UInt32 = Layout.consoleINTID
     public var tree: TreeSource = .generated

@@ -14,6 +14,8 @@ final class GuestMachine {
     let vm: VirtualMachine
     let vcpus: [VirtualCPU]
     let gic: VGIC
+    /// The vITS, when the board (or the carved tree) has an ITS and KVM made one.
+    let its: VITS?
     let console: UART16550
     let placement: BootPlacement
     let treeHash: UInt32
@@ -77,6 +79,8 @@ final class GuestMachine {
             throw .kvm(error)
         }
 
+        its = GuestMachine.makeITS(config, vm: vm)
+
         // The tree: carved or generated, then finalised with boot-time facts.
         var affinities: [UInt64] = []
         do throws(KVMError) {
@@ -103,7 +107,7 @@ final class GuestMachine {
                 }
                 base = try GuestTreeGenerator.generate(GuestTreeSpec(
                     cpuAffinities: affinities, gic: gicSpec, consoleBase: config.consoleBase,
-                    consoleINTID: config.consoleINTID, bootargs: config.bootargs ?? ""))
+                    consoleINTID: config.consoleINTID, bootargs: config.bootargs ?? "", its: its?.base))
             }
             finalTree = try GuestTreeFinalizer.finalize(base, facts)
         } catch {
@@ -138,6 +142,18 @@ final class GuestMachine {
                 Log.write(.warning, name, "console-irq", "error=\"\(error)\"")
             }
         })
+    }
+
+    /// A vITS at the board's ITS address (a carved tree's own ITS node wins),
+    /// or nil: without one a generated tree simply has no ITS node.
+    static func makeITS(_ config: GuestConfiguration, vm: VirtualMachine) -> VITS? {
+        var base = config.its
+        if case .carved(let tree) = config.tree, let own = BoardITS.base(of: tree) { base = own }
+        guard let base, case .v3 = config.gic else { return nil }
+        do throws(KVMError) { return try VITS(vm: vm, base: base) } catch {
+            Log.write(.warning, config.name, "its", "base=\(hex(base)) error=\"\(error)\" (the guest gets no ITS)")
+            return nil
+        }
     }
 
     static func open(_ path: String) throws(SupervisorError) -> FileDescriptor {

@@ -1,4 +1,5 @@
 import DeviceTree
+import GuestTree
 import GuestMemory
 import KVM
 import Syscalls
@@ -25,11 +26,18 @@ public enum RunOptions {
       --mark TEXT            log the time when the console prints TEXT
       --watchdog-ms N        watchdog sampling period (default 250)
       --restart POLICY       never | always | on-failure
-      --interactive          feed stdin to the console
+      --interactive          feed stdin to the console (raw terminal; Ctrl-A x quits)
       --name NAME            guest name for log lines (default "run")
+      -h, --help             this text
     exit status: 0 powered off, 1 setup error, 2 guest fault, 3 stuck vCPU,
                  4 guest crash, 128+N killed by signal N
     """
+
+    /// The options that take no value.
+    public static let switches = ["--raw", "--linux", "--interactive"]
+
+    /// Whether `items` ask for this help instead of a run.
+    public static func wantsHelp(_ items: [String]) -> Bool { Arguments.wantsHelp(items, switches: switches) }
 
     public static func parse(_ items: [String]) throws(UsageError) -> GuestConfiguration {
         var args = Arguments(items)
@@ -45,9 +53,15 @@ public enum RunOptions {
         }
         let boardPath = try args.option("--board") ?? "/sys/firmware/fdt"
         let gic: GIC
-        do throws(SupervisorError) { gic = try BoardGIC.of(path: boardPath) } catch { throw UsageError("\(error)") }
+        let its: UInt64?
+        do throws(SupervisorError) {
+            let board = try CarvedGuest.readTree(boardPath, what: "board tree")
+            gic = try BoardGIC.of(board, source: boardPath)
+            its = BoardITS.base(of: board)
+        } catch { throw UsageError("--board: \(error)") }
         var config = GuestConfiguration(name: try args.option("--name") ?? "run", hostCPUs: hostCPUs,
                                         memorySize: memory, kernelPath: kernel, gic: gic)
+        config.its = its
         if args.flag("--raw") { config.imageKind = .raw }
         if args.flag("--linux") { config.imageKind = .linux }
         if let v = try args.option("--load-offset") { config.loadOffset = try size(v, "--load-offset") }

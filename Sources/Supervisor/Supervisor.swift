@@ -47,6 +47,9 @@ public final class Supervisor {
         Log.write(.info, name, "ram", "base=\(hex(ram.base)) size=\(hex(ram.size)) banks=\(ram.banks.map { "\(hex($0.base))+\(hex($0.size))" }.joined(separator: ",")) pages=\(config.pageSize) slots=\(ram.runs.count) t_ms=\(milliseconds(Clock.monotonic - startTime))")
 
         let sink = ConsoleSink(guest: name, marker: config.consoleMarker, startTime: startTime)
+        let input = config.interactive ? ConsoleInput(guest: name) : nil
+        if let input, case .failure(let e) = input.start() { return fail(.system("starting the console input thread", e)) }
+        defer { input?.shutdown() }
         var boots = 0
         while true {
             boots += 1
@@ -57,7 +60,9 @@ public final class Supervisor {
                 return fail(error)
             }
             Log.write(.info, name, "boot", "n=\(boots) \(config.gic) vcpus=\(machine.vcpus.count) kernel=\(hex(machine.placement.kernelAddress)) dtb=\(hex(machine.placement.dtbAddress)) dtb_size=\(hex(machine.treeSize)) dtb_fnv1a=\(hex(machine.treeHash)) t_ms=\(milliseconds(Clock.monotonic - startTime))" + (machine.placement.initrdAddress.map { " initrd=\(hex($0))" } ?? ""))
+            input?.attach(machine.console)
             let outcome = runMachine(machine, ram: ram)
+            input?.attach(nil)
             Log.write(outcome.isFailure ? .error : .info, name, "stopped", "outcome=\"\(outcome)\" status=\(outcome.exitStatus)")
             let again: Bool
             switch outcome {

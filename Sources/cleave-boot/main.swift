@@ -21,6 +21,7 @@ func finish(_ config: GuestConfiguration) -> Never {
 
 switch command {
 case "run":
+    if RunOptions.wantsHelp(items) { print(RunOptions.usage); cleave_exit(0) }
     do throws(UsageError) {
         finish(try RunOptions.parse(items))
     } catch {
@@ -29,6 +30,7 @@ case "run":
         cleave_exit(1)
     }
 case "boot":
+    if BootOptions.wantsHelp(items) { print(BootOptions.usage); cleave_exit(0) }
     do throws(UsageError) {
         finish(try BootOptions.parse(items))
     } catch {

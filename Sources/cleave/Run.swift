@@ -16,6 +16,8 @@ struct Run: ParsableCommand {
     var options: [String] = []
 
     func run() throws {
+        // The passthrough captures --help too: answer it here.
+        if RunOptions.wantsHelp(options) { print(Run.configuration.abstract + "\n\n" + RunOptions.usage); return }
         let start = Clock.monotonic
         let config: GuestConfiguration
         do { config = try RunOptions.parse(options) } catch {
@@ -36,6 +38,8 @@ struct Boot: ParsableCommand {
     var options: [String] = []
 
     func run() throws {
+        // The passthrough captures --help too: answer it here.
+        if BootOptions.wantsHelp(options) { print(Boot.configuration.abstract + "\n\n" + BootOptions.usage); return }
         let start = Clock.monotonic
         let config: GuestConfiguration
         do { config = try BootOptions.parse(options) } catch {
