@@ -49,6 +49,8 @@ let package = Package(
         .testTarget(name: "DeviceTreeTests", dependencies: ["DeviceTree"]),
         .testTarget(name: "PartitioningTests", dependencies: ["Partitioning", "DeviceTree"]),
         .testTarget(name: "CorpusTests", dependencies: ["Partitioning", "DeviceTree"]),
+        // Runs the built `cleave` executable, which it depends on so SwiftPM builds it first.
+        .testTarget(name: "CLITests", dependencies: ["cleave"]),
         .testTarget(name: "BootTests", dependencies: [
             "GuestTree", "Loading", "Console", "Supervisor", "GuestMemory", "Partitioning", "DeviceTree"]),
     ],

@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+
+/// The `cleave` executable as a user runs it: exit statuses, messages that
+/// name the file, atomic outputs. Runs the binary SwiftPM built beside the
+/// test bundle.
+struct CLITests {
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let binary: String? = {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("cleave").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return nil
+    }()
+
+    struct Run { var status: Int32; var out: String; var err: String }
+
+    func cleave(_ arguments: [String]) throws -> Run {
+        let binary = try #require(CLITests.binary, "the cleave executable is not next to the test bundle")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+    }
+
+    func scratch() throws -> String {
+        let dir = NSTemporaryDirectory() + "cleave-cli-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    var board: String { CLITests.repo + "/DeviceTrees/qemu-virt-gicv3.dtb" }
+    var plan: String { CLITests.repo + "/Boards/qemu-virt/plan.dts" }
+
+    @Test func devicesListsEveryDeviceAsJSON() throws {
+        let run = try cleave(["devices", board, "--json"])
+        #expect(run.status == 0, "\(run.err)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [String: Any])
+        let devices = try #require(json["devices"] as? [[String: Any]])
+        let rtc = try #require(devices.first { $0["path"] as? String == "/pl031@9010000" })
+        let irq = try #require((rtc["interrupts"] as? [[String: Any]])?.first)
+        #expect(irq["intid"] as? Int == 34)
+        #expect(irq["trigger"] as? String == "level-high")
+    }
+
+    @Test func checkExitStatuses() throws {
+        #expect(try cleave(["check", board, plan]).status == 0)
+        let dir = try scratch()
+        let bad = dir + "/bad.dts"
+        try """
+            /dts-v1/;
+            / { compatible = "cleave,plan-v1"; board = "linux,dummy-virt";
+                guests { g { cpus = <0>; memory-size = /bits/ 64 <0x10000000>; kernel = "/k"; }; }; };
+            """.write(toFile: bad, atomically: true, encoding: .utf8)
+        let errors = try cleave(["check", board, bad, "--json"])
+        #expect(errors.status == 1)
+        #expect(errors.out.contains("\"no-host-cpu\""))
+        let missing = try cleave(["check", dir + "/nope.dtb", plan])
+        #expect(missing.status == 2)
+        #expect(missing.err.contains("nope.dtb"), "the message names the file: \(missing.err)")
+    }
+
+    @Test func unusableInputsNameTheFile() throws {
+        let dir = try scratch()
+        let junk = dir + "/junk.dtb"
+        try Data("not a device tree at all, just a line of text that is long enough".utf8).write(to: URL(fileURLWithPath: junk))
+        let run = try cleave(["devices", junk])
+        #expect(run.status == 2)
+        #expect(run.err.contains("junk.dtb") && run.err.contains("magic"), "\(run.err)")
+        let short = dir + "/short.dtb"
+        try Data([0xd0, 0x0d, 0xfe, 0xed]).write(to: URL(fileURLWithPath: short))
+        let truncated = try cleave(["devices", short])
+        #expect(truncated.status == 2)
+        #expect(truncated.err.contains("short.dtb") && truncated.err.contains("shorter than a device tree header"), "\(truncated.err)")
+        let brokenPlan = dir + "/broken.dts"
+        try "/dts-v1/; / { guests { g { cpus = <1> }; }; };".write(toFile: brokenPlan, atomically: true, encoding: .utf8)
+        let dtc = try cleave(["check", board, brokenPlan])
+        #expect(dtc.status == 2)
+        #expect(dtc.err.contains("broken.dts") && dtc.err.contains("dtc"), "\(dtc.err)")
+    }
+
+    @Test func carveWritesEveryOutput() throws {
+        let out = try scratch() + "/out"
+        let run = try cleave(["carve", board, plan, "--out", out])
+        #expect(run.status == 0, "\(run.err)")
+        for name in ["host.dtb", "linux.dtb", "report.txt"] {
+            #expect(FileManager.default.fileExists(atPath: out + "/" + name), "\(name) missing")
+        }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasPrefix(".") }
+        #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
+    }
+
+    @Test func carveWithErrorsLeavesEarlierOutputsUntouched() throws {
+        let out = try scratch()
+        let earlier = Data("earlier host.dtb".utf8)
+        try earlier.write(to: URL(fileURLWithPath: out + "/host.dtb"))
+        let bad = out + "/bad.dts"
+        try """
+            /dts-v1/;
+            / { compatible = "cleave,plan-v1"; board = "linux,dummy-virt";
+                guests { g { cpus = <1>; memory-size = /bits/ 64 <0x10000000>; kernel = "/k";
+                    d { device = "/no-such-device"; }; }; }; };
+            """.write(toFile: bad, atomically: true, encoding: .utf8)
+        let run = try cleave(["carve", board, bad, "--out", out])
+        #expect(run.status == 1)
+        #expect(run.out.contains("device-missing"))
+        #expect(FileManager.default.contents(atPath: out + "/host.dtb") == earlier)
+        #expect(!FileManager.default.fileExists(atPath: out + "/g.dtb"))
+    }
+
+    @Test func carveIntoAnUnwritablePlaceSaysSo() throws {
+        let dir = try scratch()
+        let file = dir + "/a-file"
+        try Data().write(to: URL(fileURLWithPath: file))
+        let run = try cleave(["carve", board, plan, "--out", file + "/sub"])
+        #expect(run.status == 2)
+        #expect(run.err.contains("a-file"), "\(run.err)")
+    }
+}
