@@ -82,9 +82,10 @@ public struct DeviceTree {
         self.storage = storage
         let structStart = Int(storage.be32(8))
         let stringsStart = Int(storage.be32(12))
-        // size_dt_struct exists from version 17; a v16 blob ends at FDT_END.
-        let structEnd = storage.be32(20) >= 17 ? structStart + Int(storage.be32(36))
-                                               : (stringsStart > structStart ? stringsStart : storage.count)
+        // size_dt_struct exists from version 17. A v16 structure block ends at
+        // its FDT_END tag wherever that is: libfdt then walks up to totalsize,
+        // and so does the index, so both see the same nodes.
+        let structEnd = storage.be32(20) >= 17 ? structStart + Int(storage.be32(36)) : storage.count
         let stringsEnd = stringsStart + Int(storage.be32(32))
         self.stringsEnd = stringsEnd
         var nodes: [NodeRecord] = []
