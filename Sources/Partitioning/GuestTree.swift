@@ -368,6 +368,10 @@ struct GuestTreeBuilder {
             switch name {
             case "status":
                 continue
+            case "compatible" where top && value.string == HostTreeBuilder.passthroughCompatible:
+                // Re-carving a carved host tree: the original is in /chosen/cleave.
+                if let original = recordedCompatible(tree, path) { w.property(name, strings: original) }
+                else { w.property(name, bytes: value.bytes) }
             case "reg" where top:
                 var cells: [UInt32] = []
                 if case .mmio(let ranges) = (try? tree.deviceAddress(of: node)) ?? .none {

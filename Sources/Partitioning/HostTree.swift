@@ -1,6 +1,7 @@
 import DeviceTree
 
-/// Edits the board tree into the host tree: guest devices disabled, the
+/// Edits the board tree into the host tree: guest devices held from host
+/// drivers (or disabled for devmem passthrough), the
 /// command line isolating guest CPUs and reserving hugepages, regulators guest
 /// devices need kept on, fixed guest RAM reserved, and the plan embedded under
 /// /chosen/cleave for the boot-time side. Every edit is recorded.
@@ -18,13 +19,28 @@ struct HostTreeBuilder {
 
     var tree: DeviceTree { board.tree }
 
+    /// The compatible that keeps an assigned device from every host driver
+    /// while leaving it present for VFIO/UIO (the original is kept under
+    /// /chosen/cleave/<guest>/devices/<label>/device-compatible).
+    static let passthroughCompatible = "cleave,passthrough"
+
     mutating func build() throws(DeviceTreeError) -> (tree: DeviceTree, edits: [HostEdit], bootargs: String) {
         var patch = DeviceTreePatch()
 
         for guest in validation.guests {
             for device in guest.devices where tree.property("status", of: device.info.node)?.string != "disabled" {
-                patch.set(device.info.path, "status", string: "disabled")
-                edits.append(HostEdit(path: device.info.path, property: "status", why: "disabled: passed through to guest '\(guest.plan.name)'"))
+                if device.assignment.passthrough == .devmem {
+                    patch.set(device.info.path, "status", string: "disabled")
+                    edits.append(HostEdit(path: device.info.path, property: "status", why: "disabled: passed through to guest '\(guest.plan.name)'"))
+                } else {
+                    // VFIO and UIO need a host device to bind: it stays
+                    // present, matched by no host driver, and the boot-time side
+                    // binds it with driver_override. AMBA primecells become
+                    // platform devices too (Linux creates an amba device only
+                    // for "arm,primecell").
+                    patch.set(device.info.path, "compatible", string: HostTreeBuilder.passthroughCompatible)
+                    edits.append(HostEdit(path: device.info.path, property: "compatible", why: "\"\(HostTreeBuilder.passthroughCompatible)\": held from host drivers for guest '\(guest.plan.name)' (\(device.assignment.passthrough.rawValue) passthrough binds it at boot)"))
+                }
             }
         }
         for supply in validation.alwaysOnSupplies where !tree.hasProperty("regulator-always-on", of: supply) {
@@ -121,7 +137,7 @@ struct HostTreeBuilder {
             for device in guest.devices {
                 let d = patch.addNode(devicesPath, device.assignment.label)
                 patch.set(d, "path", string: device.info.path)
-                patch.set(d, "device-compatible", strings: device.info.compatible)
+                patch.set(d, "device-compatible", strings: recordedCompatible(tree, device.info.path) ?? device.info.compatible)
                 var reg: [UInt32] = []
                 for r in device.info.mmioRanges { reg += numberCells(r.base, count: 2) + numberCells(r.size, count: 2) }
                 // Named mmio/intids, not reg/interrupts: these describe another
@@ -146,4 +162,18 @@ struct HostTreeBuilder {
             }
         }
     }
+}
+
+/// The `device-compatible` an earlier carve recorded under /chosen/cleave for
+/// the device at `path`: re-carving a carved host tree finds
+/// "cleave,passthrough" in the device node itself.
+func recordedCompatible(_ tree: DeviceTree, _ path: String) -> [String]? {
+    guard let partitions = tree.lookup(path: "/chosen/cleave") else { return nil }
+    for guest in tree.children(of: partitions) {
+        guard let devices = tree.child(of: guest, named: "devices") else { continue }
+        for d in tree.children(of: devices) where tree.property("path", of: d)?.string == path {
+            return tree.property("device-compatible", of: d)?.strings
+        }
+    }
+    return nil
 }

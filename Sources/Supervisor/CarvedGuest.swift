@@ -53,15 +53,7 @@ public enum CarvedGuest {
         if let base = number("console-base") { config.consoleBase = base }
         if let spi = tree.property("console-spi", of: node)?.u32 { config.consoleINTID = spi + 32 }
         if let devices = tree.child(of: node, named: "devices") {
-            for device in tree.children(of: devices) {
-                let cells = tree.property("mmio", of: device)?.cells ?? []
-                var i = 0
-                while i + 4 <= cells.count {
-                    config.deviceWindows.append((UInt64(cells[i]) << 32 | UInt64(cells[i + 1]),
-                                                 UInt64(cells[i + 2]) << 32 | UInt64(cells[i + 3])))
-                    i += 4
-                }
-            }
+            config.passthroughDevices = try passthroughDevices(tree, devices: devices)
         }
         if let c = string("console"), c != "virtual" {
             throw .configuration("\(path): console '\(c)' (a passed-through UART) is not supported yet; use \"virtual\"")

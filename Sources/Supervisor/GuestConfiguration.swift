@@ -1,6 +1,7 @@
 import DeviceTree
 import GuestMemory
 import KVM
+import Passthrough
 
 /// Everything needed to boot one guest, from a carved plan (`cleave boot`) or
 /// from command-line options (`cleave run`).
@@ -52,6 +53,8 @@ public struct GuestConfiguration {
     public var consoleMarker: String? = nil
     /// Passed-through MMIO windows (devmem), mapped at the same address.
     public var deviceWindows: [(base: UInt64, size: UInt64)] = []
+    /// Assigned devices of a carved guest: VFIO/UIO/devmem (PassthroughSet).
+    public var passthroughDevices: [PassthroughDevice] = []
     /// Read stdin into the console.
     public var interactive: Bool = false
 

@@ -5,6 +5,7 @@ import GuestMemory
 import GuestTree
 import KVM
 import Loading
+import Passthrough
 import Syscalls
 
 /// One boot of a guest: a fresh VM over the guest's RAM, with its vCPUs,
@@ -17,6 +18,8 @@ final class GuestMachine {
     /// The vITS, when the board (or the carved tree) has an ITS and KVM made one.
     let its: VITS?
     let console: UART16550
+    /// The guest's passed-through devices (trapped MMIO is forwarded through it).
+    var passthrough: PassthroughSet? = nil
     let placement: BootPlacement
     let treeHash: UInt32
     let treeSize: Int

@@ -2,6 +2,7 @@ import CLinux
 import Console
 import GuestMemory
 import KVM
+import Passthrough
 import Synchronization
 import Syscalls
 
@@ -44,6 +45,9 @@ public final class Supervisor {
         if !windows.isEmpty {
             Log.write(.info, name, "devices", "windows=\(windows.map { "\(hex($0.base))+\(hex($0.size))" }.joined(separator: ",")) method=devmem interrupts=not-forwarded")
         }
+        let passthrough: PassthroughSet?
+        do throws(SupervisorError) { passthrough = try preparePassthrough() } catch { return fail(error) }
+        defer { passthrough?.teardown() }
         Log.write(.info, name, "ram", "base=\(hex(ram.base)) size=\(hex(ram.size)) banks=\(ram.banks.map { "\(hex($0.base))+\(hex($0.size))" }.joined(separator: ",")) pages=\(config.pageSize) slots=\(ram.runs.count) t_ms=\(milliseconds(Clock.monotonic - startTime))")
 
         let sink = ConsoleSink(guest: name, marker: config.consoleMarker, startTime: startTime)
@@ -59,6 +63,11 @@ public final class Supervisor {
             } catch {
                 return fail(error)
             }
+            if let passthrough {
+                do throws(PassthroughError) { try passthrough.attach(machine.vm) } catch { return fail(.configuration("passthrough: \(error)")) }
+                machine.passthrough = passthrough
+            }
+            defer { passthrough?.detach() }
             Log.write(.info, name, "boot", "n=\(boots) \(config.gic) vcpus=\(machine.vcpus.count) kernel=\(hex(machine.placement.kernelAddress)) dtb=\(hex(machine.placement.dtbAddress)) dtb_size=\(hex(machine.treeSize)) dtb_fnv1a=\(hex(machine.treeHash)) t_ms=\(milliseconds(Clock.monotonic - startTime))" + (machine.placement.initrdAddress.map { " initrd=\(hex($0))" } ?? ""))
             input?.attach(machine.console)
             let outcome = runMachine(machine, ram: ram)

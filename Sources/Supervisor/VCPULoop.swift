@@ -56,6 +56,13 @@ final class VCPULoop {
                     } else {
                         vcpu.completeRead(UInt64(machine.console.read(address)), length: length)
                     }
+                } else if let p = machine.passthrough, p.traps(address) {
+                    // A passed-through window that is not page-aligned: forwarded to the device.
+                    if isWrite ? p.write(address, length: length, value: data)
+                               : p.read(address, length: length).map({ vcpu.completeRead($0, length: length) }) != nil {
+                        continue
+                    }
+                    state.finish(.fault("passthrough access failed: \(exit) by vcpu \(vcpu.id), \(registers())"))
                 } else {
                     state.finish(.fault("unhandled \(exit) by vcpu \(vcpu.id), \(registers())"))
                 }

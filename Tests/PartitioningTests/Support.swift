@@ -230,6 +230,12 @@ extension DeviceTree {
     func string(_ path: String, _ property: String) -> String? {
         lookup(path: path).flatMap { self.property(property, of: $0)?.string }
     }
+
+    /// A host tree keeps a device assigned with VFIO/UIO/auto passthrough
+    /// present but matched by no host driver (HostTree.swift).
+    func isHeldFromHost(_ path: String) -> Bool {
+        string(path, "compatible") == "cleave,passthrough" && string(path, "status") != "disabled"
+    }
 }
 
 /// Splits a command line into tokens.

@@ -30,6 +30,10 @@ qv_prepare() {
     cleave="$repo/${CLEAVE_SCRATCH:-.build-harness}/debug/cleave"
     static=$("$repo/Scripts/build-static" "$work/cleave-boot")
     "$repo/Tests/Guests/build" "$work/guests" >/dev/null
+    modules=$("$repo/Scripts/build-modules")
+    # The disk QEMU gives the first passed-through virtio-mmio transport.
+    qv_disk="$work/passthrough-disk.img"
+    { printf 'CLEAVE-DISK-CONTENT %s\n' "written-by-the-harness"; head -c 65536 /dev/zero; } >"$qv_disk"
     qv_guest_initramfs "$work/guest-initrd.cpio"
 }
 
@@ -40,6 +44,9 @@ qv_guest_initramfs() {
     mkdir -p "$root/bin"
     cp "$busybox" "$root/bin/busybox"
     cp "$work/guests/guest-clock" "$root/bin/guest-clock"
+    cp "$work/guests/pt-probe" "$root/bin/pt-probe"
+    mkdir -p "$root/lib"
+    cp "$(find "$kernel_root/lib/modules" -name virtio_mmio.ko | head -n1)" "$(find "$kernel_root/lib/modules" -name virtio_blk.ko | head -n1)" "$root/lib/"
     # The marker ends the line: the supervisor logs when it sees it.
     cat >"$root/init" <<'INIT'
 #!/bin/busybox sh
@@ -47,6 +54,28 @@ qv_guest_initramfs() {
 /bin/busybox mount -t proc proc /proc
 /bin/busybox echo "$(/bin/guest-clock) uptime=$(/bin/busybox cut -d' ' -f1 /proc/uptime) mem=$(/bin/busybox grep MemTotal /proc/meminfo | /bin/busybox tr -s ' ' | /bin/busybox cut -d' ' -f2)kB cpus=$(/bin/busybox grep -c ^processor /proc/cpuinfo) CLEAVE-GUEST-USERSPACE"
 /bin/busybox echo "CLEAVE-GUEST-CMDLINE $(/bin/busybox cat /proc/cmdline)"
+# Passed-through devices (issue 4), when the carved tree gave them.
+/bin/busybox mount -t sysfs sys /sys
+if [ -e /sys/firmware/devicetree/base/pl031@9010000 ]; then
+    export PATH=/bin
+    /bin/busybox --install -s /bin
+    mount -t devtmpfs dev /dev
+    insmod /lib/virtio_mmio.ko; insmod /lib/virtio_blk.ko
+    i=0; while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    rtc=$(cat /sys/class/rtc/rtc0/time 2>/dev/null)
+    irqs() { grep pl031 /proc/interrupts | awk '{print $2}'; }
+    n0=$(irqs)
+    echo "CLEAVE-PT-MARK start"
+    for i in 1 2 3; do echo 0 >/sys/class/rtc/rtc0/wakealarm; echo +1 >/sys/class/rtc/rtc0/wakealarm; sleep 2; done
+    echo "CLEAVE-PT-MARK end"
+    echo "CLEAVE-PT-RTC time=$rtc before=$n0 after=$(irqs)"
+    chip=$(ls -d /sys/class/gpio/gpiochip* | head -n1); base=$(cat $chip/base)
+    echo $base >/sys/class/gpio/export; g=/sys/class/gpio/gpio$base
+    echo out >$g/direction; echo 1 >$g/value; high=$(cat $g/value); echo 0 >$g/value; low=$(cat $g/value)
+    echo "CLEAVE-PT-GPIO label=$(cat $chip/label) high=$high low=$low"
+    echo "CLEAVE-PT-DISK $(head -c 64 /dev/vda | head -n1)"
+    echo "CLEAVE-PT-LATENCY $(/bin/pt-probe /dev/vda 200)"
+fi
 /bin/busybox poweroff -f
 INIT
     chmod +x "$root/init"
@@ -69,6 +98,8 @@ qv_initramfs() {
     cp "$kernel" "$root/guest/Image"
     cp "$work/guest-initrd.cpio" "$root/guest/initrd.cpio"
     cp "$work"/guests/*.bin "$root/guest/"
+    mkdir -p "$root/lib/cleave-modules"
+    cp "$modules"/*.ko "$root/lib/cleave-modules/"
     cat >"$root/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
@@ -76,6 +107,7 @@ qv_initramfs() {
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 echo "CLEAVE-HOST up=$(cut -d' ' -f1 /proc/uptime) kernel=$(uname -r) cmdline=$(cat /proc/cmdline)"
 dmesg | grep -E "GIC: Using split EOI|kvm \[1\]: (VHE|Hyp|Protected)|kvm \[1\]: .*mode initialized" | sed 's/^/CLEAVE-DMESG /'
 grep -E "HugePages_(Total|Free)" /proc/meminfo | tr -s ' ' | sed 's/^/CLEAVE-MEMINFO /'
@@ -94,6 +126,7 @@ qv_boot() {
     timeout --foreground -k 5 "$seconds" qemu-system-aarch64 \
         -M virt,virtualization=on,gic-version="$gic" -cpu "$cpu" -smp 2 -m 2048 \
         -nographic -no-reboot -nic none \
-        -device virtio-rng-device -device virtio-rng-device \
+        -drive if=none,id=pt0,format=raw,readonly=on,file.locking=off,file="$qv_disk" \
+        -device virtio-blk-device,drive=pt0 -device virtio-rng-device \
         -kernel "$kernel" -initrd "$initramfs" -dtb "$dtb" </dev/null >"$log" 2>&1
 }

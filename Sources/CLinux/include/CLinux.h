@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <linux/kvm.h>
+#include "CLinuxPassthrough.h"
 
 #if !defined(__aarch64__)
 // Stand-ins for <asm/kvm.h> on arm64 (Documentation/virt/kvm/api.rst 4.82),

@@ -1,0 +1,409 @@
+import CLinux
+import GuestMemory
+import KVM
+import Synchronization
+import Syscalls
+
+/// Takes a guest's devices from the host and gives them to its VMs: for each
+/// device a backend chosen by the plan (`auto` tries VFIO, then UIO, then
+/// /dev/mem), its MMIO mapped at the device's own physical address (or
+/// trapped and forwarded when a window is not page-aligned), its SPIs wired
+/// with the same INTIDs, the host IRQs steered to the guest's CPU. DESIGN.md
+/// truth 3 has why these are the mainline paths: VFIO eventfd -> KVM_IRQFD
+/// (+ resamplefd and VFIO unmask for level SPIs), or UIO -> the supervisor ->
+/// KVM.
+///
+/// One set lives for the supervisor's whole run (every reboot of the guest):
+/// `attach` wires each new VM, `teardown` gives everything back to the host.
+public final class PassthroughSet {
+    public typealias Logger = (_ event: String, _ detail: String) -> Void
+
+    /// One eventfd, owned.
+    final class EventFD {
+        let fd: FileDescriptor
+        init() throws(PassthroughError) {
+            let r = cleave_eventfd(0)
+            if r < 0 { throw .call("eventfd", context: "", errno: Errno(-r)) }
+            fd = FileDescriptor(adopting: r)
+        }
+        var raw: Int32 { fd.rawValue }
+        /// Reads (and so clears) the counter; false when it was zero.
+        func drain() -> Bool {
+            var v: UInt64 = 0
+            return withUnsafeMutableBytes(of: &v) { cleave_read(fd.rawValue, $0.baseAddress, 8) } == 8
+        }
+        func signal() {
+            var v: UInt64 = 1
+            _ = withUnsafeBytes(of: &v) { cleave_write(fd.rawValue, $0.baseAddress, 8) }
+        }
+    }
+
+    enum Backend {
+        case vfio(VFIODevice)
+        case uio(UIODevice)
+        case devmem([DeviceWindow])
+
+        var name: String {
+            switch self {
+            case .vfio: return "vfio"
+            case .uio: return "uio"
+            case .devmem: return "devmem"
+            }
+        }
+    }
+
+    /// A window the guest reaches through stage 2 directly.
+    struct Slot {
+        let mapping: Mapping
+        let base: UInt64
+        let size: UInt64
+    }
+
+    /// A window whose accesses exit to the supervisor and are forwarded.
+    struct Trap {
+        enum Access {
+            case vfio(VFIODevice, VFIODevice.Region)
+            /// The supervisor's own mapping of the page(s); `offset` of the window in it.
+            case mapped(Mapping, offset: UInt64)
+        }
+        let base: UInt64
+        let size: UInt64
+        let access: Access
+    }
+
+    /// One SPI's wiring. `trigger` is signalled by the host side (VFIO in the
+    /// kernel, or the UIO relay) and attached to each VM with KVM_IRQFD;
+    /// `resample`, for level SPIs, is KVM's resamplefd, signalled on the guest's EOI.
+    final class Wire {
+        let intid: UInt32
+        let level: Bool
+        let trigger: EventFD
+        let resample: EventFD?
+        let vfio: (device: VFIODevice, index: UInt32)?
+        let uio: UIODevice?
+        let relayed = Atomic<UInt64>(0)
+
+        init(intid: UInt32, level: Bool, vfio: (VFIODevice, UInt32)?, uio: UIODevice?) throws(PassthroughError) {
+            self.intid = intid
+            self.level = level
+            self.vfio = vfio
+            self.uio = uio
+            trigger = try EventFD()
+            resample = level ? try EventFD() : nil
+        }
+    }
+
+    final class Assigned {
+        let device: PassthroughDevice
+        let backend: Backend
+        let reason: String
+        var slots: [Slot] = []
+        var traps: [Trap] = []
+        var wires: [Wire] = []
+        init(device: PassthroughDevice, backend: Backend, reason: String) {
+            self.device = device
+            self.backend = backend
+            self.reason = reason
+        }
+    }
+
+    let guest: String
+    let log: Logger
+    let state: HostState
+    private(set) var assigned: [Assigned] = []
+    /// /dev/mem windows of the devmem devices, pages merged.
+    private var windows: [DeviceWindow] = []
+    private var container: VFIOContainer? = nil
+    private var groups: [VFIOGroup] = []
+    private var relays: [Thread] = []
+    private let stopping = Atomic<Bool>(false)
+    private let vmLock = Lock()
+    private var currentVM: VirtualMachine? = nil
+    public let eoiMode: HostInterrupts.EOIMode
+
+    /// Prepares the host and opens every device. `hostCPU`: the guest's
+    /// (first) physical CPU, where the devices' host IRQs are steered.
+    public init(guest: String, devices: [PassthroughDevice], hostCPU: Int?, log: @escaping Logger) throws(PassthroughError) {
+        self.guest = guest
+        self.log = log
+        // A supervisor killed with SIGKILL left its changes: undo them first.
+        if let left = HostState.leftover(guest: guest) {
+            let problems = left.undo()
+            log("host-recovered", "file=\(left.path) problems=\(problems.count)" + (problems.isEmpty ? "" : " first=\"\(problems[0])\""))
+        }
+        state = HostState(guest: guest)
+        eoiMode = HostInterrupts.eoiMode()
+        log("host-gic", "eoi_mode=\"\(eoiMode)\"")
+        do throws(PassthroughError) {
+            for device in devices {
+                let a = try take(device)
+                assigned.append(a)
+                if let cpu = hostCPU, !a.wires.isEmpty { steer(a, to: cpu) }
+                let irqs = a.wires.map { "\($0.intid)/\($0.level ? "level" : "edge")" }.joined(separator: ",")
+                log("passthrough", "device=\(device.path) method=\(a.backend.name) why=\"\(a.reason)\" mapped=\(a.slots.map { "\(hex($0.base))+\(hex($0.size))" }.joined(separator: ",")) trapped=\(a.traps.map { "\(hex($0.base))+\(hex($0.size))" }.joined(separator: ",")) intids=\(irqs.isEmpty ? "-" : irqs)")
+            }
+            let devmem = assigned.filter { if case .devmem = $0.backend { return true } else { return false } }
+            do throws(DeviceWindow.Failure) { windows = try DeviceWindow.map(devmem.flatMap { $0.device.mmio.map { ($0.base, $0.size) } }) } catch {
+                throw .unavailable("/dev/mem: \(error)")
+            }
+            try startRelays()
+        } catch {
+            teardown()
+            throw error
+        }
+    }
+
+    // MARK: Choosing and opening a backend
+
+    private func take(_ device: PassthroughDevice) throws(PassthroughError) -> Assigned {
+        var why: [String] = []
+        let host = HostDevice.find(treePath: device.path)
+        if host == nil { why.append("no host device for \(device.path) (disabled in the host tree?)") }
+        if let host, device.method == .auto || device.method == .vfio {
+            do throws(PassthroughError) { return try openVFIO(device, host) } catch {
+                if device.method == .vfio { throw error }
+                why.append("vfio: \(error)")
+            }
+        }
+        if let host, device.method == .auto || device.method == .uio {
+            do throws(PassthroughError) { return try openUIO(device, host, fallback: why) } catch {
+                if device.method == .uio { throw error }
+                why.append("uio: \(error)")
+            }
+        }
+        if device.method != .auto && device.method != .devmem {
+            throw .unavailable("\(device.path): \(device.method.rawValue) passthrough impossible: \(why.joined(separator: "; "))")
+        }
+        // Mapped below, with every devmem device's windows at once: two devices
+        // in one page share a window (DeviceWindow.map merges pages).
+        why.append(device.interrupts.isEmpty ? "no interrupts" : "interrupts NOT forwarded")
+        return Assigned(device: device, backend: .devmem([]), reason: (device.method == .devmem ? "plan asks devmem; " : "") + why.joined(separator: "; "))
+    }
+
+    private func bind(_ device: PassthroughDevice, _ host: HostDevice, _ driver: String) throws(PassthroughError) {
+        let original = host.driver ?? ""
+        try state.record(.bind(host, original: original))
+        do throws(PassthroughError) { _ = try host.bind(to: driver, allowUnbind: device.allowUnbind) } catch {
+            _ = host.restore(original: original)
+            throw error
+        }
+    }
+
+    private func openVFIO(_ device: PassthroughDevice, _ host: HostDevice) throws(PassthroughError) -> Assigned {
+        let driver = host.bus == "amba" ? "vfio-amba" : "vfio-platform"
+        guard Sysfs.exists("/dev/vfio/vfio") else { throw .unavailable("no /dev/vfio/vfio (vfio.ko not loaded)") }
+        if container == nil { container = try VFIOContainer() }
+        try bind(device, host, driver)
+        do throws(PassthroughError) {
+            guard let number = Sysfs.linkName(host.sysfs + "/iommu_group") else {
+                throw .unavailable("\(host) has no iommu_group after binding \(driver) (vfio.ko enable_unsafe_noiommu_mode=1?)")
+            }
+            let group: VFIOGroup
+            if let g = groups.first(where: { $0.number == number }) { group = g } else {
+                group = try VFIOGroup(number: number, container: container!)
+                groups.append(group)
+            }
+            let vfio = try VFIODevice(name: host.name, group: group)
+            let a = Assigned(device: device, backend: .vfio(vfio), reason: "\(driver) bound to \(host)")
+            for (i, window) in device.mmio.enumerated() {
+                guard i < vfio.regions.count else { throw .unavailable("\(host): VFIO reports \(vfio.regions.count) regions, the tree \(device.mmio.count)") }
+                let region = vfio.regions[i]
+                if region.mappable && window.base & 0xfff == 0 && region.size == window.size {
+                    a.slots.append(Slot(mapping: try vfio.map(region), base: window.base, size: window.size))
+                } else {
+                    a.traps.append(Trap(base: window.base, size: window.size, access: .vfio(vfio, region)))
+                }
+            }
+            for (i, irq) in device.interrupts.enumerated() {
+                guard i < vfio.irqs.count, vfio.irqs[i].count > 0 else { throw .unavailable("\(host): VFIO has no IRQ index \(i) for INTID \(irq.intid)") }
+                let wire = try Wire(intid: irq.intid, level: irq.level, vfio: (vfio, UInt32(i)), uio: nil)
+                try vfio.setTrigger(irq: UInt32(i), eventfd: wire.trigger.raw)
+                if let r = wire.resample { try vfio.setUnmask(irq: UInt32(i), eventfd: r.raw) }
+                a.wires.append(wire)
+            }
+            return a
+        } catch {
+            _ = host.restore(original: "")
+            throw error
+        }
+    }
+
+    private func openUIO(_ device: PassthroughDevice, _ host: HostDevice, fallback: [String]) throws(PassthroughError) -> Assigned {
+        guard host.bus == "platform" else { throw .unavailable("\(host) is on the \(host.bus) bus; uio_pdrv_genirq is a platform driver") }
+        guard device.interrupts.count <= 1 else { throw .unavailable("uio_pdrv_genirq forwards one interrupt; \(device.path) has \(device.interrupts.count)") }
+        try bind(device, host, "uio_pdrv_genirq")
+        do throws(PassthroughError) {
+            let uio = try UIODevice(host: host)
+            let reason = "uio_pdrv_genirq bound to \(host) (/dev/\(uio.node))" + (fallback.isEmpty ? "" : "; " + fallback.joined(separator: "; "))
+            let a = Assigned(device: device, backend: .uio(uio), reason: reason)
+            for (i, window) in device.mmio.enumerated() {
+                guard i < uio.maps.count else { throw .unavailable("/dev/\(uio.node) has \(uio.maps.count) maps, the tree \(device.mmio.count) windows") }
+                let m = uio.maps[i]
+                let mapping = try uio.map(i)
+                if m.offset == 0 && m.address == window.base && m.size == window.size {
+                    a.slots.append(Slot(mapping: mapping, base: window.base, size: window.size))
+                } else {
+                    a.traps.append(Trap(base: window.base, size: window.size, access: .mapped(mapping, offset: window.base - m.address)))
+                }
+            }
+            if let irq = device.interrupts.first {
+                a.wires.append(try Wire(intid: irq.intid, level: irq.level, vfio: nil, uio: uio))
+                // The driver may hold the line disabled from an interrupt before we opened it.
+                _ = uio.enableInterrupt()
+            }
+            return a
+        } catch {
+            _ = host.restore(original: "")
+            throw error
+        }
+    }
+
+    private func steer(_ a: Assigned, to cpu: Int) {
+        for w in a.wires {
+            guard let irq = HostInterrupts.linuxIRQ(intid: w.intid) else {
+                log("irq-affinity", "intid=\(w.intid) error=\"no Linux IRQ maps it\"")
+                continue
+            }
+            do throws(PassthroughError) {
+                let before = Sysfs.read("/proc/irq/\(irq)/smp_affinity_list") ?? ""
+                try state.record(.affinity(irq: irq, list: before))
+                _ = try HostInterrupts.steer(irq: irq, to: cpu)
+                log("irq-affinity", "intid=\(w.intid) irq=\(irq) cpu=\(cpu) was=\(before)")
+            } catch {
+                log("irq-affinity", "intid=\(w.intid) irq=\(irq) error=\"\(error)\"")
+            }
+        }
+    }
+
+    // MARK: Wiring each VM
+
+    /// Maps the directly reachable windows into `vm` and attaches every SPI
+    /// (KVM_IRQFD at gsi = INTID - 32; with the resamplefd for level SPIs).
+    /// Call once per VM, after its vGIC is initialised and before KVM_RUN.
+    public func attach(_ vm: VirtualMachine) throws(PassthroughError) {
+        do throws(KVMError) {
+            for w in windows { try w.register(in: vm) }
+            for a in assigned {
+                for s in a.slots { try vm.map(s.mapping, size: Int(s.size), at: s.base) }
+                for w in a.wires where w.level || w.vfio != nil {
+                    try vm.attachIRQFD(eventfd: w.trigger.raw, intid: w.intid, resampleFD: w.resample?.raw)
+                }
+            }
+        } catch {
+            throw .kvm(error)
+        }
+        vmLock.withLock { currentVM = vm }
+        // A level line the previous VM left masked (its EOI never came) re-arms.
+        for a in assigned {
+            for w in a.wires where w.level {
+                if let (device, index) = w.vfio { try? device.unmask(irq: index) }
+                if let uio = w.uio { _ = uio.enableInterrupt() }
+            }
+        }
+    }
+
+    /// The VM is going away: the UIO relay stops injecting into it.
+    public func detach() { vmLock.withLock { currentVM = nil } }
+
+    // MARK: Trapped MMIO
+
+    /// Whether `address` lies in a trapped window (the VM exits for it).
+    public func traps(_ address: UInt64) -> Bool { trap(for: address) != nil }
+
+    private func trap(for address: UInt64) -> Trap? {
+        for a in assigned { for t in a.traps where address >= t.base && address < t.base + t.size { return t } }
+        return nil
+    }
+
+    /// Forwards a trapped read; nil when the address is not trapped or the access failed.
+    public func read(_ address: UInt64, length: Int) -> UInt64? {
+        guard let t = trap(for: address), address + UInt64(length) <= t.base + t.size else { return nil }
+        switch t.access {
+        case .vfio(let device, let region):
+            if case .success(let v) = device.read(region, offset: address - t.base, length: length) { return v }
+            return nil
+        case .mapped(let m, let offset):
+            return cleave_mmio_read(m.base + Int(offset + address - t.base), Int32(length))
+        }
+    }
+
+    /// Forwards a trapped write; false when the address is not trapped or the access failed.
+    public func write(_ address: UInt64, length: Int, value: UInt64) -> Bool {
+        guard let t = trap(for: address), address + UInt64(length) <= t.base + t.size else { return false }
+        switch t.access {
+        case .vfio(let device, let region):
+            if case .success = device.write(region, offset: address - t.base, length: length, value: value) { return true }
+            return false
+        case .mapped(let m, let offset):
+            cleave_mmio_write(m.base + Int(offset + address - t.base), Int32(length), value)
+            return true
+        }
+    }
+
+    // MARK: The UIO relay
+
+    /// One thread per UIO interrupt: uio read -> inject; for a level SPI the
+    /// injection is the irqfd with a resamplefd (KVM_IRQ_LINE gives userspace
+    /// no EOI notification, and re-enabling before the EOI would storm), and
+    /// the guest's EOI (resamplefd) -> irqcontrol re-enable. Edge SPIs:
+    /// KVM_IRQ_LINE high then low, re-enabled at once.
+    private func startRelays() throws(PassthroughError) {
+        for a in assigned {
+            for w in a.wires {
+                guard let uio = w.uio else { continue }
+                switch Thread.start({ [self] in relay(w, uio) }) {
+                case .success(let t): relays.append(t)
+                case .failure(let e): throw .call("pthread_create", context: "UIO relay for INTID \(w.intid)", errno: e)
+                }
+            }
+        }
+    }
+
+    private func relay(_ w: Wire, _ uio: UIODevice) {
+        var fds: [Int32] = [uio.rawFD]
+        if let r = w.resample { fds.append(r.raw) }
+        var ready = [UInt8](repeating: 0, count: fds.count)
+        while !stopping.load(ordering: .relaxed) {
+            let n = fds.withUnsafeBufferPointer { f in ready.withUnsafeMutableBufferPointer { cleave_poll_inputs(f.baseAddress, Int32(f.count), 100, $0.baseAddress) } }
+            if n <= 0 { continue }
+            if ready[0] != 0, uio.takeEvent() != nil {
+                w.relayed.add(1, ordering: .relaxed)
+                if w.level {
+                    w.trigger.signal()
+                } else {
+                    vmLock.withLock {
+                        guard let vm = currentVM else { return }
+                        do throws(KVMError) {
+                            try vm.setSPI(intid: w.intid, level: true)
+                            try vm.setSPI(intid: w.intid, level: false)
+                        } catch { log("uio-relay", "intid=\(w.intid) error=\"\(error)\"") }
+                    }
+                    _ = uio.enableInterrupt()
+                }
+            }
+            if ready.count > 1, ready[1] != 0, let r = w.resample, r.drain() {
+                _ = uio.enableInterrupt()
+            }
+        }
+    }
+
+    // MARK: Teardown
+
+    /// Stops the relays, closes the devices and restores the host (bindings,
+    /// IRQ affinities). Idempotent.
+    public func teardown() {
+        if stopping.exchange(true, ordering: .relaxed) { return }
+        for t in relays { t.join() }
+        relays = []
+        var relayed: [String] = []
+        for a in assigned { for w in a.wires where w.uio != nil { relayed.append("\(w.intid):\(w.relayed.load(ordering: .relaxed))") } }
+        if !relayed.isEmpty { log("uio-relayed", "interrupts=\(relayed.joined(separator: ","))") }
+        // Devices (and their fds) close before their drivers are unbound.
+        assigned = []
+        windows = []
+        groups = []
+        container = nil
+        let problems = state.undo()
+        log("host-restored", "problems=\(problems.count)" + (problems.isEmpty ? "" : " first=\"\(problems[0])\""))
+    }
+}
