@@ -77,6 +77,18 @@ public struct DeviceTree {
         try self.init(validated: storage)
     }
 
+    /// A copy of a blob libfdt just produced (`totalsize` bytes at `blob`),
+    /// checked with `fdt_check_full` like any input: what the editor and the
+    /// writer return must open again.
+    init(checkingCopyOf blob: UnsafeRawPointer, what: String) throws(DeviceTreeError) {
+        let size = Int(cleave_fdt_totalsize(blob))
+        let check = fdt_check_full(blob, size)
+        guard check == 0 else { throw .libfdt(call: "fdt_check_full", code: check, context: what) }
+        let copy = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
+        copy.copyMemory(from: blob, byteCount: size)
+        try self.init(validated: Storage(taking: copy, count: size))
+    }
+
     /// Builds the index over a blob `fdt_check_full` accepted.
     init(validated storage: Storage) throws(DeviceTreeError) {
         self.storage = storage

@@ -188,12 +188,7 @@ public final class DeviceTreeEditor {
     public func finish() throws(DeviceTreeError) -> DeviceTree {
         let status = fdt_pack(buffer)
         guard status == 0 else { throw .libfdt(call: "fdt_pack", code: status, context: "") }
-        let size = Int(cleave_fdt_totalsize(buffer))
-        let check = fdt_check_full(buffer, size)
-        guard check == 0 else { throw .libfdt(call: "fdt_check_full", code: check, context: "the edited tree") }
-        let copy = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
-        copy.copyMemory(from: buffer, byteCount: size)
-        return try DeviceTree(validated: Storage(taking: copy, count: size))
+        return try DeviceTree(checkingCopyOf: buffer, what: "the edited tree")
     }
 }
 

@@ -96,11 +96,6 @@ public final class DeviceTreeWriter {
         run("fdt_finish", "") { fdt_finish($0) }
         if let failure { throw failure }
         cleave_fdt_set_boot_cpuid_phys(buffer, bootCPU)
-        let size = Int(cleave_fdt_totalsize(buffer))
-        let check = fdt_check_full(buffer, size)
-        guard check == 0 else { throw .libfdt(call: "fdt_check_full", code: check, context: "the written tree") }
-        let copy = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
-        copy.copyMemory(from: buffer, byteCount: size)
-        return try DeviceTree(validated: Storage(taking: copy, count: size))
+        return try DeviceTree(checkingCopyOf: buffer, what: "the written tree")
     }
 }
