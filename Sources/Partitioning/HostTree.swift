@@ -28,8 +28,10 @@ struct HostTreeBuilder {
         var patch = DeviceTreePatch()
 
         for guest in validation.guests {
-            for device in guest.devices where tree.property("status", of: device.info.node)?.string != "disabled" {
+            for device in guest.devices {
+                let disabled = !tree.isEnabledItself(device.info.node)
                 if device.assignment.passthrough == .devmem {
+                    if disabled { continue }
                     patch.set(device.info.path, "status", string: "disabled")
                     edits.append(HostEdit(path: device.info.path, property: "status", why: "disabled: passed through to guest '\(guest.plan.name)'"))
                 } else {
@@ -40,6 +42,12 @@ struct HostTreeBuilder {
                     // for "arm,primecell").
                     patch.set(device.info.path, "compatible", string: HostTreeBuilder.passthroughCompatible)
                     edits.append(HostEdit(path: device.info.path, property: "compatible", why: "\"\(HostTreeBuilder.passthroughCompatible)\": held from host drivers for guest '\(guest.plan.name)' (\(device.assignment.passthrough.rawValue) passthrough binds it at boot)"))
+                    // A device the board tree disables has no host device to
+                    // bind: enable it (it still matches no host driver).
+                    if disabled {
+                        patch.set(device.info.path, "status", string: "okay")
+                        edits.append(HostEdit(path: device.info.path, property: "status", why: "\"okay\": VFIO/UIO need a host device to bind for guest '\(guest.plan.name)'"))
+                    }
                 }
             }
         }

@@ -143,13 +143,22 @@ struct CarveSyntheticTests {
         #expect(host.isHeldFromHost("/gpio@9030000"))
     }
 
-    @Test("a device disabled in the board tree is enabled in the guest and not edited in the host")
+    @Test("a device disabled in the board tree is enabled in the guest; the host enables it for VFIO/UIO only")
     func disabledDevice() throws {
         let board = try dtsTree(boardDTS(extra: Snippet.disabled))
-        let (result, _) = try carveOK(board, try parsedPlan(onePlan(deviceDTS("off", "/off@9f20000"))))
+        let (result, host) = try carveOK(board, try parsedPlan(onePlan(deviceDTS("off", "/off@9f20000"))))
         let guest = try #require(result.guests.first?.tree)
         #expect(guest.string("/off@9f20000", "status") == "okay")
-        #expect(!result.report.hostEdits.contains { $0.path == "/off@9f20000" })
+        // auto passthrough: a host device must exist to bind, matched by no driver.
+        #expect(host.string("/off@9f20000", "status") == "okay")
+        #expect(host.isHeldFromHost("/off@9f20000"))
+        #expect(result.report.hostEdits.contains { $0.path == "/off@9f20000" && $0.property == "status" })
+        // devmem passthrough maps registers from /dev/mem: the host node stays as it was.
+        let devmem = """
+            off { device = "/off@9f20000"; passthrough = "devmem"; };
+            """
+        let (again, _) = try carveOK(board, try parsedPlan(onePlan(devmem)))
+        #expect(!again.report.hostEdits.contains { $0.path == "/off@9f20000" })
     }
 
     @Test("a board's existing /chosen/cleave is replaced, not merged")
