@@ -54,6 +54,12 @@ public final class IdentityMappedRAM {
         self.mapping = mapping
     }
 
+    /// Time the last `allocate` spent in mmap (faulting, which makes the
+    /// kernel zero each hugepage) and in reading pagemap: the two costs of
+    /// identity-mapped RAM at start-up, for the supervisor's timing line.
+    public static var lastMapNanoseconds: UInt64 = 0
+    public static var lastPagemapNanoseconds: UInt64 = 0
+
     /// Free pages in the pool of `pageSize` (sysfs free_hugepages).
     public static func freePages(_ pageSize: HugePageSize) -> UInt64 {
         guard let text = try? Files.readText(pageSize.sysfsDirectory + "/free_hugepages") else { return 0 }
@@ -70,6 +76,8 @@ public final class IdentityMappedRAM {
     public static func allocate(size: UInt64, pageSize: HugePageSize, fixedBase: UInt64? = nil,
                                 allowBanks: Bool = true) throws(MemoryError) -> IdentityMappedRAM {
         let ps = pageSize.rawValue
+        lastMapNanoseconds = 0
+        lastPagemapNanoseconds = 0
         guard size > 0, size % ps == 0 else { throw .invalidSize(size, pageSize) }
         if let fixedBase, fixedBase % ps != 0 { throw .fixedBase(base: fixedBase, size: size) }
         let needed = size / ps
@@ -94,6 +102,8 @@ public final class IdentityMappedRAM {
     }
 
     private static func map(pages: UInt64, _ pageSize: HugePageSize) throws(MemoryError) -> Mapping {
+        let start = Clock.monotonic
+        defer { lastMapNanoseconds += Clock.monotonic - start }
         do throws(Errno) {
             return try Mapping(length: Int(pages * pageSize.rawValue), protection: PROT_READ | PROT_WRITE,
                                flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE | pageSize.mmapFlag)
@@ -104,6 +114,8 @@ public final class IdentityMappedRAM {
 
     /// (physical address, offset in mapping) of every page, sorted by physical address.
     private static func physicalPages(_ mapping: Mapping, _ pageSize: HugePageSize) throws(MemoryError) -> [(pa: UInt64, offset: Int)] {
+        let start = Clock.monotonic
+        defer { lastPagemapNanoseconds += Clock.monotonic - start }
         let pagemap = try Pagemap()
         var pages: [(pa: UInt64, offset: Int)] = []
         var offset = 0

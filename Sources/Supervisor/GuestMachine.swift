@@ -26,6 +26,7 @@ final class GuestMachine {
 
     init(_ config: GuestConfiguration, kvm: KVMSystem, ram: IdentityMappedRAM, windows: [DeviceWindow],
          output: @escaping (UInt8) -> Void) throws(SupervisorError) {
+        var timer = PhaseTimer()
         // Images: opened fresh on every boot (a reset reloads them) and read
         // straight into guest RAM once placed.
         let kernel = try GuestMachine.open(config.kernelPath)
@@ -62,11 +63,13 @@ final class GuestMachine {
             if case .failure(let e) = ram.load(initrd, count: count, at: at) { throw .load(.read(path: path, reason: "\(e)")) }
         }
 
+        timer.mark("images")
         // vCPUs first: the vGIC's init needs all of them (arm-vgic-v3.rst).
         let vm: VirtualMachine
         let vcpus: [VirtualCPU]
         do throws(KVMError) {
             vm = try kvm.createVM()
+            timer.mark("vm")
             var created: [VirtualCPU] = []
             for i in config.hostCPUs.indices {
                 let vcpu = try vm.createVCPU(id: i)
@@ -74,15 +77,19 @@ final class GuestMachine {
                 created.append(vcpu)
             }
             vcpus = created
+            timer.mark("vcpus")
             gic = try VGIC(vm: vm, gic: config.gic, interruptCount: Layout.vgicInterrupts)
             try gic.finalize()
+            timer.mark("vgic")
             try ram.register(in: vm)
             for w in windows { try w.register(in: vm) }
+            timer.mark("slots")
         } catch {
             throw .kvm(error)
         }
 
         its = GuestMachine.makeITS(config, vm: vm)
+        timer.mark("its")
 
         // The tree: carved or generated, then finalised with boot-time facts.
         var affinities: [UInt64] = []
@@ -127,6 +134,7 @@ final class GuestMachine {
             do throws(Errno) { try Files.write(treeBytes, to: path) } catch { throw .system("writing \(path)", error) }
         }
 
+        timer.mark("tree")
         // booting.rst: x0 = DTB physical address, x1-x3 = 0, PC = kernel entry;
         // KVM_ARM_VCPU_INIT already left PSTATE at EL1h with DAIF masked, MMU off.
         do throws(KVMError) {
@@ -140,6 +148,8 @@ final class GuestMachine {
         self.placement = placement
         let intid = config.consoleINTID
         let name = config.name
+        timer.mark("registers")
+        Log.write(.info, config.name, "timing", timer.text)
         console = UART16550(base: config.consoleBase, output: output, setLine: { level in
             do throws(KVMError) { try vm.setSPI(intid: intid, level: level) } catch {
                 Log.write(.warning, name, "console-irq", "error=\"\(error)\"")

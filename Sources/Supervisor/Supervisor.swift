@@ -24,6 +24,7 @@ public final class Supervisor {
     public func run() -> Outcome {
         let name = config.name
         Log.write(.info, name, "start", "t_ms=\(milliseconds(Clock.monotonic - startTime))")
+        var timer = PhaseTimer()
         let kvm: KVMSystem
         let ram: IdentityMappedRAM
         do throws(KVMError) {
@@ -33,11 +34,14 @@ public final class Supervisor {
         } catch {
             return fail(.kvm(error))
         }
+        timer.mark("kvm")
         do throws(MemoryError) {
             ram = try IdentityMappedRAM.allocate(size: config.memorySize, pageSize: config.pageSize, fixedBase: config.fixedBase)
         } catch {
             return fail(.memory(error))
         }
+        timer.mark("ram")
+        Log.write(.info, name, "timing", timer.text + " (ram: hugepage mmap, fault and kernel zeroing " + milliseconds(IdentityMappedRAM.lastMapNanoseconds) + ", pagemap " + milliseconds(IdentityMappedRAM.lastPagemapNanoseconds) + ")")
         let windows: [DeviceWindow]
         do throws(DeviceWindow.Failure) { windows = try DeviceWindow.map(config.deviceWindows) } catch {
             return fail(.configuration("passthrough: \(error)"))

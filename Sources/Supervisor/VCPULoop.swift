@@ -32,12 +32,13 @@ final class VCPULoop {
     }
 
     func run() {
+        let started = Clock.monotonic
         if let cpu = hostCPU, case .failure(let e) = Thread.pinCurrent(to: cpu) {
             state.finish(.error("pinning vcpu \(vcpu.id) to CPU \(cpu): \(e)"))
             return
         }
         var first = vcpu.id == 0
-        if first { Log.write(.info, guest, "first-run", "vcpu=0 cpu=\(hostCPU ?? -1) t_ms=\(milliseconds(Clock.monotonic - startTime))") }
+        if first { Log.write(.info, guest, "first-run", "vcpu=0 cpu=\(hostCPU ?? -1) t_ms=\(milliseconds(Clock.monotonic - startTime)) thread_to_pinned_ms=\(milliseconds(Clock.monotonic - started))") }
         while !state.stopping.load(ordering: .sequentiallyConsistent) {
             let exit: VCPUExit
             do throws(KVMError) { exit = try vcpu.runOnce() } catch {

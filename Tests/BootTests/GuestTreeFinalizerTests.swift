@@ -37,9 +37,11 @@ import Supervisor
         #expect(config.initrdPath == "/guest/initrd.cpio")
         guard case .v3(let d, let r) = config.gic else { Issue.record("not GICv3"); return }
         #expect(d == 0x0800_0000 && r == 0x080a_0000)
-        // Passed-through devices: pl031, pl061 and the virtio-mmio transports.
-        #expect(config.deviceWindows.contains { $0.base == 0x0901_0000 })
-        #expect(config.deviceWindows.contains { $0.base == 0x0903_0000 })
+        // Passed-through devices: pl031 (its SPI 2, INTID 34), pl061 and the virtio-mmio transports.
+        let rtc = config.passthroughDevices.first { $0.mmio.contains { $0.base == 0x0901_0000 } }
+        #expect(rtc?.interrupts.map(\.intid) == [34])
+        #expect(config.passthroughDevices.contains { $0.mmio.contains { $0.base == 0x0903_0000 } })
+        #expect(config.passthroughDevices.count == 4)
         guard case .carved = config.tree else { Issue.record("tree not carved"); return }
     }
 

@@ -54,6 +54,12 @@ qv_guest_initramfs() {
 /bin/busybox mount -t proc proc /proc
 /bin/busybox echo "$(/bin/guest-clock) uptime=$(/bin/busybox cut -d' ' -f1 /proc/uptime) mem=$(/bin/busybox grep MemTotal /proc/meminfo | /bin/busybox tr -s ' ' | /bin/busybox cut -d' ' -f2)kB cpus=$(/bin/busybox grep -c ^processor /proc/cpuinfo) CLEAVE-GUEST-USERSPACE"
 /bin/busybox echo "CLEAVE-GUEST-CMDLINE $(/bin/busybox cat /proc/cmdline)"
+# Console input (cleave-boot run --interactive): read one line, echo it back.
+if /bin/busybox grep -q cleave.echo /proc/cmdline; then
+    /bin/busybox echo "CLEAVE-ECHO-READY"
+    read -t 120 line
+    /bin/busybox echo "CLEAVE-ECHO got=[$line]"
+fi
 # Passed-through devices (issue 4), when the carved tree gave them.
 /bin/busybox mount -t sysfs sys /sys
 if [ -e /sys/firmware/devicetree/base/pl031@9010000 ]; then
