@@ -20,7 +20,24 @@ import DeviceTree
 public enum GuestTreeGenerator {
     public static let memoryPlaceholderBase: UInt64 = 0x4000_0000
 
+    /// The tree with `memory` reg left empty, for `GuestTreeFinalizer`.
     public static func generate(_ spec: GuestTreeSpec) throws(DeviceTreeError) -> DeviceTree {
+        try generate(spec, facts: nil)
+    }
+
+    /// With `facts`, the final tree in one pass: what `GuestTreeFinalizer`
+    /// would make of the generated tree (memory banks, bootargs, initrd,
+    /// seeds), without a second parse and edit of it at boot. Building and
+    /// indexing a tree costs tens of milliseconds in the static binary under
+    /// nested emulation, on the path from exec to the guest's first instruction.
+    ///
+    /// Not optimised: Embedded Swift re-emits this function in each module
+    /// that calls it, and optimised copies name their outlined constant
+    /// arrays alike but number them differently, so the static link mixed
+    /// them up (a GICv3 node got GICv2 window sizes; Scripts/build-static
+    /// now fails on such clashes).
+    @_optimize(none)
+    public static func generate(_ spec: GuestTreeSpec, facts: BootFacts?) throws(DeviceTreeError) -> DeviceTree {
         let w = DeviceTreeWriter()
         let consoleName = "serial@" + String(spec.consoleBase, radix: 16)
         w.beginNode("")
@@ -31,17 +48,33 @@ public enum GuestTreeGenerator {
         w.property("interrupt-parent", u32: GuestPhandle.gic)
 
         w.beginNode("chosen")
-        w.property("bootargs", string: spec.bootargs)
+        w.property("bootargs", string: facts?.bootargs ?? spec.bootargs)
         w.property("stdout-path", string: "/" + consoleName)
+        if let facts {
+            if let initrd = facts.initrd {
+                w.property("linux,initrd-start", cells: numberCells(initrd.start, count: 2))
+                w.property("linux,initrd-end", cells: numberCells(initrd.end, count: 2))
+            }
+            w.property("rng-seed", bytes: facts.rngSeed)
+            w.property("kaslr-seed", cells: numberCells(facts.kaslrSeed, count: 2))
+        }
         w.endNode()
 
         w.beginNode("aliases")
         w.property("serial0", string: "/" + consoleName)
         w.endNode()
 
-        w.beginNode("memory@" + String(memoryPlaceholderBase, radix: 16))
+        var memoryReg: [UInt32] = []
+        var memoryBase = memoryPlaceholderBase
+        if let facts {
+            memoryBase = facts.ramBanks.first?.base ?? 0
+            for bank in facts.ramBanks { memoryReg += numberCells(bank.base, count: 2) + numberCells(bank.size, count: 2) }
+        } else {
+            memoryReg = numberCells(memoryPlaceholderBase, count: 2) + numberCells(0, count: 2)
+        }
+        w.beginNode("memory@" + String(memoryBase, radix: 16))
         w.property("device_type", string: "memory")
-        w.property("reg", cells: numberCells(memoryPlaceholderBase, count: 2) + numberCells(0, count: 2))
+        w.property("reg", cells: memoryReg)
         w.endNode()
 
         w.beginNode("cpus")

@@ -106,20 +106,19 @@ final class GuestMachine {
                               rngSeed: Array(seed[0..<64]), kaslrSeed: kaslr)
         let finalTree: DeviceTree
         do throws(DeviceTreeError) {
-            let base: DeviceTree
             switch config.tree {
-            case .carved(let t): base = t
+            case .carved(let t): finalTree = try GuestTreeFinalizer.finalize(t, facts)
             case .generated:
                 let gicSpec: GuestTreeSpec.InterruptController
                 switch config.gic {
                 case .v2(let d, let c): gicSpec = .v2(distributor: d, cpuInterface: c)
                 case .v3(let d, let r): gicSpec = .v3(distributor: d, redistributor: r)
                 }
-                base = try GuestTreeGenerator.generate(GuestTreeSpec(
+                // Generated final in one pass (no finalizer round trip).
+                finalTree = try GuestTreeGenerator.generate(GuestTreeSpec(
                     cpuAffinities: affinities, gic: gicSpec, consoleBase: config.consoleBase,
-                    consoleINTID: config.consoleINTID, bootargs: config.bootargs ?? "", its: its?.base))
+                    consoleINTID: config.consoleINTID, bootargs: config.bootargs ?? "", its: its?.base), facts: facts)
             }
-            finalTree = try GuestTreeFinalizer.finalize(base, facts)
         } catch {
             throw .tree(error)
         }

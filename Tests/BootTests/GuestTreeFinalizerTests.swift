@@ -100,6 +100,28 @@ import Supervisor
         #expect(tree.string("/chosen", "bootargs") == "console=ttyS0")
     }
 
+    /// Every node's properties by path: equal for trees that say the same
+    /// thing in a different order.
+    func flattened(_ tree: DeviceTree) -> [String: [String: [UInt8]]] {
+        var out: [String: [String: [UInt8]]] = [:]
+        for node in tree.allNodes {
+            var properties: [String: [UInt8]] = [:]
+            for p in tree.properties(of: node) { properties[p.name] = p.value.bytes }
+            out[tree.path(of: node)] = properties
+        }
+        return out
+    }
+
+    @Test(arguments: [true, false])
+    func onePassGenerationEqualsGenerateThenFinalize(withInitrd: Bool) throws {
+        let spec = GuestTreeSpec(cpuAffinities: [0, 1], gic: .v3(distributor: 0x0800_0000, redistributor: 0x080a_0000),
+                                 consoleBase: 0x09ff_f000, consoleINTID: 33, bootargs: "console=ttyS0", its: 0x0808_0000)
+        let f = facts(bootargs: "console=ttyS0 quiet", initrd: withInitrd ? (0x5379_1000, 0x539f_0000) : nil, console: (0x09ff_f000, 33))
+        let twoPass = try GuestTreeFinalizer.finalize(GuestTreeGenerator.generate(spec), f)
+        let onePass = try GuestTreeGenerator.generate(spec, facts: f)
+        #expect(flattened(onePass) == flattened(twoPass))
+    }
+
     @Test func consoleAddedWhenTheTreeHasNone() throws {
         let w = DeviceTreeWriter()
         w.beginNode("")
