@@ -49,7 +49,7 @@ let package = Package(
             ]),
         .executableTarget(name: "cleave-bench", dependencies: ["DeviceTree", "Partitioning"]),
         .testTarget(name: "DeviceTreeTests", dependencies: ["DeviceTree"]),
-        .testTarget(name: "PartitioningTests", dependencies: ["Partitioning", "DeviceTree"]),
+        .testTarget(name: "PartitioningTests", dependencies: ["Partitioning", "DeviceTree"], exclude: ["Golden"]),
         .testTarget(name: "CorpusTests", dependencies: ["Partitioning", "DeviceTree"]),
         // Runs the built `cleave` executable, which it depends on so SwiftPM builds it first.
         .testTarget(name: "CLITests", dependencies: ["cleave"]),
