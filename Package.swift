@@ -48,8 +48,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(name: "cleave-bench", dependencies: ["DeviceTree", "Partitioning"]),
-        .testTarget(name: "DeviceTreeTests", dependencies: ["DeviceTree"]),
-        .testTarget(name: "PartitioningTests", dependencies: ["Partitioning", "DeviceTree"], exclude: ["Golden"]),
+        // Runs real tools (dtc, cleave) for the test targets.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "DeviceTreeTests", dependencies: ["DeviceTree", "TestSupport"]),
+        .testTarget(name: "PartitioningTests", dependencies: ["Partitioning", "DeviceTree", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "CorpusTests", dependencies: ["Partitioning", "DeviceTree"]),
         // Runs the built `cleave` executable, which it depends on so SwiftPM builds it first.
         .testTarget(name: "CLITests", dependencies: ["cleave"]),

@@ -1,45 +1,11 @@
 import CFDT
 import Foundation
 import Testing
+import TestSupport
 @testable import DeviceTree
 
 // Test inputs come from real tools: DTS text compiled by dtc, or trees built with
 // DeviceTreeWriter. Nothing here stands in for libfdt or the library under test.
-
-struct ToolFailure: Error, CustomStringConvertible {
-    var description: String
-}
-
-/// Runs `executable` with `arguments`; returns stdout, throws with stderr on failure.
-@discardableResult
-func run(_ executable: String, _ arguments: [String], input: Data? = nil) throws -> Data {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    // Drain both pipes before waiting so a chatty child cannot block on a full pipe.
-    final class Box: @unchecked Sendable { var data = Data() }
-    let stderrBox = Box()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async {
-        stderrBox.data = err.fileHandleForReading.readDataToEndOfFile()
-        group.leave()
-    }
-    let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    let stderrData = stderrBox.data
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw ToolFailure(description: "\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): "
-                          + String(decoding: stderrData, as: UTF8.self))
-    }
-    return stdoutData
-}
 
 let dtcPath = "/usr/bin/dtc"
 

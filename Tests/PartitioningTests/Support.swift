@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import DeviceTree
 @testable import Partitioning
 
@@ -7,42 +8,6 @@ import DeviceTree
 // board trees in DeviceTrees/ and the plans in Boards/. Nothing here stands in
 // for libfdt, dtc or the library under test.
 
-struct ToolFailure: Error, CustomStringConvertible {
-    var description: String
-}
-
-/// The outcome of running a tool.
-struct ToolRun {
-    var status: Int32
-    var stdout: Data
-    var stderr: String
-}
-
-/// Runs `executable`; never throws on a non-zero exit (callers decide).
-func runTool(_ executable: String, _ arguments: [String]) throws -> ToolRun {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    // Drain both pipes before waiting so a chatty child cannot block on a full pipe.
-    final class Box: @unchecked Sendable { var data = Data() }
-    let stderrBox = Box()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async {
-        stderrBox.data = err.fileHandleForReading.readDataToEndOfFile()
-        group.leave()
-    }
-    let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    process.waitUntilExit()
-    return ToolRun(status: process.terminationStatus, stdout: stdoutData,
-                   stderr: String(decoding: stderrBox.data, as: UTF8.self))
-}
 
 let dtcPath = "/usr/bin/dtc"
 
