@@ -56,7 +56,7 @@ let package = Package(
         // Runs the built `cleave` executable, which it depends on so SwiftPM builds it first.
         .testTarget(name: "CLITests", dependencies: ["cleave"]),
         .testTarget(name: "BootTests", dependencies: [
-            "GuestTree", "Loading", "Console", "Supervisor", "GuestMemory", "Partitioning", "DeviceTree"]),
+            "GuestTree", "Loading", "Console", "Supervisor", "GuestMemory", "Partitioning", "DeviceTree", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

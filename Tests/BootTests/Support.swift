@@ -1,6 +1,7 @@
 import Foundation
 import DeviceTree
 import Partitioning
+@_exported import TestSupport   // dtc, temporary folders, tool runs for every file of this target
 
 // The boot side's pure parts, tested on any host (no KVM): inputs are the real
 // board trees in DeviceTrees/, the plans in Boards/ compiled by dtc, and
@@ -19,28 +20,8 @@ func boardTree(_ name: String) throws -> DeviceTree {
     try DeviceTree(bytes: [UInt8](Data(contentsOf: URL(fileURLWithPath: boardPath(name)))))
 }
 
-struct ToolFailure: Error, CustomStringConvertible { var description: String }
-
-/// A fresh temporary directory, removed by the caller.
-func temporaryDirectory() throws -> URL {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cleave-boot-tests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    return dir
-}
-
 /// `dtc -I dts -O dtb` on a file.
-func compilePlan(_ path: String) throws -> [UInt8] {
-    let dir = try temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let out = dir.appendingPathComponent("plan.dtb")
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/dtc")
-    process.arguments = ["-q", "-I", "dts", "-O", "dtb", "-o", out.path, path]
-    try process.run()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw ToolFailure(description: "dtc failed on \(path)") }
-    return [UInt8](try Data(contentsOf: out))
-}
+func compilePlan(_ path: String) throws -> [UInt8] { try compileDTSFile(path) }
 
 /// Carves `board` with `Boards/<plan>/plan.dts` and writes the host tree to a
 /// temporary file, as the bootloader would hand it to the host (its path is

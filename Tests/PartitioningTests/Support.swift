@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TestSupport
+@_exported import TestSupport   // dtc, temporary folders, tool runs for every file of this target
 import DeviceTree
 @testable import Partitioning
 
@@ -8,32 +8,6 @@ import DeviceTree
 // board trees in DeviceTrees/ and the plans in Boards/. Nothing here stands in
 // for libfdt, dtc or the library under test.
 
-
-let dtcPath = "/usr/bin/dtc"
-
-/// A fresh temporary directory for one call.
-func temporaryDirectory() throws -> URL {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cleave-partitioning-tests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    return dir
-}
-
-/// Compiles DTS text with `dtc -I dts -O dtb`; `symbols` adds `-@` (`__symbols__`).
-func compileDTS(_ source: String, symbols: Bool = false) throws -> [UInt8] {
-    let dir = try temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let input = dir.appendingPathComponent("in.dts")
-    let output = dir.appendingPathComponent("out.dtb")
-    try Data(source.utf8).write(to: input)
-    var arguments = ["-q", "-I", "dts", "-O", "dtb", "-o", output.path]
-    if symbols { arguments.append("-@") }
-    arguments.append(input.path)
-    let result = try runTool(dtcPath, arguments)
-    guard result.status == 0 else {
-        throw ToolFailure(description: "dtc failed (\(result.status)) on:\n\(source)\n\(result.stderr)")
-    }
-    return [UInt8](try Data(contentsOf: output))
-}
 
 /// Compiles DTS text and opens it.
 func dtsTree(_ source: String, symbols: Bool = false) throws -> DeviceTree {
