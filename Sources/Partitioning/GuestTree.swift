@@ -147,7 +147,7 @@ struct GuestTreeBuilder {
             try copyProperties(w, device.info.node, top: true, clocks: clockRewrites[device.info.node] ?? [])
             for child in tree.children(of: device.info.node) { try copySubtree(w, child) }
             w.endNode()
-            reportDevices.append((device.info.path, "/" + nodeName, device.info.mmioRanges, board.subtreeSPIs(of: device.info)))
+            reportDevices.append((device.info.path, "/" + nodeName, device.info.mmioRanges, device.spis))
         }
         w.endNode()
         let result = try w.finish()

@@ -154,7 +154,7 @@ struct HostTreeBuilder {
                 // <INTID trigger-flags> pairs, the device's and its children's
                 // SPIs; flags as in the GIC binding (1 edge, 4 level).
                 var irqs: [UInt32] = []
-                for irq in board.subtreeSPIs(of: device.info) { irqs += [irq.intid, irq.specifier.count > 2 ? irq.specifier[2] & 0xf : 0] }
+                for irq in device.spis { irqs += [irq.intid, irq.specifier.count > 2 ? irq.specifier[2] & 0xf : 0] }
                 patch.set(d, "intids", cells: irqs)
                 patch.set(d, "passthrough", string: device.assignment.passthrough.rawValue)
                 if device.assignment.allowUnbind { patch.set(d, "allow-unbind", bytes: []) }

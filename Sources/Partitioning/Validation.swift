@@ -4,6 +4,8 @@ import DeviceTree
 struct ResolvedDevice {
     var assignment: DeviceAssignment
     var info: DeviceInfo
+    /// The SPIs the guest gets with it (`Board.subtreeSPIs`), resolved once.
+    var spis: [GICInterrupt]
 }
 
 /// A plan guest with its CPUs and devices resolved against the board.
@@ -206,7 +208,7 @@ struct Validation {
                 continue
             }
             owner[node] = index
-            out.append(ResolvedDevice(assignment: assignment, info: info))
+            out.append(ResolvedDevice(assignment: assignment, info: info, spis: board.subtreeSPIs(of: info)))
         }
         // A device inside another assigned device moves with it already.
         for device in out {
@@ -260,7 +262,7 @@ struct Validation {
             }
         }
         // SPIs raised by devices that are not all in this guest cannot be split.
-        for irq in board.subtreeSPIs(of: info) {
+        for irq in device.spis {
             for other in board.sharers(ofSPI: irq.intid, except: info.node) {
                 if guestOwning(other.node) == guest.index { continue }
                 let where_ = guestOwning(other.node).map { "guest '\(plan.guests[$0].name)'" } ?? "the host"
@@ -309,7 +311,7 @@ struct Validation {
     mutating func checkSplitEOI(_ guest: ResolvedGuest) {
         guard let gic = board.gic, gic.version == .v2, let cpuInterface = gic.cpuInterface,
               cpuInterface.size < Layout.gicv2CPUInterfaceSize,
-              guest.devices.contains(where: { !board.subtreeSPIs(of: $0.info).isEmpty }) else { return }
+              guest.devices.contains(where: { !$0.spis.isEmpty }) else { return }
         add(.gicv2CPUInterfaceSmall, .error, tree.path(of: gic.node),
             "the GICv2 CPU interface is 0x\(String(cpuInterface.size, radix: 16)) bytes: passing SPIs to '\(guest.plan.name)' needs split priority-drop/deactivate (EOImode=1), which needs GICC_DIR at 0x1000, so 8 KiB",
             "fix the GIC's second 'reg' entry to 0x2000 bytes if the hardware has it, or boot the host with irqchip.gicv2_force_probe=1")
