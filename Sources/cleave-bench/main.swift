@@ -152,7 +152,7 @@ var positional: [String] = []
 var skipNext = false
 for argument in CommandLine.arguments.dropFirst() {
     if skipNext { skipNext = false; continue }
-    if argument == "--profile" { skipNext = true; continue }
+    if argument == "--profile" || argument == "--dump" { skipNext = true; continue }
     if !argument.hasPrefix("--") { positional.append(argument) }
 }
 let corpus = positional.first ?? ProcessInfo.processInfo.environment["CLEAVE_CORPUS"]
@@ -183,6 +183,42 @@ for file in corpusFiles {
 }
 if let largest, let tree = try? DeviceTree(bytes: largest.bytes), let plan = Plan.suggested(for: Board(tree)) {
     cases.append(("\(largest.name) (largest, suggested plan)", tree, plan))
+}
+
+// --dump DIR: writes, for every board above and every corpus tree, what the
+// CLI would print or write (devices text and JSON; carve's host and guest DTBs,
+// diagnostics and report with the board's or a suggested plan), so a change
+// meant to be output-neutral can be checked with `diff -r` against a dump taken
+// before it.
+if let i = CommandLine.arguments.firstIndex(of: "--dump"), i + 1 < CommandLine.arguments.count {
+    let out = CommandLine.arguments[i + 1]
+    try? FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+    func write(_ name: String, _ bytes: [UInt8]) {
+        _ = FileManager.default.createFile(atPath: out + "/" + name, contents: Data(bytes))
+    }
+    func dump(_ name: String, _ tree: DeviceTree, _ plan: Plan?) {
+        let board = Board(tree)
+        write(name + ".devices.txt", Array(Render.devices(board).utf8))
+        write(name + ".devices.json", Array(Render.devicesJSON(board).utf8))
+        guard let plan = plan ?? Plan.suggested(for: board) else { return }
+        let result = carve(board: tree, plan: plan)
+        write(name + ".carve.txt", Array((Render.diagnostics(result.diagnostics) + Render.carveReport(result)).utf8))
+        if let host = result.host { write(name + ".host.dtb", host.bytes) }
+        for guest in result.guests { write(name + ".guest-" + guest.name + ".dtb", guest.tree.bytes) }
+    }
+    for c in cases where !c.name.contains("(largest") { dump("board-" + c.name, c.board, c.plan) }
+    for entry in ((try? FileManager.default.contentsOfDirectory(atPath: root + "/DeviceTrees")) ?? []).sorted()
+    where entry.hasSuffix(".dtb") {
+        guard let bytes = FileManager.default.contents(atPath: root + "/DeviceTrees/" + entry),
+              let tree = try? DeviceTree(bytes: [UInt8](bytes)) else { continue }
+        dump("tree-" + entry, tree, nil)
+    }
+    for (file, blob) in zip(corpusFiles, corpusBlobs) {
+        let name = String(file.dropFirst((corpus ?? "").count)).replacingOccurrences(of: "/", with: "_")
+        guard let tree = try? DeviceTree(bytes: blob) else { write(name + ".unopenable", []); continue }
+        dump(name, tree, nil)
+    }
+    exit(0)
 }
 
 // --profile NAME: carve that board in a loop, for perf record.
