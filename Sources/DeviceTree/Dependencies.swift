@@ -60,47 +60,54 @@ public enum PhandleLayout {
 }
 
 extension DeviceTree {
-    /// How a property references other nodes, if it does. Only properties whose
-    /// binding says they hold phandles are decoded: a value that merely looks
-    /// like a phandle (`fsl,pins`, `linux,code`) is never taken for one.
     /// Property names whose binding says they hold phandles, by exact name.
-    static let exactRules: [String: (DependencyKind, PhandleLayout)] = [
-        "clocks": (.clock, .cells("#clock-cells")),
-        "assigned-clocks": (.assignedClock, .cells("#clock-cells")),
-        "assigned-clock-parents": (.assignedClock, .cells("#clock-cells")),
-        "resets": (.reset, .cells("#reset-cells")),
-        "power-domains": (.powerDomain, .cells("#power-domain-cells")),
-        "dmas": (.dma, .cells("#dma-cells")),
-        "iommus": (.iommu, .cells("#iommu-cells")),
-        "phys": (.phy, .cells("#phy-cells")),
-        "interconnects": (.interconnect, .cells("#interconnect-cells")),
-        "mboxes": (.mailbox, .cells("#mbox-cells")),
-        "nvmem-cells": (.nvmem, .optionalCells("#nvmem-cell-cells")),
-        "memory-region": (.memoryRegion, .fixed(0)),
-        "pwms": (.pwm, .cells("#pwm-cells")),
-        "io-channels": (.ioChannel, .cells("#io-channel-cells")),
-        "hwlocks": (.hwlock, .cells("#hwlock-cells")),
-        "thermal-sensors": (.thermalSensor, .cells("#thermal-sensor-cells")),
-        "sound-dai": (.soundDAI, .cells("#sound-dai-cells")),
-        "msi-parent": (.msi, .optionalCells("#msi-cells")),
-        "gpio-ranges": (.pinctrl, .fixed(3)),
-        "remote-endpoint": (.graphEndpoint, .fixed(0)),
-        "cpu": (.cpu, .fixed(0)),
-        "cooling-device": (.coolingDevice, .cells("#cooling-cells")),
-        "operating-points-v2": (.operatingPoints, .fixed(0)),
-        "syscon": (.syscon, .leading), "rockchip,grf": (.syscon, .leading), "rockchip,pmu": (.syscon, .leading),
-        "rockchip,pmugrf": (.syscon, .leading), "fsl,stop-mode": (.syscon, .leading), "fsl,gpr": (.syscon, .leading),
-        "gpios": (.gpio, .cells("#gpio-cells")), "gpio": (.gpio, .cells("#gpio-cells")),
+    static let exactRules: [(name: StaticString, kind: DependencyKind, layout: PhandleLayout)] = [
+        ("clocks", .clock, .cells("#clock-cells")),
+        ("assigned-clocks", .assignedClock, .cells("#clock-cells")),
+        ("assigned-clock-parents", .assignedClock, .cells("#clock-cells")),
+        ("resets", .reset, .cells("#reset-cells")),
+        ("power-domains", .powerDomain, .cells("#power-domain-cells")),
+        ("dmas", .dma, .cells("#dma-cells")),
+        ("iommus", .iommu, .cells("#iommu-cells")),
+        ("phys", .phy, .cells("#phy-cells")),
+        ("interconnects", .interconnect, .cells("#interconnect-cells")),
+        ("mboxes", .mailbox, .cells("#mbox-cells")),
+        ("nvmem-cells", .nvmem, .optionalCells("#nvmem-cell-cells")),
+        ("memory-region", .memoryRegion, .fixed(0)),
+        ("pwms", .pwm, .cells("#pwm-cells")),
+        ("io-channels", .ioChannel, .cells("#io-channel-cells")),
+        ("hwlocks", .hwlock, .cells("#hwlock-cells")),
+        ("thermal-sensors", .thermalSensor, .cells("#thermal-sensor-cells")),
+        ("sound-dai", .soundDAI, .cells("#sound-dai-cells")),
+        ("msi-parent", .msi, .optionalCells("#msi-cells")),
+        ("gpio-ranges", .pinctrl, .fixed(3)),
+        ("remote-endpoint", .graphEndpoint, .fixed(0)),
+        ("cpu", .cpu, .fixed(0)),
+        ("cooling-device", .coolingDevice, .cells("#cooling-cells")),
+        ("operating-points-v2", .operatingPoints, .fixed(0)),
+        ("syscon", .syscon, .leading), ("rockchip,grf", .syscon, .leading), ("rockchip,pmu", .syscon, .leading),
+        ("rockchip,pmugrf", .syscon, .leading), ("fsl,stop-mode", .syscon, .leading), ("fsl,gpr", .syscon, .leading),
+        ("gpios", .gpio, .cells("#gpio-cells")), ("gpio", .gpio, .cells("#gpio-cells")),
     ]
 
     /// How a property references other nodes, if it does. Only properties whose
     /// binding says they hold phandles are decoded: a value that merely looks
     /// like a phandle (`fsl,pins`, `linux,code`) is never taken for one.
     public static func dependencyRule(for name: String) -> (DependencyKind, PhandleLayout)? {
-        if let rule = exactRules[name] { return rule }
+        var name = name
+        return name.withUTF8 { dependencyRule(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// `dependencyRule(for:)` on a name's bytes, read in place when a tree is
+    /// opened (once per distinct name).
+    static func dependencyRule(bytes name: UnsafeRawBufferPointer) -> (DependencyKind, PhandleLayout)? {
+        for rule in exactRules where rule.name.utf8CodeUnitCount == name.count {
+            if name.equals(rule.name) { return (rule.kind, rule.layout) }
+        }
         // The pattern rules all need a '-' or ',' in the name.
-        guard name.utf8.contains(where: { $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ",") }) else { return nil }
-        if name.hasPrefix("pinctrl-") && !name.dropFirst(8).isEmpty && name.dropFirst(8).allSatisfy({ $0.isASCII && $0.isNumber }) {
+        guard name.contains(where: { $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ",") }) else { return nil }
+        if name.hasPrefix("pinctrl-") && name.count > 8
+            && name[8...].allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
             return (.pinctrl, .fixed(0))
         }
         if name.hasSuffix("-supply") { return (.supply, .fixed(0)) }
@@ -183,5 +190,47 @@ extension DeviceTree {
             }
         }
         return (deps, problems)
+    }
+
+    /// The nodes among `candidates` that reference `provider` through a
+    /// phandle-bearing property, each with those dependencies as
+    /// `dependencies(of:)` decodes them, in the order of `candidates`. Each
+    /// candidate's phandle-bearing cells are first scanned for a phandle of the
+    /// provider, and only a node that has one is decoded: asking this of every
+    /// node of a tree costs one pass over those cells.
+    public func references(to provider: Node, among candidates: [Node]) -> [(consumer: Node, dependencies: [Dependency])] {
+        // The phandles that resolve to the provider (`phandle`, `linux,phandle`).
+        var first: UInt32 = 0
+        var second: UInt32 = 0
+        if let h = property(known.phandle, of: provider)?.u32, self.node(phandle: h) == provider { first = h }
+        if let h = property(known.linuxPhandle, of: provider)?.u32, self.node(phandle: h) == provider { second = h }
+        guard first != 0 || second != 0 else { return [] }
+        let nodes = index.nodeTable
+        let properties = index.propertyTable
+        let isReference = index.isReference
+        let storage = index.storage
+        var out: [(consumer: Node, dependencies: [Dependency])] = []
+        for consumer in candidates {
+            let record = nodes[Int(consumer.index)]
+            var found = false
+            var i = Int(record.firstProperty)
+            let end = i + Int(record.propertyCount)
+            while i < end && !found {
+                let p = properties[i]
+                i += 1
+                guard isReference[Int(p.nameID)] else { continue }
+                var offset = Int(p.valueOffset)
+                let stop = offset + Int(p.length)
+                while offset + 4 <= stop {
+                    let cell = storage.be32(offset)
+                    if cell != 0 && (cell == first || cell == second) { found = true; break }
+                    offset += 4
+                }
+            }
+            guard found else { continue }
+            let deps = dependencies(of: consumer).dependencies.filter { $0.provider == provider }
+            if !deps.isEmpty { out.append((consumer, deps)) }
+        }
+        return out
     }
 }

@@ -31,24 +31,54 @@ public struct DeviceTree {
         var nameID: Int32 = -1       // index into `names`
     }
 
-    let storage: Storage
-    let nodeTable: [NodeRecord]
-    let propertyTable: [PropertyRecord]
-    let phandleTable: [UInt32: Int32]
-    /// phandle -> node index for the usual dense numbering (dtc numbers from 1),
-    /// so a reference costs an array read, not a hash.
-    let phandleArray: [Int32]
-    let stringsEnd: Int
-    /// Every distinct property name, interned once: lookups compare ids, not bytes.
-    let names: [String]
-    let nameIDs: [String: Int32]
-    /// Length and first byte of each interned name: a property looked up by
-    /// string is compared only where both match (no hashing, no string compare).
-    let nameKeys: [UInt32]
-    /// How each name references other nodes (`dependencyRule(for:)`), by name id.
-    let rules: [(DependencyKind, PhandleLayout)?]
-    /// Ids of the names the library itself looks up on every node.
-    let known: KnownNames
+    /// Everything below lives in one immutable object, so a `DeviceTree` is a
+    /// single reference: copying it (into a `Board`, a device record, a
+    /// closure) costs one retain, not one per table.
+    final class Index {
+        let storage: Storage
+        let nodeTable: [NodeRecord]
+        let propertyTable: [PropertyRecord]
+        /// phandle -> node index for the usual dense numbering (dtc numbers from 1),
+        /// so a reference costs an array read, not a hash; empty when the
+        /// numbering is sparse, and `phandleTable` holds them instead.
+        let phandleArray: [Int32]
+        let phandleTable: [UInt32: Int32]
+        let maxPhandle: UInt32
+        let stringsEnd: Int
+        /// Every distinct property name, interned once: lookups compare ids, not bytes.
+        let names: NameTable
+        /// How each name references other nodes (`dependencyRule(for:)`), by name id.
+        let rules: [(DependencyKind, PhandleLayout)?]
+        /// Whether `rules` has a rule for the name, by name id: a flag to test in
+        /// loops over every property.
+        let isReference: [Bool]
+        /// Ids of the names the library itself looks up on every node.
+        let known: KnownNames
+
+        init(storage: Storage, nodeTable: [NodeRecord], propertyTable: [PropertyRecord], phandleArray: [Int32],
+             phandleTable: [UInt32: Int32], maxPhandle: UInt32, stringsEnd: Int, names: NameTable,
+             rules: [(DependencyKind, PhandleLayout)?]) {
+            self.storage = storage
+            self.nodeTable = nodeTable
+            self.propertyTable = propertyTable
+            self.phandleArray = phandleArray
+            self.phandleTable = phandleTable
+            self.maxPhandle = maxPhandle
+            self.stringsEnd = stringsEnd
+            self.names = names
+            self.rules = rules
+            isReference = rules.map { $0 != nil }
+            known = KnownNames(names)
+        }
+    }
+
+    let index: Index
+    var storage: Storage { index.storage }
+    var nodeTable: [NodeRecord] { index.nodeTable }
+    var propertyTable: [PropertyRecord] { index.propertyTable }
+    var names: [String] { index.names.names }
+    var rules: [(DependencyKind, PhandleLayout)?] { index.rules }
+    var known: KnownNames { index.known }
 
     /// Size of the blob in bytes (`totalsize`).
     public var size: Int { storage.count }
@@ -89,9 +119,9 @@ public struct DeviceTree {
         try self.init(validated: Storage(taking: copy, count: size))
     }
 
-    /// Builds the index over a blob `fdt_check_full` accepted.
+    /// Builds the index over a blob `fdt_check_full` accepted (or one this
+    /// library wrote): one pass over the structure block, bounds-checked again.
     init(validated storage: Storage) throws(DeviceTreeError) {
-        self.storage = storage
         let structStart = Int(storage.be32(8))
         let stringsStart = Int(storage.be32(12))
         // size_dt_struct exists from version 17. A v16 structure block ends at
@@ -99,23 +129,24 @@ public struct DeviceTree {
         // and so does the index, so both see the same nodes.
         let structEnd = storage.be32(20) >= 17 ? structStart + Int(storage.be32(36)) : storage.count
         let stringsEnd = stringsStart + Int(storage.be32(32))
-        self.stringsEnd = stringsEnd
         var nodes: [NodeRecord] = []
         var props: [PropertyRecord] = []
         let size = structEnd - structStart
         nodes.reserveCapacity(size / 96 + 8)
         props.reserveCapacity(size / 20 + 8)
-        var phandles: [UInt32: Int32] = [:]
+        // (phandle, node) in tree order. A phandle given twice resolves to the
+        // last node carrying it, as it always has here.
+        var phandles: [(handle: UInt32, node: Int32)] = []
+        var maxPhandle: UInt32 = 0
         var stack: [Int32] = []
         var lastChild: [Int32] = []   // per open node: its last child so far (-1: none yet)
         var openProperties: Int32 = 0 // properties of the innermost open node so far
-        // Names are interned as they are met: one String per distinct name
-        // (dtc shares equal names in the strings block; a producer that does
-        // not still gets one id per name).
+        // Names are interned as they are met, by strings-block offset and then by
+        // content (dtc shares equal names in the strings block; a producer that
+        // does not still gets one id per name).
         var idByOffset = [Int32](repeating: -1, count: max(stringsEnd - stringsStart, 0))
-        var names: [String] = []
-        var nameIDs: [String: Int32] = [:]
-        var nameKeys: [UInt32] = []
+        var names = NameTable(base: UnsafeRawPointer(storage.base))
+        var rules: [(DependencyKind, PhandleLayout)?] = []
         var phandleIDs: (Int32, Int32) = (-2, -2)
         var position = structStart
 
@@ -163,14 +194,15 @@ public struct DeviceTree {
                 guard lastChild[lastChild.count - 1] < 0 else { throw fail("property after a subnode") }
                 var id = idByOffset[nameOffset - stringsStart]
                 if id < 0 {
-                    let name = storage.string(at: nameOffset, limit: stringsEnd)
-                    if let existing = nameIDs[name] { id = existing } else {
-                        id = Int32(names.count)
-                        names.append(name)
-                        nameKeys.append(DeviceTree.key(name))
-                        nameIDs[name] = id
-                        if name == "phandle" { phandleIDs.0 = id }
-                        if name == "linux,phandle" { phandleIDs.1 = id }
+                    var end = nameOffset
+                    while end < stringsEnd && storage.byte(end) != 0 { end += 1 }
+                    let (interned, isNew) = names.intern(at: nameOffset, length: end - nameOffset)
+                    id = interned
+                    if isNew {
+                        let name = names.utf8(id)
+                        rules.append(DeviceTree.dependencyRule(bytes: name))
+                        if name.equals("phandle") { phandleIDs.0 = id }
+                        if name.equals("linux,phandle") { phandleIDs.1 = id }
                     }
                     idByOffset[nameOffset - stringsStart] = id
                 }
@@ -179,7 +211,10 @@ public struct DeviceTree {
                 openProperties += 1
                 if length == 4 && (id == phandleIDs.0 || id == phandleIDs.1) {
                     let handle = storage.be32(value)
-                    if handle != 0 && handle != 0xffff_ffff { phandles[handle] = stack[stack.count - 1] }
+                    if handle != 0 && handle != 0xffff_ffff {
+                        phandles.append((handle, stack[stack.count - 1]))
+                        maxPhandle = max(maxPhandle, handle)
+                    }
                 }
                 position = (value + length + 3) & ~3
             case 4: // FDT_NOP
@@ -191,22 +226,17 @@ public struct DeviceTree {
             }
         }
         guard !nodes.isEmpty else { throw .malformed("no root node") }
-        nodeTable = nodes
-        propertyTable = props
-        phandleTable = phandles
-        let highest = phandles.keys.max() ?? 0
-        if highest > 0 && highest <= UInt32(4 * nodes.count + 64) {
-            var dense = [Int32](repeating: -1, count: Int(highest) + 1)
+        var dense: [Int32] = []
+        var sparse: [UInt32: Int32] = [:]
+        if maxPhandle > 0 && maxPhandle <= UInt32(4 * nodes.count + 64) {
+            dense = [Int32](repeating: -1, count: Int(maxPhandle) + 1)
             for (handle, node) in phandles { dense[Int(handle)] = node }
-            phandleArray = dense
         } else {
-            phandleArray = []
+            sparse.reserveCapacity(phandles.count)
+            for (handle, node) in phandles { sparse[handle] = node }
         }
-        self.names = names
-        self.nameIDs = nameIDs
-        self.nameKeys = nameKeys
-        rules = names.map { DeviceTree.dependencyRule(for: $0) }
-        known = KnownNames(nameIDs)
+        index = Index(storage: storage, nodeTable: nodes, propertyTable: props, phandleArray: dense, phandleTable: sparse,
+                      maxPhandle: maxPhandle, stringsEnd: stringsEnd, names: names, rules: rules)
     }
 
     /// The tree's bytes (exactly `totalsize`).
@@ -355,11 +385,12 @@ public struct DeviceTree {
 
     /// The node carrying `phandle`, if any.
     public func node(phandle: UInt32) -> Node? {
-        if !phandleArray.isEmpty {
-            guard Int(phandle) < phandleArray.count, phandleArray[Int(phandle)] >= 0 else { return nil }
-            return Node(index: phandleArray[Int(phandle)])
+        let dense = index.phandleArray
+        if !dense.isEmpty {
+            guard Int(phandle) < dense.count, dense[Int(phandle)] >= 0 else { return nil }
+            return Node(index: dense[Int(phandle)])
         }
-        return phandleTable[phandle].map { Node(index: $0) }
+        return index.phandleTable[phandle].map { Node(index: $0) }
     }
 
     /// The node's own phandle, if it has one.
@@ -368,31 +399,34 @@ public struct DeviceTree {
     }
 
     /// The largest phandle in use (0 when none), for allocating new ones.
-    public var maxPhandle: UInt32 { phandleTable.keys.max() ?? 0 }
+    public var maxPhandle: UInt32 { index.maxPhandle }
 
     // MARK: Properties
 
+    /// Scans the node's properties comparing each name's length and first
+    /// byte, then bytes where both match: cheaper than hashing the name for the
+    /// few properties a node has.
     public func property(_ name: String, of node: Node) -> PropertyValue? {
-        let key = DeviceTree.key(name)
-        let record = nodeTable[Int(node.index)]
-        var i = Int(record.firstProperty)
-        let end = i + Int(record.propertyCount)
-        while i < end {
-            let p = propertyTable[i]
-            if nameKeys[Int(p.nameID)] == key && names[Int(p.nameID)] == name {
-                return PropertyValue(storage: storage, offset: Int(p.valueOffset), count: Int(p.length))
+        var name = name
+        return name.withUTF8 { utf8 -> PropertyValue? in
+            let wanted = UnsafeRawBufferPointer(utf8)
+            let key = NameTable.key(wanted)
+            let names = index.names
+            let record = nodeTable[Int(node.index)]
+            var i = Int(record.firstProperty)
+            let end = i + Int(record.propertyCount)
+            while i < end {
+                let p = propertyTable[i]
+                if names.keys[Int(p.nameID)] == key && names.isName(p.nameID, wanted) {
+                    return PropertyValue(storage: storage, offset: Int(p.valueOffset), count: Int(p.length))
+                }
+                i += 1
             }
-            i += 1
+            return nil
         }
-        return nil
     }
 
-    /// Length << 8 | first byte of a name.
-    static func key(_ name: String) -> UInt32 {
-        UInt32(truncatingIfNeeded: name.utf8.count) << 8 | UInt32(name.utf8.first ?? 0)
-    }
-
-    /// A property by interned name id (`known` or `nameIDs`): an integer
+    /// A property by interned name id (`known` or `NameTable.id(of:)`): an integer
     /// compare per property of the node, no string work.
     func property(_ id: Int32, of node: Node) -> PropertyValue? {
         guard id >= 0 else { return nil }
@@ -501,22 +535,23 @@ struct KnownNames {
     var sizeCells: Int32 = -1
     var linuxPhandle: Int32 = -1
 
-    init(_ ids: [String: Int32]) {
-        interruptCells = ids["#interrupt-cells"] ?? -1
-        addressCells = ids["#address-cells"] ?? -1
-        compatible = ids["compatible"] ?? -1
-        reg = ids["reg"] ?? -1
-        interruptParent = ids["interrupt-parent"] ?? -1
-        interruptMap = ids["interrupt-map"] ?? -1
-        interruptController = ids["interrupt-controller"] ?? -1
-        status = ids["status"] ?? -1
-        ranges = ids["ranges"] ?? -1
-        phandle = ids["phandle"] ?? -1
-        interruptsExtended = ids["interrupts-extended"] ?? -1
-        interrupts = ids["interrupts"] ?? -1
-        interruptMapMask = ids["interrupt-map-mask"] ?? -1
-        gpioHog = ids["gpio-hog"] ?? -1
-        sizeCells = ids["#size-cells"] ?? -1
-        linuxPhandle = ids["linux,phandle"] ?? -1
+    init(_ names: NameTable) {
+        func id(_ name: String) -> Int32 { names.id(of: name) ?? -1 }
+        interruptCells = id("#interrupt-cells")
+        addressCells = id("#address-cells")
+        compatible = id("compatible")
+        reg = id("reg")
+        interruptParent = id("interrupt-parent")
+        interruptMap = id("interrupt-map")
+        interruptController = id("interrupt-controller")
+        status = id("status")
+        ranges = id("ranges")
+        phandle = id("phandle")
+        interruptsExtended = id("interrupts-extended")
+        interrupts = id("interrupts")
+        interruptMapMask = id("interrupt-map-mask")
+        gpioHog = id("gpio-hog")
+        sizeCells = id("#size-cells")
+        linuxPhandle = id("linux,phandle")
     }
 }

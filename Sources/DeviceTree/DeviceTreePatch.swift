@@ -63,6 +63,20 @@ public struct DeviceTreePatch {
     /// Writes `tree` with the edits applied. Every path must name an existing
     /// node or one the patch adds; otherwise nothing is written.
     public func apply(to tree: DeviceTree) throws(DeviceTreeError) -> DeviceTree {
+        let (blob, size) = try write(tree)
+        return try DeviceTree(validated: Storage(taking: blob, count: size))
+    }
+
+    /// The blob `apply(to:)` gives, without opening it as a tree: for a caller
+    /// that only stores or sends the bytes, indexing them again is wasted.
+    public func bytes(applyingTo tree: DeviceTree) throws(DeviceTreeError) -> [UInt8] {
+        let (blob, size) = try write(tree)
+        defer { blob.deallocate() }
+        return [UInt8](UnsafeRawBufferPointer(start: blob, count: size))
+    }
+
+    /// The patched blob, in 8-byte-aligned memory the caller owns.
+    private func write(_ tree: DeviceTree) throws(DeviceTreeError) -> (UnsafeMutableRawPointer, Int) {
         // Edits by node index: one array read per node while writing.
         var perNode = [[(name: String, change: Change)]?](repeating: nil, count: tree.nodeCount)
         for (path, list) in changes {
@@ -141,7 +155,6 @@ public struct DeviceTreePatch {
             out.endNode()
         }
         write(tree.root)
-        let (blob, size) = out.finish(bootCPU: tree.withUnsafeBlob { cleave_fdt_boot_cpuid_phys($0) })
-        return try DeviceTree(validated: Storage(taking: blob, count: size))
+        return out.finish(bootCPU: tree.withUnsafeBlob { cleave_fdt_boot_cpuid_phys($0) })
     }
 }

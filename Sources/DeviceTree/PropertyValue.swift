@@ -82,6 +82,22 @@ public struct PropertyValue {
         return false
     }
 
+    /// Whether `predicate` holds for the bytes of any string of the list (split
+    /// as `strings` splits it; none unless NUL-terminated). Nothing is
+    /// allocated: for matching names in hot loops.
+    public func anyString(_ predicate: (UnsafeRawBufferPointer) -> Bool) -> Bool {
+        guard count > 0, storage.byte(offset + count - 1) == 0 else { return false }
+        var start = offset
+        let end = offset + count
+        while start < end {
+            var stop = start
+            while stop < end && storage.byte(stop) != 0 { stop += 1 }
+            if predicate(UnsafeRawBufferPointer(start: storage.base + start, count: stop - start)) { return true }
+            start = stop + 1
+        }
+        return false
+    }
+
     /// Whether any string of the list satisfies `predicate`.
     public func containsString(where predicate: (String) -> Bool) -> Bool {
         guard let list = strings else { return false }

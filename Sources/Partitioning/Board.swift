@@ -29,8 +29,9 @@ public struct Board {
     let spiUsers: [UInt32: [Int]]
     /// Enabled devices' MMIO ranges, sorted by base.
     let mmio: [(range: PhysicalRange, device: Int)]
-    /// Provider node -> the enabled nodes that reference it.
-    let consumers: [[(consumer: Node, property: String)]]   // by node index
+    /// The nodes whose references count as uses (`consumers(of:)`): enabled,
+    /// and neither memory nor path tables, in tree order.
+    let referencingNodes: [Node]
     /// Whether any node is an IOMMU (`#iommu-cells`).
     public let hasIOMMU: Bool
 
@@ -42,46 +43,44 @@ public struct Board {
         var reserved: [(path: String, range: PhysicalRange)] = []
         var devices: [DeviceInfo] = []
         var index = [Int32](repeating: -1, count: tree.nodeCount)
-        var consumers = [[(consumer: Node, property: String)]](repeating: [], count: tree.nodeCount)
-        // Paths in tree order, each from its parent's: parents come first.
-        var paths = [String](repeating: "", count: tree.nodeCount)
+        var referencing: [Node] = []
+        // Flags in tree order, each from its parent's: parents come first.
         var enabledNodes = [Bool](repeating: true, count: tree.nodeCount)
+        var skippedNodes = [Bool](repeating: false, count: tree.nodeCount)
+        var inCPUs = [Bool](repeating: false, count: tree.nodeCount)
         var hasIOMMU = false
         let reservedParent = tree.lookup(path: "/reserved-memory")
-        let cpusNode = tree.lookup(path: "/cpus")
         // Not devices: path tables, overlay fixups, and a plan embedded by an earlier carve.
-        let skipped = ["/aliases", "/__symbols__", "/__fixups__", "/__local_fixups__", "/chosen/cleave"].compactMap { tree.lookup(path: $0) }
+        for path in ["/aliases", "/__symbols__", "/__fixups__", "/__local_fixups__", "/chosen/cleave"] {
+            if let node = tree.lookup(path: path) { skippedNodes[Int(node.index)] = true }
+        }
+        if let cpusNode = tree.lookup(path: "/cpus") { inCPUs[Int(cpusNode.index)] = true }
 
         enabledNodes[0] = tree.isEnabledItself(tree.root)
-        paths[0] = "/"
         for node in tree.allNodes where node != tree.root {
-            let up = tree.parent(of: node) ?? tree.root
-            paths[Int(node.index)] = (up == tree.root ? "" : paths[Int(up.index)]) + "/" + tree.name(of: node)
-            enabledNodes[Int(node.index)] = enabledNodes[Int(up.index)] && tree.isEnabledItself(node)
+            let i = Int(node.index)
+            let up = Int((tree.parent(of: node) ?? tree.root).index)
+            enabledNodes[i] = enabledNodes[up] && tree.isEnabledItself(node)
+            skippedNodes[i] = skippedNodes[i] || skippedNodes[up]
+            inCPUs[i] = inCPUs[i] || inCPUs[up]
             if tree.property("device_type", of: node)?.string == "memory",
                case .mmio(let ranges) = (try? tree.deviceAddress(of: node)) ?? .none {
                 memory += ranges.filter { $0.size > 0 }
                 continue
             }
-            if let r = reservedParent, tree.parent(of: node) == r,
+            if let r = reservedParent, up == Int(r.index),
                case .mmio(let ranges) = (try? tree.deviceAddress(of: node)) ?? .none {
-                for range in ranges { reserved.append((paths[Int(node.index)], range)) }
+                for range in ranges { reserved.append((tree.path(of: node), range)) }
             }
-            let enabled = enabledNodes[Int(node.index)]
+            let enabled = enabledNodes[i]
             if enabled && tree.hasProperty("#iommu-cells", of: node) { hasIOMMU = true }
-            if skipped.contains(where: { tree.isDescendant(node, of: $0) }) { continue }
-            let (deps, problems) = tree.dependencies(of: node)
-            if enabled {
-                for dep in deps where dep.provider != node {
-                    consumers[Int(dep.provider.index)].append((node, dep.property))
-                }
-            }
+            if skippedNodes[i] { continue }
+            if enabled { referencing.append(node) }
             guard tree.hasProperty("compatible", of: node) else { continue }
-            if let c = cpusNode, tree.isDescendant(node, of: c) { continue }
+            if inCPUs[i] { continue }
             if tree.isCompatible(node, with: "operating-points-v2") { continue }
-            index[Int(node.index)] = Int32(devices.count)
-            devices.append(DeviceInfo(tree: tree, node: node, path: paths[Int(node.index)], enabled: enabled, dependencies: deps,
-                                      dependencyProblems: problems, reservedMemoryParent: reservedParent))
+            index[i] = Int32(devices.count)
+            devices.append(DeviceInfo(tree: tree, node: node, enabled: enabled, reservedMemoryParent: reservedParent))
         }
 
         var spiUsers: [UInt32: [Int]] = [:]
@@ -101,7 +100,7 @@ public struct Board {
         self.deviceIndex = index
         self.spiUsers = spiUsers
         self.mmio = mmio
-        self.consumers = consumers
+        self.referencingNodes = referencing
         self.hasIOMMU = hasIOMMU
     }
 
@@ -168,7 +167,15 @@ public struct Board {
     }
 
     /// Enabled nodes that reference `node` through a phandle property.
-    public func consumers(of node: Node) -> [(consumer: Node, property: String)] { consumers[Int(node.index)] }
+    /// Worked out when asked (carving asks for the few assigned devices), by
+    /// one scan of the referencing nodes for the node's phandle.
+    public func consumers(of node: Node) -> [(consumer: Node, property: String)] {
+        var out: [(consumer: Node, property: String)] = []
+        for (consumer, dependencies) in tree.references(to: node, among: referencingNodes) where consumer != node {
+            for dep in dependencies { out.append((consumer, dep.property)) }
+        }
+        return out
+    }
 
     /// Devices whose MMIO overlaps `range` (any page).
     public func devices(overlapping range: PhysicalRange) -> [DeviceInfo] {

@@ -55,26 +55,29 @@ public enum DeviceRole: Equatable, CustomStringConvertible {
 
 /// One device node of a board tree with everything resolved that partitioning
 /// needs: physical MMIO, interrupts down to the GIC, dependencies.
+///
+/// A board holds one record per device, and carving reads most of them only
+/// for their addresses and interrupts (page and SPI sharing, the console's
+/// place). Those are resolved when the board is built; the path, compatible
+/// list, role and dependencies are read from the tree when asked for, so only
+/// the few devices a plan names pay for them. Each of those reads the tree
+/// again: keep the value when using it more than once.
 public struct DeviceInfo {
     public let node: Node
-    public let path: String
-    public let compatible: [String]
     /// Enabled as Linux sees it (the node and all its ancestors).
     public let enabled: Bool
     public let address: DeviceAddress
     /// Set when `reg` cannot be decoded at all.
     public let addressProblem: String?
     public let interrupts: [ResolvedInterrupt]
-    public let dependencies: [Dependency]
-    public let dependencyProblems: [String]
-    public let role: DeviceRole
+    let tree: DeviceTree
+    let reservedMemoryParent: Node?
 
-    init(tree: DeviceTree, node: Node, path: String, enabled: Bool, dependencies: [Dependency],
-         dependencyProblems: [String], reservedMemoryParent: Node?) {
+    init(tree: DeviceTree, node: Node, enabled: Bool, reservedMemoryParent: Node?) {
+        self.tree = tree
         self.node = node
-        self.path = path
-        compatible = tree.compatible(of: node)
         self.enabled = enabled
+        self.reservedMemoryParent = reservedMemoryParent
         do {
             address = try tree.deviceAddress(of: node)
             addressProblem = nil
@@ -83,38 +86,61 @@ public struct DeviceInfo {
             addressProblem = error.description
         }
         interrupts = tree.interrupts(of: node)
-        self.dependencies = dependencies
-        self.dependencyProblems = dependencyProblems
-        role = DeviceInfo.role(tree, node, compatible, reservedMemoryParent)
     }
 
-    static func role(_ tree: DeviceTree, _ node: Node, _ compatible: [String], _ reserved: Node?) -> DeviceRole {
-        func anyCompatible(_ test: (String) -> Bool) -> Bool { compatible.contains(where: test) }
+    public var path: String { tree.path(of: node) }
+    public var compatible: [String] { tree.compatible(of: node) }
+    public var dependencies: [Dependency] { tree.dependencies(of: node).dependencies }
+    public var dependencyProblems: [String] { tree.dependencies(of: node).problems }
+    public var role: DeviceRole { DeviceInfo.role(tree, node, reservedMemoryParent) }
+
+    /// What `compatible` says about a node's role, in one pass over its strings.
+    struct CompatibleClasses {
+        var timer = false, firmware = false, pmu = false, syscon = false, pinctrl = false
+        var regulator = false, nvmem = false, bus = false
+
+        init(_ compatible: PropertyValue?) {
+            guard let compatible else { return }
+            _ = compatible.anyString { s in
+                if s.equals("arm,armv8-timer") || s.equals("arm,armv7-timer") { timer = true }
+                if s.hasPrefix("arm,psci") || s.hasPrefix("arm,scmi") || s.hasPrefix("arm,scpi")
+                    || s.hasPrefix("linaro,optee") || s.hasSuffix("-firmware") || s.hasSuffix(",firmware") {
+                    firmware = true
+                }
+                if s.hasPrefix("arm,") && s.hasSuffix("-pmu") || s.equals("arm,armv8-pmuv3") { pmu = true }
+                if s.includes("syscon") { syscon = true }
+                if s.includes("pinctrl") || s.includes("pinmux") || s.includes("iomuxc") { pinctrl = true }
+                if s.includes("regulator") { regulator = true }
+                if s.includes("efuse") || s.includes("-otp") || s.hasSuffix(",otp") || s.includes("ocotp") { nvmem = true }
+                if s.equals("simple-bus") || s.equals("simple-pm-bus") || s.equals("arm,amba-bus")
+                    || s.equals("simple-mfd") || s.equals("isa") {
+                    bus = true
+                }
+                return false
+            }
+        }
+    }
+
+    static func role(_ tree: DeviceTree, _ node: Node, _ reserved: Node?) -> DeviceRole {
         if tree.isGIC(node) { return .gic }
         if let r = reserved, tree.parent(of: node) == r { return .reservedMemory }
-        if anyCompatible({ $0 == "arm,armv8-timer" || $0 == "arm,armv7-timer" }) { return .timer }
-        if anyCompatible({ $0.hasPrefix("arm,psci") || $0.hasPrefix("arm,scmi") || $0.hasPrefix("arm,scpi")
-                           || $0.hasPrefix("linaro,optee") || $0.hasSuffix("-firmware") || $0.hasSuffix(",firmware") }) {
-            return .firmware
-        }
-        if anyCompatible({ $0.hasPrefix("arm,") && $0.hasSuffix("-pmu") || $0 == "arm,armv8-pmuv3" }) { return .pmu }
+        let compatible = CompatibleClasses(tree.property("compatible", of: node))
+        if compatible.timer { return .timer }
+        if compatible.firmware { return .firmware }
+        if compatible.pmu { return .pmu }
         if tree.hasProperty("#iommu-cells", of: node) { return .iommu }
-        if anyCompatible({ $0.includes("syscon") }) { return .syscon }
-        if anyCompatible({ $0.includes("pinctrl") || $0.includes("pinmux") || $0.includes("iomuxc") }) { return .pinctrl }
+        if compatible.syscon { return .syscon }
+        if compatible.pinctrl { return .pinctrl }
         if tree.hasProperty("#clock-cells", of: node) { return .clockProvider }
         if tree.hasProperty("#power-domain-cells", of: node) { return .powerDomainProvider }
         if tree.hasProperty("#reset-cells", of: node) && !tree.hasProperty("interrupts", of: node) { return .resetProvider }
-        if anyCompatible({ $0.includes("regulator") }) || tree.hasProperty("regulator-name", of: node) { return .regulator }
+        if compatible.regulator || tree.hasProperty("regulator-name", of: node) { return .regulator }
         if (tree.hasProperty("interrupt-controller", of: node) || tree.hasProperty("msi-controller", of: node))
             && !tree.hasProperty("gpio-controller", of: node) {
             return .interruptController
         }
-        if anyCompatible({ $0.includes("efuse") || $0.includes("-otp") || $0.hasSuffix(",otp") || $0.includes("ocotp") }) {
-            return .nvmem
-        }
-        if anyCompatible({ $0 == "simple-bus" || $0 == "simple-pm-bus" || $0 == "arm,amba-bus" || $0 == "simple-mfd" || $0 == "isa" }) {
-            return .bus
-        }
+        if compatible.nvmem { return .nvmem }
+        if compatible.bus { return .bus }
         return .device
     }
 
@@ -133,6 +159,7 @@ public struct DeviceInfo {
     /// master. A heuristic: the board tree does not say "bus master" directly.
     public var mayDoDMA: Bool {
         if dependencies.contains(where: { $0.kind == .iommu }) { return true }
+        let path = self.path
         let masters = ["ethernet", "mmc", "sdhci", "usb", "sata", "ahci", "pcie", "dma-controller", "dma", "gpu",
                        "display-controller", "vop", "video-codec", "npu", "nvme", "ufs", "spi-nor"]
         for name in masters where path.hasSuffix("/" + name) || path.includes("/" + name + "@") { return true }

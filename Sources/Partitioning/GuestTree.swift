@@ -164,7 +164,12 @@ struct GuestTreeBuilder {
 
     func writeTimer(_ w: DeviceTreeWriter, gic: GICDescription, vcpus: Int) {
         var timer: Node? = nil
-        for device in board.devices where device.role == .timer && device.compatible.contains("arm,armv8-timer") { timer = device.node; break }
+        // The first device whose role is the timer and that names arm,armv8-timer
+        // (the compatible test first: it reads bytes in place).
+        for device in board.devices where tree.isCompatible(device.node, with: "arm,armv8-timer") && device.role == .timer {
+            timer = device.node
+            break
+        }
         // Secure, non-secure, virtual, hypervisor physical timer PPIs (arm,arch_timer.yaml).
         var specifiers: [[UInt32]] = [[1, 13, 4], [1, 14, 4], [1, 11, 4], [1, 10, 4]]
         if let t = timer {

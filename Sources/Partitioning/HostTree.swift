@@ -24,7 +24,7 @@ struct HostTreeBuilder {
     /// /chosen/cleave/<guest>/devices/<label>/device-compatible).
     static let passthroughCompatible = "cleave,passthrough"
 
-    mutating func build() throws(DeviceTreeError) -> (tree: DeviceTree, edits: [HostEdit], bootargs: String) {
+    mutating func build() throws(DeviceTreeError) -> (bytes: [UInt8], edits: [HostEdit], bootargs: String) {
         var patch = DeviceTreePatch()
 
         for guest in validation.guests {
@@ -67,7 +67,7 @@ struct HostTreeBuilder {
 
         reserveFixedMemory(&patch)
         embedPlan(&patch)
-        return (try patch.apply(to: tree), edits, bootargs)
+        return (try patch.bytes(applyingTo: tree), edits, bootargs)
     }
 
     func hostBootargs() -> String {

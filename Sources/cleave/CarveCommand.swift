@@ -29,14 +29,14 @@ struct CarveCommand: ParsableCommand {
         } catch {
             throw failUnusable(error)
         }
-        guard let host = result.host, !result.diagnostics.hasErrors else {
+        guard let host = result.hostBytes, !result.diagnostics.hasErrors else {
             printOut(Render.diagnostics(result.diagnostics))
             throw ExitCode(1)
         }
         let report = Render.carveReport(result)
         do {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            var files: [(path: String, bytes: [UInt8])] = [("\(out)/host.dtb", host.bytes)]
+            var files: [(path: String, bytes: [UInt8])] = [("\(out)/host.dtb", host)]
             for guest in result.guests { files.append(("\(out)/\(guest.name).dtb", guest.tree.bytes)) }
             files.append(("\(out)/report.txt", Array(report.utf8)))
             try writeAtomically(files)
