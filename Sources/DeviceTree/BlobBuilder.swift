@@ -79,11 +79,26 @@ struct BlobBuilder {
         return offset
     }
 
+    /// Adds `name` (bytes without the NUL) to the strings block and returns
+    /// its offset. No lookup: for a caller that interns names itself, and
+    /// never also passes the same name to `nameOffset(_:)`.
+    mutating func appendName(_ name: UnsafeRawBufferPointer) -> UInt32 {
+        let offset = UInt32(strings.count)
+        strings.append(contentsOf: name)
+        strings.append(0)
+        return offset
+    }
+
     mutating func property(nameOffset: UInt32, value: UnsafeRawBufferPointer) {
-        word(3)
-        word(UInt32(value.count))
-        word(nameOffset)
-        bytes(value)
+        let padded = (value.count + 3) & ~3
+        ensure(12 + padded)
+        let at = structure + count
+        at.storeBytes(of: UInt32(3).bigEndian, toByteOffset: 0, as: UInt32.self)
+        at.storeBytes(of: UInt32(value.count).bigEndian, toByteOffset: 4, as: UInt32.self)
+        at.storeBytes(of: nameOffset.bigEndian, toByteOffset: 8, as: UInt32.self)
+        if let source = value.baseAddress, value.count > 0 { (at + 12).copyMemory(from: source, byteCount: value.count) }
+        if padded > value.count { (at + 12 + value.count).initializeMemory(as: UInt8.self, repeating: 0, count: padded - value.count) }
+        count += 12 + padded
     }
 
     mutating func property(nameOffset: UInt32, bytes value: [UInt8]) {

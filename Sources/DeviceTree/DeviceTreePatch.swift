@@ -77,18 +77,25 @@ public struct DeviceTreePatch {
 
     /// The patched blob, in 8-byte-aligned memory the caller owns.
     private func write(_ tree: DeviceTree) throws(DeviceTreeError) -> (UnsafeMutableRawPointer, Int) {
-        // Edits by node index: one array read per node while writing.
-        var perNode = [[(name: String, change: Change)]?](repeating: nil, count: tree.nodeCount)
+        // Everything the writer asks per node is an array read by node index:
+        // the edits of a node, the nodes added under it, whether it is deleted.
+        let nodeCount = tree.nodeCount
+        var editLists: [[(name: String, change: Change)]] = []
+        var editsOf = [Int32](repeating: -1, count: nodeCount)
         for (path, list) in changes {
             guard let node = tree.lookup(path: path) else { throw .noSuchNode(path) }
-            perNode[Int(node.index)] = list
+            editsOf[Int(node.index)] = Int32(editLists.count)
+            editLists.append(list)
         }
         var deleted: [Node] = []
+        var isDeletedRoot = [Bool](repeating: false, count: nodeCount)
         for path in deletedNodes {
             guard let node = tree.lookup(path: path) else { throw .noSuchNode(path) }
             deleted.append(node)
+            isDeletedRoot[Int(node.index)] = true
         }
-        var addedUnder: [Node: [Int]] = [:]
+        var addedLists: [[Int]] = []
+        var addedUnder = [Int32](repeating: -1, count: nodeCount)
         var addedUnderNew: [String: [Int]] = [:]
         func isDeleted(_ node: Node) -> Bool { deleted.contains { tree.isDescendant(node, of: $0) } }
         for (i, new) in newNodes.enumerated() {
@@ -99,7 +106,9 @@ public struct DeviceTreePatch {
                 if let existing = tree.lookup(path: new.path), tree.name(of: existing) == new.name, !isDeleted(existing) {
                     throw .badProperty(node: new.path, property: "", reason: "is added but already exists")
                 }
-                addedUnder[parent, default: []].append(i)
+                let slot = Int(parent.index)
+                if addedUnder[slot] < 0 { addedUnder[slot] = Int32(addedLists.count); addedLists.append([]) }
+                addedLists[Int(addedUnder[slot])].append(i)
             } else {
                 throw .noSuchNode(new.parent)
             }
@@ -115,46 +124,67 @@ public struct DeviceTreePatch {
                 i += 1
             }
         }
-        // Source name id -> output strings offset, filled as names are met.
-        var offsets = [UInt32](repeating: UInt32.max, count: tree.names.count)
+        let index = tree.index
+        let base = index.storage.base
+        let nodes = index.nodeTable
+        let properties = index.propertyTable
+        // Source name id -> output strings offset, filled as names are met. A
+        // name is added to the output strings block when first written, so the
+        // block lists names in the order the structure block first uses them.
+        var offsets = [UInt32](repeating: UInt32.max, count: index.names.count)
+        func nameOffset(_ id: Int) -> UInt32 {
+            if offsets[id] == UInt32.max { offsets[id] = out.appendName(index.names.utf8(Int32(id))) }
+            return offsets[id]
+        }
+        /// A name given as a String: the source's id when it has that name.
+        func nameOffset(_ name: String) -> UInt32 {
+            if let id = index.names.id(of: name) { return nameOffset(Int(id)) }
+            return out.nameOffset(name)
+        }
         func writeNew(_ index: Int) {
             let new = newNodes[index]
             out.beginNode(new.name)
-            for (name, bytes) in new.properties { out.property(nameOffset: out.nameOffset(name), bytes: bytes) }
+            for (name, bytes) in new.properties { out.property(nameOffset: nameOffset(name), bytes: bytes) }
             for child in addedUnderNew[new.path] ?? [] { writeNew(child) }
             out.endNode()
         }
-        func write(_ node: Node) {
-            if !deleted.isEmpty && deleted.contains(node) { return }
-            let record = tree.nodeTable[Int(node.index)]
-            out.beginNode(raw: UnsafeRawBufferPointer(start: tree.storage.base + Int(record.nameOffset), count: Int(record.nameLength)))
-            let edits = perNode[Int(node.index)]
-            let end = Int(record.firstProperty + record.propertyCount)
-            for i in Int(record.firstProperty)..<end {
-                let p = tree.propertyTable[i]
-                let id = Int(p.nameID)
-                if let edits, let edit = edits.first(where: { $0.name == tree.names[id] }) {
-                    if case .set(let bytes) = edit.change { out.property(nameOffset: out.nameOffset(edit.name), bytes: bytes) }
-                    continue
+        func write(_ node: Int) {
+            if isDeletedRoot[node] { return }
+            let record = nodes[node]
+            out.beginNode(raw: UnsafeRawBufferPointer(start: base + Int(record.nameOffset), count: Int(record.nameLength)))
+            let first = Int(record.firstProperty)
+            let end = first + Int(record.propertyCount)
+            if editsOf[node] < 0 {
+                for i in first..<end {
+                    let p = properties[i]
+                    out.property(nameOffset: nameOffset(Int(p.nameID)),
+                                 value: UnsafeRawBufferPointer(start: base + Int(p.valueOffset), count: Int(p.length)))
                 }
-                if offsets[id] == UInt32.max { offsets[id] = out.nameOffset(tree.names[id]) }
-                out.property(nameOffset: offsets[id],
-                             value: UnsafeRawBufferPointer(start: tree.storage.base + Int(p.valueOffset), count: Int(p.length)))
-            }
-            if let edits {
-                for edit in edits where !tree.hasProperty(edit.name, of: node) {
-                    if case .set(let bytes) = edit.change { out.property(nameOffset: out.nameOffset(edit.name), bytes: bytes) }
+            } else {
+                let edits = editLists[Int(editsOf[node])]
+                for i in first..<end {
+                    let p = properties[i]
+                    let name = index.names.names[Int(p.nameID)]
+                    if let edit = edits.first(where: { $0.name == name }) {
+                        if case .set(let bytes) = edit.change { out.property(nameOffset: nameOffset(edit.name), bytes: bytes) }
+                        continue
+                    }
+                    out.property(nameOffset: nameOffset(Int(p.nameID)),
+                                 value: UnsafeRawBufferPointer(start: base + Int(p.valueOffset), count: Int(p.length)))
+                }
+                for edit in edits where !tree.hasProperty(edit.name, of: Node(index: Int32(node))) {
+                    if case .set(let bytes) = edit.change { out.property(nameOffset: nameOffset(edit.name), bytes: bytes) }
                 }
             }
             var child = record.firstChild
             while child >= 0 {
-                write(Node(index: child))
-                child = tree.nodeTable[Int(child)].nextSibling
+                write(Int(child))
+                child = nodes[Int(child)].nextSibling
             }
-            if !addedUnder.isEmpty { for index in addedUnder[node] ?? [] { writeNew(index) } }
+            if addedUnder[node] >= 0 { for index in addedLists[Int(addedUnder[node])] { writeNew(index) } }
             out.endNode()
         }
-        write(tree.root)
+        write(0)
         return out.finish(bootCPU: tree.withUnsafeBlob { cleave_fdt_boot_cpuid_phys($0) })
     }
 }

@@ -1,51 +1,45 @@
 import CFDT
 
-/// Builds a new tree with libfdt's sequential-write API (`fdt_create`,
-/// `fdt_begin_node`, `fdt_property`, ...), as kvmtool builds its guest trees.
+/// Builds a new tree node by node, as kvmtool builds its guest trees with
+/// libfdt's sequential-write API (`fdt_create`, `fdt_begin_node`,
+/// `fdt_property`, ..., `fdt_finish`), and writes the same bytes that API
+/// writes.
+///
+/// The layout is libfdt's: the reservation map at offset 48, the structure
+/// block after it, then the strings block with the newest name first; a name is
+/// shared with any earlier name that ends with it (`fdt_find_add_string_`).
+/// libfdt finds names by trying every offset of the strings block for every
+/// property, which dominated building a guest tree; here the candidates are
+/// only the names added so far, checked newest first, which finds the same
+/// offset (the lowest address that holds the name).
 ///
 /// Calls are recorded as they come; the first failure is kept and thrown by
-/// `finish()`, so a generator reads as a straight list of nodes. Running out of
-/// room grows the buffer with `fdt_resize` and retries.
+/// `finish()`, so a generator reads as a straight list of nodes.
 public final class DeviceTreeWriter {
-    private var buffer: UnsafeMutableRawPointer
-    private var capacity: Int
+    /// The structure block so far.
+    private var structure: [UInt8] = []
+    /// Every name added, in the order added, each with its NUL; the blob holds
+    /// them in the reverse order.
+    private var strings: [UInt8] = []
+    /// Where each added name ends in `strings` (one past its NUL).
+    private var stringEnds: [Int] = []
+    /// Offsets in `structure` of each property's name offset, which is kept
+    /// relative to the end of the strings block until `finish()` (as libfdt).
+    private var nameFields: [Int] = []
+    private var reservations: [(address: UInt64, size: UInt64)] = []
     private var failure: DeviceTreeError? = nil
     private var reservationsDone = false
+    private var finished = false
     private var depth = 0
     /// The header's `boot_cpuid_phys`.
     public var bootCPU: UInt32 = 0
 
+    /// The header and reservation-map offset libfdt's `fdt_create` uses: the
+    /// 40-byte header aligned to a reservation entry (16 bytes).
+    private static let reservationMapOffset = 48
+
     public init(capacity: Int = 16384) {
-        self.capacity = max(capacity, 1024)
-        buffer = UnsafeMutableRawPointer.allocate(byteCount: self.capacity, alignment: 8)
-        buffer.initializeMemory(as: UInt8.self, repeating: 0, count: self.capacity)
-        let status = fdt_create(buffer, Int32(self.capacity))
-        if status != 0 { failure = .libfdt(call: "fdt_create", code: status, context: "") }
-    }
-
-    deinit { buffer.deallocate() }
-
-    private func run(_ call: String, _ context: String, _ body: (UnsafeMutableRawPointer) -> Int32) {
-        guard failure == nil else { return }
-        var result = body(buffer)
-        var attempts = 0
-        while result == -FDT_ERR_NOSPACE && attempts < 16 {
-            let newCapacity = capacity * 2
-            let bigger = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 8)
-            bigger.initializeMemory(as: UInt8.self, repeating: 0, count: newCapacity)
-            let status = fdt_resize(buffer, bigger, Int32(newCapacity))
-            guard status == 0 else {
-                bigger.deallocate()
-                failure = .libfdt(call: "fdt_resize", code: status, context: context)
-                return
-            }
-            buffer.deallocate()
-            buffer = bigger
-            capacity = newCapacity
-            result = body(buffer)
-            attempts += 1
-        }
-        if result < 0 { failure = .libfdt(call: call, code: result, context: context) }
+        structure.reserveCapacity(max(capacity, 1024))
     }
 
     /// A /memreserve/ entry; only before the first node.
@@ -54,27 +48,31 @@ public final class DeviceTreeWriter {
             if failure == nil { failure = .malformed("memory reservation added after the first node") }
             return
         }
-        run("fdt_add_reservemap_entry", "0x\(String(address, radix: 16))") { fdt_add_reservemap_entry($0, address, size) }
+        reservations.append((address, size))
     }
 
     public func beginNode(_ name: String) {
-        if !reservationsDone {
-            reservationsDone = true
-            run("fdt_finish_reservemap", "") { fdt_finish_reservemap($0) }
-        }
+        reservationsDone = true
         depth += 1
-        run("fdt_begin_node", name) { fdt_begin_node($0, name) }
+        guard failure == nil, !finished else { return }
+        appendWord(1)   // FDT_BEGIN_NODE
+        appendPadded(cString(name), terminated: true)
     }
 
     public func endNode() {
         depth -= 1
-        run("fdt_end_node", "") { fdt_end_node($0) }
+        guard failure == nil, !finished else { return }
+        appendWord(2)   // FDT_END_NODE
     }
 
     public func property(_ name: String, bytes: [UInt8]) {
-        run("fdt_property", name) { fdt in
-            bytes.withUnsafeBytes { fdt_property(fdt, name, $0.baseAddress, Int32(bytes.count)) }
-        }
+        guard failure == nil, !finished else { return }
+        let offset = nameOffset(cString(name))
+        appendWord(3)   // FDT_PROP
+        appendWord(UInt32(bytes.count))
+        nameFields.append(structure.count)
+        appendWord(UInt32(bitPattern: offset))
+        appendPadded(bytes, terminated: false)
     }
 
     public func property(_ name: String) { property(name, bytes: []) }
@@ -93,9 +91,95 @@ public final class DeviceTreeWriter {
     public func finish() throws(DeviceTreeError) -> DeviceTree {
         if let failure { throw failure }
         guard depth == 0 else { throw .malformed("DeviceTreeWriter: \(depth) node(s) left open") }
-        run("fdt_finish", "") { fdt_finish($0) }
-        if let failure { throw failure }
-        cleave_fdt_set_boot_cpuid_phys(buffer, bootCPU)
-        return try DeviceTree(checkingCopyOf: buffer, what: "the written tree")
+        // libfdt refuses to finish a tree whose reservation map is still open
+        // (no node was begun) or that it finished already.
+        guard reservationsDone, !finished else { throw .libfdt(call: "fdt_finish", code: -FDT_ERR_BADSTATE, context: "") }
+        finished = true
+        appendWord(9)   // FDT_END
+
+        let structOffset = DeviceTreeWriter.reservationMapOffset + (reservations.count + 1) * 16
+        let stringsOffset = structOffset + structure.count
+        let total = stringsOffset + strings.count
+        let blob = UnsafeMutableRawPointer.allocate(byteCount: total, alignment: 8)
+        defer { blob.deallocate() }
+        blob.initializeMemory(as: UInt8.self, repeating: 0, count: total)
+        func put32(_ value: UInt32, _ at: Int) { blob.storeBytes(of: value.bigEndian, toByteOffset: at, as: UInt32.self) }
+        let header: [UInt32] = [0xd00d_feed, UInt32(total), UInt32(structOffset), UInt32(stringsOffset),
+                                UInt32(DeviceTreeWriter.reservationMapOffset), 17, 16, bootCPU,
+                                UInt32(strings.count), UInt32(structure.count)]
+        for (i, value) in header.enumerated() { put32(value, i * 4) }
+        for (i, entry) in reservations.enumerated() {
+            let at = DeviceTreeWriter.reservationMapOffset + i * 16
+            blob.storeBytes(of: entry.address.bigEndian, toByteOffset: at, as: UInt64.self)
+            blob.storeBytes(of: entry.size.bigEndian, toByteOffset: at + 8, as: UInt64.self)
+        }
+        // Name offsets were relative to the end of the strings block.
+        for field in nameFields {
+            let relative = Int32(bitPattern: UInt32(structure[field]) << 24 | UInt32(structure[field + 1]) << 16
+                                 | UInt32(structure[field + 2]) << 8 | UInt32(structure[field + 3]))
+            let absolute = UInt32(Int(relative) + strings.count)
+            structure[field] = UInt8(absolute >> 24)
+            structure[field + 1] = UInt8(truncatingIfNeeded: absolute >> 16)
+            structure[field + 2] = UInt8(truncatingIfNeeded: absolute >> 8)
+            structure[field + 3] = UInt8(truncatingIfNeeded: absolute)
+        }
+        structure.withUnsafeBytes { (blob + structOffset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        // Newest name first.
+        var at = stringsOffset
+        var k = stringEnds.count - 1
+        while k >= 0 {
+            let start = k == 0 ? 0 : stringEnds[k - 1]
+            strings.withUnsafeBytes { (blob + at).copyMemory(from: $0.baseAddress! + start, byteCount: stringEnds[k] - start) }
+            at += stringEnds[k] - start
+            k -= 1
+        }
+        return try DeviceTree(checkingCopyOf: blob, what: "the written tree")
+    }
+
+    // MARK: Bytes
+
+    /// The bytes libfdt sees of a String passed as a C string: up to the
+    /// first NUL.
+    private func cString(_ text: String) -> [UInt8] {
+        var bytes = Array(text.utf8)
+        if let nul = bytes.firstIndex(of: 0) { bytes.removeSubrange(nul...) }
+        return bytes
+    }
+
+    private func appendWord(_ value: UInt32) {
+        structure.append(UInt8(value >> 24))
+        structure.append(UInt8(truncatingIfNeeded: value >> 16))
+        structure.append(UInt8(truncatingIfNeeded: value >> 8))
+        structure.append(UInt8(truncatingIfNeeded: value))
+    }
+
+    /// `bytes` (and a NUL when `terminated`), zero-padded to 4 bytes.
+    private func appendPadded(_ bytes: [UInt8], terminated: Bool) {
+        structure.append(contentsOf: bytes)
+        let length = bytes.count + (terminated ? 1 : 0)
+        if terminated { structure.append(0) }
+        let padded = (length + 3) & ~3
+        if padded > length { structure.append(contentsOf: repeatElement(UInt8(0), count: padded - length)) }
+    }
+
+    /// The name's offset relative to the end of the strings block, as libfdt's
+    /// sequential writer keeps it: the lowest address where the name and its
+    /// NUL already are, or a new entry below every earlier one. A name is
+    /// only ever found at the end of an earlier one (names hold no NUL), and
+    /// the newest such name is at the lowest address.
+    private func nameOffset(_ name: [UInt8]) -> Int32 {
+        var k = stringEnds.count - 1
+        while k >= 0 {
+            let end = stringEnds[k] - 1   // its NUL
+            let start = k == 0 ? 0 : stringEnds[k - 1]
+            if end - start >= name.count && strings[(end - name.count)..<end].elementsEqual(name) {
+                return Int32(-stringEnds[k] + (end - start - name.count))
+            }
+            k -= 1
+        }
+        strings.append(contentsOf: name)
+        strings.append(0)
+        stringEnds.append(strings.count)
+        return Int32(-strings.count)
     }
 }

@@ -100,26 +100,90 @@ extension DeviceTree {
         var hops = 0
         while hops <= nodeCount {
             hops += 1
-            if let handle = property(known.interruptParent, of: current)?.u32 {
-                guard let target = self.node(phandle: handle) else { return nil }
-                current = target
-            } else {
-                guard let up = parent(of: current) else { return nil }
-                current = up
-            }
+            guard let next = interruptParentStep(from: current) else { return nil }
+            current = next
             if hasProperty(known.interruptCells, of: current) { return current }
         }
         return nil
+    }
+
+    /// One hop of that walk: the `interrupt-parent` target, else the parent.
+    /// nil at the root or on a phandle no node has (the walk gives up).
+    private func interruptParentStep(from node: Node) -> Node? {
+        if let handle = property(known.interruptParent, of: node)?.u32 { return self.node(phandle: handle) }
+        return parent(of: node)
+    }
+
+    /// What resolving many nodes' interrupts looks up again and again: each
+    /// node's interrupt parent and whether a controller is a GIC. Empty tables
+    /// mean "do not remember" (a single node's interrupts).
+    struct InterruptCache {
+        /// By node index: 0 not known yet, 1 a GIC, 2 not a GIC.
+        var gic: [UInt8] = []
+        /// By node index: -2 not known yet, -1 none, else the parent's index.
+        var parent: [Int32] = []
+
+        init() {}
+        init(nodeCount: Int) {
+            gic = [UInt8](repeating: 0, count: nodeCount)
+            parent = [Int32](repeating: -2, count: nodeCount)
+        }
+    }
+
+    private func isGIC(_ node: Node, _ cache: inout InterruptCache) -> Bool {
+        guard !cache.gic.isEmpty else { return isGIC(node) }
+        let i = Int(node.index)
+        if cache.gic[i] == 0 { cache.gic[i] = isGIC(node) ? 1 : 2 }
+        return cache.gic[i] == 1
+    }
+
+    /// `interruptParent(of:)`, remembering the answer for every node the walk
+    /// passes through: interruptParent(n) is the next hop when that has
+    /// `#interrupt-cells`, else interruptParent(next hop).
+    private func interruptParent(of node: Node, _ cache: inout InterruptCache) -> Node? {
+        guard !cache.parent.isEmpty else { return interruptParent(of: node) }
+        var pending: [Int32] = []   // nodes whose answer is the walk's answer
+        var current = node
+        var answer: Int32 = -1
+        while true {
+            let remembered = cache.parent[Int(current.index)]
+            if remembered != -2 { answer = remembered; break }
+            // Revisiting a node of this walk is a loop: no parent (as the
+            // bounded walk finds).
+            if pending.contains(current.index) { answer = -1; break }
+            pending.append(current.index)
+            guard let next = interruptParentStep(from: current) else { answer = -1; break }
+            if hasProperty(known.interruptCells, of: next) { answer = next.index; break }
+            current = next
+        }
+        for n in pending { cache.parent[Int(n)] = answer }
+        return answer < 0 ? nil : Node(index: answer)
     }
 
     /// Every interrupt of `node` (`interrupts-extended` or `interrupts`),
     /// resolved through `interrupt-map` nexus nodes as Linux's
     /// `of_irq_parse_raw` does, down to the controller that handles it.
     public func interrupts(of node: Node) -> [ResolvedInterrupt] {
+        var cache = InterruptCache()
+        return interrupts(of: node, &cache)
+    }
+
+    /// `interrupts(of:)` of each node, in order. Interrupt parents and GIC
+    /// checks are worked out once for the whole batch (a board's devices
+    /// mostly share them).
+    public func interrupts(ofEach nodes: [Node]) -> [[ResolvedInterrupt]] {
+        var cache = InterruptCache(nodeCount: nodeCount)
+        var out: [[ResolvedInterrupt]] = []
+        out.reserveCapacity(nodes.count)
+        for node in nodes { out.append(interrupts(of: node, &cache)) }
+        return out
+    }
+
+    private func interrupts(of node: Node, _ cache: inout InterruptCache) -> [ResolvedInterrupt] {
         // The path only goes into messages: built on failure, not per call.
         var here: String { path(of: node) }
-        var raw: [(parent: Node, specifier: [UInt32])] = []
         if let extended = property(known.interruptsExtended, of: node) {
+            var raw: [(parent: Node, specifier: [UInt32])] = []
             let cells = extended.cells
             var i = 0
             while i < cells.count {
@@ -132,53 +196,68 @@ extension DeviceTree {
                 raw.append((parent, Array(cells[(i + 1)..<(i + 1 + Int(n))])))
                 i += 1 + Int(n)
             }
+            return raw.map { resolve(parent: $0.parent, specifier: $0.specifier, address: nil, from: node, &cache) }
         } else if let list = property(known.interrupts, of: node) {
-            guard let parent = interruptParent(of: node) else {
+            guard let parent = interruptParent(of: node, &cache) else {
                 return [.unresolved("\(here): has 'interrupts' but no interrupt parent (no 'interrupt-parent' on it or an ancestor)")]
             }
             guard let n = property(known.interruptCells, of: parent)?.u32, n > 0, list.cellCount % Int(n) == 0,
                   list.count % 4 == 0 else {
                 return [.unresolved("\(here): 'interrupts' length does not match #interrupt-cells of \(path(of: parent))")]
             }
-            let cells = list.cells
+            let width = Int(n)
+            var out: [ResolvedInterrupt] = []
+            out.reserveCapacity(list.cellCount / width)
             var i = 0
-            while i < cells.count {
-                raw.append((parent, Array(cells[i..<(i + Int(n))])))
-                i += Int(n)
+            while i < list.cellCount {
+                var specifier: [UInt32] = []
+                specifier.reserveCapacity(width)
+                for k in i..<(i + width) { specifier.append(list.cell(k)) }
+                out.append(resolve(parent: parent, specifier: specifier, address: nil, from: node, &cache))
+                i += width
             }
+            return out
         }
-        var unitAddress: [UInt32] = []
-        if let reg = property(known.reg, of: node) { unitAddress = reg.cells }
-        return raw.map { resolve(parent: $0.parent, specifier: $0.specifier, address: unitAddress, from: node) }
+        return []
     }
 
-    private func resolve(parent: Node, specifier: [UInt32], address: [UInt32], from origin: Node) -> ResolvedInterrupt {
+    /// Follows one specifier from `parent` to the controller that handles it.
+    /// `address` is the unit address the first `interrupt-map` matches on; nil
+    /// means `reg` of `origin`, read only if a map is met.
+    private func resolve(parent: Node, specifier: [UInt32], address unit: [UInt32]?, from origin: Node,
+                         _ cache: inout InterruptCache) -> ResolvedInterrupt {
         var here: String { path(of: origin) }
         var controller = parent
         var spec = specifier
-        var address = address
-        // Linux's "old trick": the first nexus's #address-cells comes from it
-        // or its nearest ancestor (default 2); later ones from the new parent
-        // itself (default 0).
-        var addressCells = 2
-        var lookup: Node? = parent
-        while let n = lookup {
-            if let cells = property(known.addressCells, of: n)?.u32 { addressCells = Int(cells); break }
-            lookup = self.parent(of: n)
-        }
+        var address: [UInt32] = []
+        var mapped = false   // whether a map was followed (address and addressCells are then the map's)
+        var addressCells = 0
         var hops = 0
         while hops < 16 {
             hops += 1
             if hasProperty(known.interruptController, of: controller) {
-                if isGIC(controller) { return decodeGIC(spec, controller: controller, from: origin) }
+                if isGIC(controller, &cache) { return decodeGIC(spec, controller: controller, from: origin) }
                 return .otherController(path: path(of: controller), specifier: spec)
             }
             guard let map = property(known.interruptMap, of: controller) else {
-                guard let next = interruptParent(of: controller) else {
+                guard let next = interruptParent(of: controller, &cache) else {
                     return .unresolved("\(here): interrupt parent \(path(of: controller)) is neither a controller nor a nexus (no interrupt-map)")
                 }
                 controller = next
                 continue
+            }
+            if !mapped {
+                // Linux's "old trick": the first nexus's #address-cells comes
+                // from the first parent or its nearest ancestor (default 2);
+                // later ones from the new parent itself (default 0).
+                addressCells = 2
+                var lookup: Node? = parent
+                while let n = lookup {
+                    if let cells = property(known.addressCells, of: n)?.u32 { addressCells = Int(cells); break }
+                    lookup = self.parent(of: n)
+                }
+                address = unit ?? (property(known.reg, of: origin)?.cells ?? [])
+                mapped = true
             }
             switch mapThrough(map, nexus: controller, addressCells: addressCells, specifier: spec, address: address) {
             case .success(let next):
@@ -217,8 +296,9 @@ extension DeviceTree {
             let start = i + keyCells + 1 + parentAddressCells
             let end = start + Int(pic)
             guard end <= cells.count else { return out + [.unresolved("\(here): interrupt-map is truncated")] }
+            var cache = InterruptCache()
             out.append(resolve(parent: parent, specifier: Array(cells[start..<end]),
-                               address: Array(cells[(i + keyCells + 1)..<start]), from: node))
+                               address: Array(cells[(i + keyCells + 1)..<start]), from: node, &cache))
             i = end
         }
         return out

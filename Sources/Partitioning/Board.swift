@@ -41,6 +41,7 @@ public struct Board {
         cpus = Board.findCPUs(tree)
         var memory: [PhysicalRange] = []
         var reserved: [(path: String, range: PhysicalRange)] = []
+        var deviceNodes: [(node: Node, enabled: Bool)] = []
         var devices: [DeviceInfo] = []
         var index = [Int32](repeating: -1, count: tree.nodeCount)
         var referencing: [Node] = []
@@ -79,8 +80,13 @@ public struct Board {
             guard tree.hasProperty("compatible", of: node) else { continue }
             if inCPUs[i] { continue }
             if tree.isCompatible(node, with: "operating-points-v2") { continue }
-            index[i] = Int32(devices.count)
-            devices.append(DeviceInfo(tree: tree, node: node, enabled: enabled, reservedMemoryParent: reservedParent))
+            index[i] = Int32(deviceNodes.count)
+            deviceNodes.append((node, enabled))
+        }
+        let interrupts = tree.interrupts(ofEach: deviceNodes.map { $0.node })
+        for (i, (node, enabled)) in deviceNodes.enumerated() {
+            devices.append(DeviceInfo(tree: tree, node: node, enabled: enabled, interrupts: interrupts[i],
+                                      reservedMemoryParent: reservedParent))
         }
 
         var spiUsers: [UInt32: [Int]] = [:]

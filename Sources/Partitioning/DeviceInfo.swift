@@ -73,7 +73,7 @@ public struct DeviceInfo {
     let tree: DeviceTree
     let reservedMemoryParent: Node?
 
-    init(tree: DeviceTree, node: Node, enabled: Bool, reservedMemoryParent: Node?) {
+    init(tree: DeviceTree, node: Node, enabled: Bool, interrupts: [ResolvedInterrupt], reservedMemoryParent: Node?) {
         self.tree = tree
         self.node = node
         self.enabled = enabled
@@ -85,7 +85,7 @@ public struct DeviceInfo {
             address = .none
             addressProblem = error.description
         }
-        interrupts = tree.interrupts(of: node)
+        self.interrupts = interrupts
     }
 
     public var path: String { tree.path(of: node) }
