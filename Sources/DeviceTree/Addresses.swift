@@ -25,12 +25,14 @@ extension DeviceTree {
     /// `#address-cells` of `node` as its children see it (default 2, Devicetree
     /// Specification 2.3.5).
     public func addressCells(of node: Node) -> Int {
-        Int(property(known.addressCells, of: node)?.u32 ?? 2)
+        let cells = index.addressCells[Int(node.index)]
+        return cells >= 0 ? Int(cells) : 2
     }
 
     /// `#size-cells` of `node` as its children see it (default 1).
     public func sizeCells(of node: Node) -> Int {
-        Int(property(known.sizeCells, of: node)?.u32 ?? 1)
+        let cells = index.sizeCells[Int(node.index)]
+        return cells >= 0 ? Int(cells) : 1
     }
 
     /// The raw `reg` entries of `node` in its parent's address space.
@@ -61,14 +63,32 @@ extension DeviceTree {
     /// addresses, as Linux's `of_translate_address` does: an absent `ranges`
     /// on a bus stops translation, an empty one is the identity.
     public func deviceAddress(of node: Node) throws(DeviceTreeError) -> DeviceAddress {
-        let entries = try regEntries(of: node)
-        if entries.isEmpty { return .none }
+        // regEntries(of:), read in place rather than into an array first.
+        guard let reg = property(known.reg, of: node) else { return .none }
+        let parent = self.parent(of: node) ?? root
+        let na = addressCells(of: parent)
+        let ns = sizeCells(of: parent)
+        guard na >= 1, na <= 4, ns <= 2 else {
+            throw .badProperty(node: path(of: parent), property: "#address-cells",
+                               reason: "is \(na)/#size-cells \(ns): cannot decode 'reg' of \(path(of: node))")
+        }
+        let stride = na + ns
+        guard reg.count % 4 == 0, reg.cellCount % stride == 0 else {
+            throw .badProperty(node: path(of: node), property: "reg",
+                               reason: "has \(reg.count) bytes, not a multiple of (\(na)+\(ns)) cells")
+        }
+        if reg.cellCount == 0 { return .none }
         var out: [PhysicalRange] = []
-        for entry in entries {
-            switch try translate(entry.address, from: parent(of: node) ?? root) {
-            case .success(let physical): out.append(PhysicalRange(base: physical, size: entry.size))
+        out.reserveCapacity(reg.cellCount / stride)
+        var i = 0
+        while i < reg.cellCount {
+            let address = reg.number(at: i, cells: na)
+            let size = ns == 0 ? 0 : reg.number(at: i + na, cells: ns)
+            switch try translate(address, from: parent) {
+            case .success(let physical): out.append(PhysicalRange(base: physical, size: size))
             case .failure(let failure): return .notCPUAddressable(bus: failure.bus, reason: failure.reason)
             }
+            i += stride
         }
         return .mmio(out)
     }

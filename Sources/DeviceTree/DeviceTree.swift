@@ -44,6 +44,11 @@ public struct DeviceTree {
         let phandleArray: [Int32]
         let phandleTable: [UInt32: Int32]
         let maxPhandle: UInt32
+        /// Each node's own `#address-cells` and `#size-cells` (the first of
+        /// each name): the value, -1 when absent, -2 when not one cell. Every
+        /// `reg` and `ranges` decode asks for them.
+        let addressCells: [Int64]
+        let sizeCells: [Int64]
         let stringsEnd: Int
         /// Every distinct property name, interned once: lookups compare ids, not bytes.
         let names: NameTable
@@ -56,14 +61,16 @@ public struct DeviceTree {
         let known: KnownNames
 
         init(storage: Storage, nodeTable: [NodeRecord], propertyTable: [PropertyRecord], phandleArray: [Int32],
-             phandleTable: [UInt32: Int32], maxPhandle: UInt32, stringsEnd: Int, names: NameTable,
-             rules: [(DependencyKind, PhandleLayout)?]) {
+             phandleTable: [UInt32: Int32], maxPhandle: UInt32, addressCells: [Int64], sizeCells: [Int64],
+             stringsEnd: Int, names: NameTable, rules: [(DependencyKind, PhandleLayout)?]) {
             self.storage = storage
             self.nodeTable = nodeTable
             self.propertyTable = propertyTable
             self.phandleArray = phandleArray
             self.phandleTable = phandleTable
             self.maxPhandle = maxPhandle
+            self.addressCells = addressCells
+            self.sizeCells = sizeCells
             self.stringsEnd = stringsEnd
             self.names = names
             self.rules = rules
@@ -148,6 +155,11 @@ public struct DeviceTree {
         var names = NameTable(base: UnsafeRawPointer(storage.base))
         var rules: [(DependencyKind, PhandleLayout)?] = []
         var phandleIDs: (Int32, Int32) = (-2, -2)
+        var cellsIDs: (address: Int32, size: Int32) = (-2, -2)
+        var addressCells: [Int64] = []
+        var sizeCells: [Int64] = []
+        addressCells.reserveCapacity(size / 96 + 8)
+        sizeCells.reserveCapacity(size / 96 + 8)
         var position = structStart
 
         func fail(_ why: String) -> DeviceTreeError { .malformed("structure block at offset \(position): \(why)") }
@@ -177,6 +189,8 @@ public struct DeviceTree {
                     else { nodes[Int(previous)].nextSibling = index }
                     lastChild[lastChild.count - 1] = index
                 }
+                addressCells.append(-1)
+                sizeCells.append(-1)
                 stack.append(index)
                 lastChild.append(-1)
                 openProperties = 0
@@ -203,12 +217,20 @@ public struct DeviceTree {
                         rules.append(DeviceTree.dependencyRule(bytes: name))
                         if name.equals("phandle") { phandleIDs.0 = id }
                         if name.equals("linux,phandle") { phandleIDs.1 = id }
+                        if name.equals("#address-cells") { cellsIDs.address = id }
+                        if name.equals("#size-cells") { cellsIDs.size = id }
                     }
                     idByOffset[nameOffset - stringsStart] = id
                 }
                 props.append(PropertyRecord(nameOffset: Int32(nameOffset), valueOffset: Int32(value),
                                             length: Int32(length), nameID: id))
                 openProperties += 1
+                if id == cellsIDs.address || id == cellsIDs.size {
+                    let node = Int(stack[stack.count - 1])
+                    let value: Int64 = length == 4 ? Int64(storage.be32(value)) : -2
+                    if id == cellsIDs.address { if addressCells[node] == -1 { addressCells[node] = value } }
+                    else if sizeCells[node] == -1 { sizeCells[node] = value }
+                }
                 if length == 4 && (id == phandleIDs.0 || id == phandleIDs.1) {
                     let handle = storage.be32(value)
                     if handle != 0 && handle != 0xffff_ffff {
@@ -236,7 +258,8 @@ public struct DeviceTree {
             for (handle, node) in phandles { sparse[handle] = node }
         }
         index = Index(storage: storage, nodeTable: nodes, propertyTable: props, phandleArray: dense, phandleTable: sparse,
-                      maxPhandle: maxPhandle, stringsEnd: stringsEnd, names: names, rules: rules)
+                      maxPhandle: maxPhandle, addressCells: addressCells, sizeCells: sizeCells, stringsEnd: stringsEnd,
+                      names: names, rules: rules)
     }
 
     /// The tree's bytes (exactly `totalsize`).
@@ -335,22 +358,24 @@ public struct DeviceTree {
     /// that an exact match anywhere wins). Compares bytes in place.
     public func child(of node: Node, named name: String) -> Node? {
         var query = name
-        return query.withUTF8 { want -> Node? in
-            let hasUnit = want.contains(UInt8(ascii: "@"))
-            var loose: Node? = nil
-            var child = nodeTable[Int(node.index)].firstChild
-            while child >= 0 {
-                let record = nodeTable[Int(child)]
-                let bytes = UnsafeRawBufferPointer(start: storage.base + Int(record.nameOffset), count: Int(record.nameLength))
-                if bytes.count == want.count && bytes.elementsEqual(want) { return Node(index: child) }
-                if !hasUnit && loose == nil && bytes.count > want.count && bytes[want.count] == UInt8(ascii: "@")
-                    && bytes[0..<want.count].elementsEqual(want) {
-                    loose = Node(index: child)
-                }
-                child = record.nextSibling
+        return query.withUTF8 { child(of: node, named: UnsafeRawBufferPointer($0)) }
+    }
+
+    private func child(of node: Node, named want: UnsafeRawBufferPointer) -> Node? {
+        let hasUnit = want.contains(UInt8(ascii: "@"))
+        var loose: Node? = nil
+        var child = nodeTable[Int(node.index)].firstChild
+        while child >= 0 {
+            let record = nodeTable[Int(child)]
+            let bytes = UnsafeRawBufferPointer(start: storage.base + Int(record.nameOffset), count: Int(record.nameLength))
+            if bytes.count == want.count && bytes.elementsEqual(want) { return Node(index: child) }
+            if !hasUnit && loose == nil && bytes.count > want.count && bytes[want.count] == UInt8(ascii: "@")
+                && bytes[0..<want.count].elementsEqual(want) {
+                loose = Node(index: child)
             }
-            return loose
+            child = record.nextSibling
         }
+        return loose
     }
 
     /// Resolves an absolute path (`/soc/serial@1`), an alias (`serial1`, or
@@ -375,12 +400,23 @@ public struct DeviceTree {
 
     /// Looks up an absolute path only.
     public func lookup(path: String) -> Node? {
-        var node = root
-        for component in path.split(separator: "/") {
-            guard let next = child(of: node, named: String(component)) else { return nil }
-            node = next
+        var path = path
+        return path.withUTF8 { utf8 -> Node? in
+            let bytes = UnsafeRawBufferPointer(utf8)
+            var node = root
+            var start = 0
+            // Each non-empty component between slashes, as split(separator: "/").
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count && bytes[end] != UInt8(ascii: "/") { end += 1 }
+                if end > start {
+                    guard let next = child(of: node, named: UnsafeRawBufferPointer(rebasing: bytes[start..<end])) else { return nil }
+                    node = next
+                }
+                start = end + 1
+            }
+            return node
         }
-        return node
     }
 
     /// The node carrying `phandle`, if any.
@@ -426,6 +462,22 @@ public struct DeviceTree {
         }
     }
 
+    /// A property name looked up once in this tree, for code that asks every
+    /// node for it: `property(_:of:)` with it compares integers, not bytes.
+    /// Only meaningful with the tree that gave it.
+    public struct PropertyName {
+        let id: Int32
+    }
+
+    /// The tree's id for `name` (one that no property has when none has it).
+    public func propertyName(_ name: String) -> PropertyName {
+        PropertyName(id: index.names.id(of: name) ?? -1)
+    }
+
+    public func property(_ name: PropertyName, of node: Node) -> PropertyValue? { property(name.id, of: node) }
+
+    public func hasProperty(_ name: PropertyName, of node: Node) -> Bool { property(name.id, of: node) != nil }
+
     /// A property by interned name id (`known` or `NameTable.id(of:)`): an integer
     /// compare per property of the node, no string work.
     func property(_ id: Int32, of node: Node) -> PropertyValue? {
@@ -469,8 +521,10 @@ public struct DeviceTree {
     /// The node's own `status`: true for "okay"/"ok" or no status property.
     public func isEnabledItself(_ node: Node) -> Bool {
         guard let value = property(known.status, of: node) else { return true }
-        guard let status = value.string else { return false }   // empty or not a string
-        return status == "okay" || status == "ok"
+        // Empty or not a string: not enabled. The first string, in place.
+        guard value.count > 0, storage.byte(value.offset + value.count - 1) == 0 else { return false }
+        let end = value.offset + value.count
+        return storage.equals(at: value.offset, limit: end, "okay") || storage.equals(at: value.offset, limit: end, "ok")
     }
 
     /// Enabled as Linux sees it: the node and every ancestor are enabled.

@@ -57,6 +57,9 @@ public struct Board {
         }
         if let cpusNode = tree.lookup(path: "/cpus") { inCPUs[Int(cpusNode.index)] = true }
 
+        let deviceType = tree.propertyName("device_type")
+        let iommuCells = tree.propertyName("#iommu-cells")
+        let compatible = tree.propertyName("compatible")
         enabledNodes[0] = tree.isEnabledItself(tree.root)
         for node in tree.allNodes where node != tree.root {
             let i = Int(node.index)
@@ -64,7 +67,7 @@ public struct Board {
             enabledNodes[i] = enabledNodes[up] && tree.isEnabledItself(node)
             skippedNodes[i] = skippedNodes[i] || skippedNodes[up]
             inCPUs[i] = inCPUs[i] || inCPUs[up]
-            if tree.property("device_type", of: node)?.string == "memory",
+            if tree.property(deviceType, of: node)?.string == "memory",
                case .mmio(let ranges) = (try? tree.deviceAddress(of: node)) ?? .none {
                 memory += ranges.filter { $0.size > 0 }
                 continue
@@ -74,10 +77,10 @@ public struct Board {
                 for range in ranges { reserved.append((tree.path(of: node), range)) }
             }
             let enabled = enabledNodes[i]
-            if enabled && tree.hasProperty("#iommu-cells", of: node) { hasIOMMU = true }
+            if enabled && tree.hasProperty(iommuCells, of: node) { hasIOMMU = true }
             if skippedNodes[i] { continue }
             if enabled { referencing.append(node) }
-            guard tree.hasProperty("compatible", of: node) else { continue }
+            guard tree.hasProperty(compatible, of: node) else { continue }
             if inCPUs[i] { continue }
             if tree.isCompatible(node, with: "operating-points-v2") { continue }
             index[i] = Int32(deviceNodes.count)
