@@ -69,6 +69,25 @@ struct BlobBuilder {
 
     mutating func endNode() { word(2) }
 
+    /// Appends whole structure-block records copied from a source blob (a
+    /// node's properties, back to back) and returns the offset they start at,
+    /// for `setWord` and `zero` to adjust them.
+    mutating func records(_ source: UnsafeRawBufferPointer) -> Int {
+        ensure(source.count)
+        let start = count
+        if let base = source.baseAddress, source.count > 0 { (structure + count).copyMemory(from: base, byteCount: source.count) }
+        count += source.count
+        return start
+    }
+
+    mutating func setWord(_ value: UInt32, at offset: Int) {
+        structure.storeBytes(of: value.bigEndian, toByteOffset: offset, as: UInt32.self)
+    }
+
+    mutating func zero(at offset: Int, count length: Int) {
+        (structure + offset).initializeMemory(as: UInt8.self, repeating: 0, count: length)
+    }
+
     /// The strings-block offset of `name`, adding it once.
     mutating func nameOffset(_ name: String) -> UInt32 {
         if let offset = stringOffsets[name] { return offset }

@@ -141,6 +141,17 @@ public struct DeviceTreePatch {
             if let id = index.names.id(of: name) { return nameOffset(Int(id)) }
             return out.nameOffset(name)
         }
+        /// Whether properties first..<end follow each other with nothing
+        /// between them (no FDT_NOP), each record 4-byte aligned.
+        func contiguous(_ first: Int, _ end: Int) -> Bool {
+            var expected = Int(properties[first].valueOffset) - 12
+            for i in first..<end {
+                let p = properties[i]
+                if Int(p.valueOffset) - 12 != expected { return false }
+                expected = (Int(p.valueOffset) + Int(p.length) + 3) & ~3
+            }
+            return true
+        }
         func writeNew(_ index: Int) {
             let new = newNodes[index]
             out.beginNode(new.name)
@@ -154,7 +165,21 @@ public struct DeviceTreePatch {
             out.beginNode(raw: UnsafeRawBufferPointer(start: base + Int(record.nameOffset), count: Int(record.nameLength)))
             let first = Int(record.firstProperty)
             let end = first + Int(record.propertyCount)
-            if editsOf[node] < 0 {
+            if editsOf[node] < 0 && first < end && contiguous(first, end) {
+                // Unedited properties back to back in the source: one copy,
+                // then each record's name offset (and padding) rewritten.
+                let from = Int(properties[first].valueOffset) - 12
+                let last = properties[end - 1]
+                let to = (Int(last.valueOffset) + Int(last.length) + 3) & ~3
+                let start = out.records(UnsafeRawBufferPointer(start: base + from, count: to - from))
+                for i in first..<end {
+                    let p = properties[i]
+                    let record = start + Int(p.valueOffset) - 12 - from
+                    out.setWord(nameOffset(Int(p.nameID)), at: record + 8)
+                    let length = Int(p.length)
+                    if length & 3 != 0 { out.zero(at: record + 12 + length, count: 4 - length & 3) }
+                }
+            } else if editsOf[node] < 0 {
                 for i in first..<end {
                     let p = properties[i]
                     out.property(nameOffset: nameOffset(Int(p.nameID)),

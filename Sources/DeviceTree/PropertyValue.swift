@@ -72,14 +72,22 @@ public struct PropertyValue {
 
     /// Whether the string list contains `text`, without allocating.
     public func contains(string text: String) -> Bool {
-        var start = offset
-        let end = offset + count
-        while start < end {
-            if storage.equals(at: start, limit: end, text) { return true }
-            while start < end && storage.byte(start) != 0 { start += 1 }
-            start += 1
+        var text = text
+        return text.withUTF8 { want -> Bool in
+            var start = offset
+            let end = offset + count
+            while start < end {
+                // `want` and its NUL, within the value.
+                if start + want.count < end && storage.byte(start + want.count) == 0 {
+                    var k = 0
+                    while k < want.count && storage.byte(start + k) == want[k] { k += 1 }
+                    if k == want.count { return true }
+                }
+                while start < end && storage.byte(start) != 0 { start += 1 }
+                start += 1
+            }
+            return false
         }
-        return false
     }
 
     /// Whether `predicate` holds for the bytes of any string of the list (split

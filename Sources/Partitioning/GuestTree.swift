@@ -331,6 +331,12 @@ struct GuestTreeBuilder {
         }
 
         var drop: [String: String] = [:]
+        // The node's references, decoded once for every property asked about.
+        var references: [Dependency]? = nil
+        func allProvidersOwned(_ node: Node, _ property: String) -> Bool {
+            if references == nil { references = tree.dependencies(of: node).dependencies }
+            return allOwned((references ?? []).filter { $0.property == property })
+        }
         for name in names {
             switch name {
             case "assigned-clocks", "assigned-clock-parents", "assigned-clock-rates":
@@ -403,7 +409,11 @@ struct GuestTreeBuilder {
 
     /// Whether every phandle in `property` of `node` points into the guest.
     func allProvidersOwned(_ node: Node, _ property: String) -> Bool {
-        let deps = tree.dependencies(of: node).dependencies.filter { $0.property == property }
+        allOwned(tree.dependencies(of: node).dependencies.filter { $0.property == property })
+    }
+
+    /// Whether there are references and every one points into the guest.
+    func allOwned(_ deps: [Dependency]) -> Bool {
         guard !deps.isEmpty else { return false }
         return deps.allSatisfy { owned($0.provider) }
     }
