@@ -109,9 +109,33 @@ public struct DeviceTree {
             throw .malformed("version \(version) is too old; convert it with 'dtc -I dtb -O dtb'")
         }
         let storage = total == bytes.count ? header : Storage(bytes: Array(bytes[0..<total]))
-        let status = fdt_check_full(storage.base, total)
-        guard status == 0 else { throw .malformed(fdtErrorString(status)) }
-        try self.init(validated: storage)
+        try self.init(checking: storage) { .malformed(fdtErrorString($0)) }
+    }
+
+    /// Opens a blob (`storage` holds exactly `totalsize` bytes) that has to
+    /// pass `fdt_check_full`. A blob `BlobCheck` and the index pass find
+    /// well-formed is not walked by libfdt again; any other goes through
+    /// `fdt_check_full` first, whose error (`libfdtError`) wins over the
+    /// index's, as when every blob was checked by libfdt first.
+    private init(checking storage: Storage, libfdtError: (Int32) -> DeviceTreeError) throws(DeviceTreeError) {
+        func libfdtCheck() throws(DeviceTreeError) {
+            let status = fdt_check_full(storage.base, storage.count)
+            guard status == 0 else { throw libfdtError(status) }
+        }
+        guard BlobCheck.headerAccepted(storage) else {
+            try libfdtCheck()
+            index = try DeviceTree.buildIndex(storage).index
+            return
+        }
+        let built: (index: Index, libfdtAccepts: Bool)
+        do {
+            built = try DeviceTree.buildIndex(storage)
+        } catch {
+            try libfdtCheck()
+            throw error
+        }
+        if !built.libfdtAccepts { try libfdtCheck() }
+        index = built.index
     }
 
     /// A copy of a blob libfdt just produced (`totalsize` bytes at `blob`),
@@ -119,16 +143,22 @@ public struct DeviceTree {
     /// writer return must open again.
     init(checkingCopyOf blob: UnsafeRawPointer, what: String) throws(DeviceTreeError) {
         let size = Int(cleave_fdt_totalsize(blob))
-        let check = fdt_check_full(blob, size)
-        guard check == 0 else { throw .libfdt(call: "fdt_check_full", code: check, context: what) }
-        let copy = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
+        let copy = UnsafeMutableRawPointer.allocate(byteCount: max(size, 1), alignment: 8)
         copy.copyMemory(from: blob, byteCount: size)
-        try self.init(validated: Storage(taking: copy, count: size))
+        try self.init(checking: Storage(taking: copy, count: size)) {
+            .libfdt(call: "fdt_check_full", code: $0, context: what)
+        }
     }
 
     /// Builds the index over a blob `fdt_check_full` accepted (or one this
     /// library wrote): one pass over the structure block, bounds-checked again.
     init(validated storage: Storage) throws(DeviceTreeError) {
+        index = try DeviceTree.buildIndex(storage).index
+    }
+
+    /// The index pass; also says whether the structure block keeps the rules
+    /// `fdt_check_full` checks beyond what indexing needs (see `BlobCheck`).
+    static func buildIndex(_ storage: Storage) throws(DeviceTreeError) -> (index: Index, libfdtAccepts: Bool) {
         let structStart = Int(storage.be32(8))
         let stringsStart = Int(storage.be32(12))
         // size_dt_struct exists from version 17. A v16 structure block ends at
@@ -161,6 +191,10 @@ public struct DeviceTree {
         addressCells.reserveCapacity(size / 96 + 8)
         sizeCells.reserveCapacity(size / 96 + 8)
         var position = structStart
+        // fdt_check_full's rules beyond the index's (see BlobCheck).
+        var libfdtAccepts = true
+        var sawEnd = false
+        var rootClosed = false
 
         func fail(_ why: String) -> DeviceTreeError { .malformed("structure block at offset \(position): \(why)") }
 
@@ -168,11 +202,14 @@ public struct DeviceTree {
             let tag = storage.be32(position)
             let tagOffset = position
             position += 4
+            // Only FDT_END may follow the root node.
+            if rootClosed && tag != 9 { libfdtAccepts = false }
             switch tag {
             case 1: // FDT_BEGIN_NODE
                 var end = position
                 while end < structEnd && storage.byte(end) != 0 { end += 1 }
                 guard end < structEnd else { throw fail("unterminated node name") }
+                if nodes.isEmpty && end != position { libfdtAccepts = false }   // the root's name is empty
                 let parent = stack.last ?? -1
                 let index = Int32(nodes.count)
                 if parent >= 0 {
@@ -198,6 +235,7 @@ public struct DeviceTree {
             case 2: // FDT_END_NODE
                 guard let node = stack.popLast() else { throw fail("END_NODE without BEGIN_NODE") }
                 if lastChild.removeLast() < 0 { nodes[Int(node)].propertyCount = openProperties }
+                if stack.isEmpty { rootClosed = true }
             case 3: // FDT_PROP
                 guard !stack.isEmpty, position + 8 <= structEnd else { throw fail("property outside a node") }
                 let length = Int(storage.be32(position))
@@ -210,6 +248,7 @@ public struct DeviceTree {
                 if id < 0 {
                     var end = nameOffset
                     while end < stringsEnd && storage.byte(end) != 0 { end += 1 }
+                    if end == stringsEnd { libfdtAccepts = false }   // no NUL inside the strings block
                     let (interned, isNew) = names.intern(at: nameOffset, length: end - nameOffset)
                     id = interned
                     if isNew {
@@ -242,6 +281,8 @@ public struct DeviceTree {
             case 4: // FDT_NOP
                 continue
             case 9: // FDT_END
+                if !stack.isEmpty { libfdtAccepts = false }
+                sawEnd = true
                 position = structEnd
             default:
                 throw fail("unknown tag 0x\(String(tag, radix: 16))")
@@ -257,9 +298,10 @@ public struct DeviceTree {
             sparse.reserveCapacity(phandles.count)
             for (handle, node) in phandles { sparse[handle] = node }
         }
-        index = Index(storage: storage, nodeTable: nodes, propertyTable: props, phandleArray: dense, phandleTable: sparse,
-                      maxPhandle: maxPhandle, addressCells: addressCells, sizeCells: sizeCells, stringsEnd: stringsEnd,
-                      names: names, rules: rules)
+        let index = Index(storage: storage, nodeTable: nodes, propertyTable: props, phandleArray: dense, phandleTable: sparse,
+                          maxPhandle: maxPhandle, addressCells: addressCells, sizeCells: sizeCells, stringsEnd: stringsEnd,
+                          names: names, rules: rules)
+        return (index, libfdtAccepts && sawEnd)
     }
 
     /// The tree's bytes (exactly `totalsize`).

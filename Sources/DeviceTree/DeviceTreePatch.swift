@@ -133,7 +133,17 @@ public struct DeviceTreePatch {
         // block lists names in the order the structure block first uses them.
         var offsets = [UInt32](repeating: UInt32.max, count: index.names.count)
         func nameOffset(_ id: Int) -> UInt32 {
-            if offsets[id] == UInt32.max { offsets[id] = out.appendName(index.names.utf8(Int32(id))) }
+            if offsets[id] == UInt32.max {
+                // A name that is not valid UTF-8 is written as its String (as
+                // before names were interned by bytes), shared with any equal one.
+                if index.names.isUTF8[id] {
+                    offsets[id] = out.appendName(index.names.utf8(Int32(id)))
+                } else if let same = index.names.id(of: index.names.names[id]), Int(same) != id {
+                    offsets[id] = nameOffset(Int(same))
+                } else {
+                    offsets[id] = out.nameOffset(index.names.names[id])
+                }
+            }
             return offsets[id]
         }
         /// A name given as a String: the source's id when it has that name.

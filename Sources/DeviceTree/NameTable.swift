@@ -11,6 +11,11 @@ struct NameTable {
     /// Length << 8 | first byte of each name (`key(_:)`): a property looked up
     /// by string is compared only where both match.
     private(set) var keys: [UInt32] = []
+    /// Whether the name's String has exactly the name's bytes: true unless the
+    /// bytes are not valid UTF-8 (the String then holds U+FFFD instead). Names
+    /// are compared and written as their Strings were before names were
+    /// interned by bytes, so such a name still matches its String.
+    private(set) var isUTF8: [Bool] = []
     /// Open addressing by FNV-1a hash: an id, or -1 for an empty slot.
     private var slots: [Int32]
     /// The blob the names are in; the owning `DeviceTree.Index` keeps it alive.
@@ -60,10 +65,13 @@ struct NameTable {
         let i = slot(for: name)
         if slots[i] >= 0 { return (slots[i], false) }
         let id = Int32(names.count)
-        names.append(String(decoding: name, as: UTF8.self))
+        var text = String(decoding: name, as: UTF8.self)
+        let exact = text.withUTF8 { $0.count == name.count && NameTable.same(UnsafeRawBufferPointer($0), name) }
+        names.append(text)
         starts.append(Int32(offset))
         lengths.append(Int32(length))
-        keys.append(NameTable.key(name))
+        isUTF8.append(exact)
+        keys.append(exact ? NameTable.key(name) : text.withUTF8 { NameTable.key(UnsafeRawBufferPointer($0)) })
         slots[i] = id
         if names.count * 2 > slots.count { grow() }
         return (id, true)
@@ -80,7 +88,9 @@ struct NameTable {
 
     /// Whether name `id` is `name`, by bytes.
     func isName(_ id: Int32, _ name: UnsafeRawBufferPointer) -> Bool {
-        lengths[Int(id)] == name.count && NameTable.same(bytes(of: id), name)
+        if isUTF8[Int(id)] { return lengths[Int(id)] == name.count && NameTable.same(bytes(of: id), name) }
+        var text = names[Int(id)]
+        return text.withUTF8 { $0.count == name.count && NameTable.same(UnsafeRawBufferPointer($0), name) }
     }
 
     /// The id of `name`, if the tree has a property so named.
