@@ -57,12 +57,20 @@ int cleave_signal_ignore(int signal) {
     action.sa_handler = SIG_IGN;
     return result(sigaction(signal, &action, NULL));
 }
-int cleave_thread_kill(pthread_t thread, int signal) { return -pthread_kill(thread, signal); }
-int cleave_thread_create(pthread_t *thread, void *(*entry)(void *), void *argument) {
-    return -pthread_create(thread, NULL, entry, argument);
+int cleave_thread_kill(uintptr_t thread, int signal) { return -pthread_kill((pthread_t)thread, signal); }
+int cleave_thread_create(uintptr_t *thread, void *(*entry)(void *), void *argument) {
+    // An explicit stack size: musl's default (128 KiB) and glibc's (8 MiB)
+    // differ too much for one code base to rely on either.
+    pthread_attr_t attributes;
+    pthread_attr_init(&attributes);
+    pthread_attr_setstacksize(&attributes, 512 * 1024);
+    pthread_t t;
+    int r = pthread_create(&t, &attributes, entry, argument);
+    pthread_attr_destroy(&attributes);
+    if (r == 0) *thread = (uintptr_t)t;
+    return -r;
 }
-int cleave_thread_join(pthread_t thread) { return -pthread_join(thread, NULL); }
-pthread_t cleave_thread_self(void) { return pthread_self(); }
+int cleave_thread_join(uintptr_t thread) { return -pthread_join((pthread_t)thread, NULL); }
 
 static uint64_t clock_ns(clockid_t clock) {
     struct timespec t;
@@ -79,6 +87,33 @@ long cleave_peak_rss_kib(void) {
     struct rusage usage;
     if (getrusage(RUSAGE_SELF, &usage) < 0) return -errno;
     return usage.ru_maxrss;
+}
+#if !defined(__GLIBC__)
+/// musl (the static boot-time binary's libc) has no arc4random_buf, which
+/// Embedded Swift's Hasher seeds itself from.
+void arc4random_buf(void *buffer, size_t count) {
+    unsigned char *p = buffer;
+    while (count > 0) {
+        ssize_t n = getrandom(p, count, 0);
+        if (n <= 0) { if (n < 0 && errno == EINTR) continue; break; }
+        p += n;
+        count -= (size_t)n;
+    }
+}
+#endif
+uint64_t cleave_counter_frequency(void) {
+#if defined(__aarch64__)
+    uint64_t frequency;
+    __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(frequency));
+    return frequency;
+#else
+    return 0;
+#endif
+}
+long cleave_minor_faults(void) {
+    struct rusage usage;
+    if (getrusage(RUSAGE_SELF, &usage) < 0) return -errno;
+    return usage.ru_minflt;
 }
 int cleave_poll_in(int fd, int timeout_ms) {
     struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -98,14 +133,26 @@ int cleave_set_raw_terminal(int fd, int raw) {
 }
 _Noreturn void cleave_exit(int status) { fflush(stdout); exit(status); }
 
-// glibc calls ELF constructors with (argc, argv, envp); Embedded Swift has no
-// CommandLine, so keep them here.
+// Embedded Swift has no CommandLine, so argc/argv are kept here. glibc calls
+// ELF constructors with (argc, argv, envp); musl (the static boot-time binary)
+// does not, so that binary enters through cleave_start instead (linked as
+// main by Scripts/build-static), which saves them and calls Swift's main.
 static int saved_argc;
 static char **saved_argv;
+#if defined(__GLIBC__)
 __attribute__((constructor)) static void cleave_save_arguments(int argc, char **argv, char **envp) {
     (void)envp;
     saved_argc = argc;
     saved_argv = argv;
 }
+#endif
+// The cleave-boot module's main; absent (weak, never called) in other programs.
+extern int cleave_boot_main(int argc, char **argv) __attribute__((weak));
+int cleave_start(int argc, char **argv) {
+    saved_argc = argc;
+    saved_argv = argv;
+    return cleave_boot_main(argc, argv);
+}
 int cleave_argc(void) { return saved_argc; }
 const char *cleave_argv(int index) { return index < saved_argc ? saved_argv[index] : NULL; }
+const char *cleave_getenv(const char *name) { return getenv(name); }

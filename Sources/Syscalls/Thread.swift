@@ -8,14 +8,14 @@ public final class Thread {
         init(_ body: @escaping () -> Void) { self.body = body }
     }
 
-    public private(set) var handle: pthread_t
+    public private(set) var handle: UInt
     private var joined = false
 
-    private init(handle: pthread_t) { self.handle = handle }
+    private init(handle: UInt) { self.handle = handle }
 
     public static func start(_ body: @escaping () -> Void) -> Result<Thread, Errno> {
         let box = Unmanaged.passRetained(Box(body)).toOpaque()
-        var handle = pthread_t()
+        var handle: UInt = 0
         let r = cleave_thread_create(&handle, { raw in
             let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
             box.body()

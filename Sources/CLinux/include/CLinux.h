@@ -100,10 +100,11 @@ int cleave_online_cpus(void);
 int cleave_signal_install(int signal, void (*handler)(int));
 int cleave_signal_ignore(int signal);
 /// Sends `signal` to one thread of this process.
-int cleave_thread_kill(pthread_t thread, int signal);
-int cleave_thread_create(pthread_t *thread, void *(*entry)(void *), void *argument);
-int cleave_thread_join(pthread_t thread);
-pthread_t cleave_thread_self(void);
+/// Threads by an integer handle: pthread_t is an integer in glibc and a
+/// pointer in musl (the static boot-time binary), so Swift never sees it.
+int cleave_thread_kill(uintptr_t thread, int signal);
+int cleave_thread_create(uintptr_t *thread, void *(*entry)(void *), void *argument);
+int cleave_thread_join(uintptr_t thread);
 
 uint64_t cleave_monotonic_ns(void);
 /// CLOCK_BOOTTIME in ns: includes time before this process existed.
@@ -112,11 +113,17 @@ void cleave_sleep_ns(uint64_t ns);
 /// Peak resident set size in KiB (getrusage ru_maxrss). hugetlb pages are not
 /// counted in RSS, so guest RAM from hugetlbfs is excluded.
 long cleave_peak_rss_kib(void);
+/// CNTFRQ_EL0 (the generic timer's frequency in Hz) on arm64, 0 elsewhere.
+uint64_t cleave_counter_frequency(void);
+/// Minor page faults of this process so far (getrusage ru_minflt).
+long cleave_minor_faults(void);
 int cleave_poll_in(int fd, int timeout_ms);
 int cleave_set_raw_terminal(int fd, int raw);
 _Noreturn void cleave_exit(int status);
 /// The process arguments, saved by an ELF constructor (Embedded Swift has no CommandLine).
 int cleave_argc(void);
 const char *cleave_argv(int index);
+/// getenv, for builds without Foundation's ProcessInfo (Embedded Swift).
+const char *cleave_getenv(const char *name);
 
 #endif
