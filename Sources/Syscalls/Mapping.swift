@@ -16,6 +16,18 @@ public final class Mapping {
         self.length = length
     }
 
+    /// mmap(2) with MAP_FIXED at `offset` into this range (e.g. hugepages
+    /// into a PROT_NONE reservation, a batch at a time); the new pages belong
+    /// to this range and are unmapped with it.
+    public func map(at offset: Int, length: Int, protection: Int32, flags: Int32) -> Result<Void, Errno> {
+        precondition(offset >= 0 && length > 0 && offset + length <= self.length)
+        var error: Int32 = 0
+        guard cleave_mmap(base + offset, length, protection, flags | MAP_FIXED, -1, 0, &error) != nil else {
+            return .failure(Errno(error))
+        }
+        return .success(())
+    }
+
     /// Unmaps part of the range now (e.g. hugepages not needed after all); the
     /// rest stays mapped until deinit. `offset`/`length` must respect the
     /// mapping's page size.
