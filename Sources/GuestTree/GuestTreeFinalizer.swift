@@ -32,8 +32,8 @@ public enum GuestTreeFinalizer {
     /// linux,initrd-start/-end, rng-seed, kaslr-seed; a ns16550a node for the
     /// virtual console (unless one already sits at its address) and
     /// stdout-path pointing at it.
-    /// Not optimised, for the reason `GuestTreeGenerator.generate` gives.
-    @_optimize(none)
+    /// Emitted once, in this module, for the reason `GuestTreeGenerator.generate` gives.
+    @export(interface)
     public static func finalize(_ tree: DeviceTree, _ facts: BootFacts) throws(DeviceTreeError) -> DeviceTree {
         let root = tree.root
         let addressCells = Int(tree.property("#address-cells", of: root)?.u32 ?? 2)

@@ -31,12 +31,13 @@ public enum GuestTreeGenerator {
     /// indexing a tree costs tens of milliseconds in the static binary under
     /// nested emulation, on the path from exec to the guest's first instruction.
     ///
-    /// Not optimised: Embedded Swift re-emits this function in each module
-    /// that calls it, and optimised copies name their outlined constant
-    /// arrays alike but number them differently, so the static link mixed
-    /// them up (a GICv3 node got GICv2 window sizes; Scripts/build-static
-    /// now fails on such clashes).
-    @_optimize(none)
+    /// `@export(interface)`: Embedded Swift would otherwise re-emit this
+    /// function in each module that calls it, and optimised copies name their
+    /// outlined constant arrays alike but number them differently, so the
+    /// static link mixed them up (a GICv3 node got GICv2 window sizes;
+    /// Scripts/build-static fails on such clashes). With one copy, in this
+    /// module, it can be optimised (it was `@_optimize(none)` before).
+    @export(interface)
     public static func generate(_ spec: GuestTreeSpec, facts: BootFacts?) throws(DeviceTreeError) -> DeviceTree {
         let w = DeviceTreeWriter()
         let consoleName = "serial@" + String(spec.consoleBase, radix: 16)

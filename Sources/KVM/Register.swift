@@ -35,6 +35,10 @@ public struct Register: Equatable, CustomStringConvertible {
     public static let esrEL1 = system(3, 0, 5, 2, 0, "ESR_EL1")
     public static let farEL1 = system(3, 0, 6, 0, 0, "FAR_EL1")
     public static let vbarEL1 = system(3, 0, 12, 0, 0, "VBAR_EL1")
+    /// The guest's virtual counter (CNTVCT_EL0). <asm/kvm.h> swaps the
+    /// encodings of KVM_REG_ARM_TIMER_CNT and _CVAL for historical reasons:
+    /// TIMER_CNT is ARM64_SYS_REG(3, 3, 14, 3, 2).
+    public static let timerCount = system(3, 3, 14, 3, 2, "KVM_REG_ARM_TIMER_CNT")
 
     public var description: String { name }
 }

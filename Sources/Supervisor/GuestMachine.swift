@@ -104,6 +104,7 @@ final class GuestMachine {
                               initrd: placement.initrdAddress.map { ($0, placement.initrdEnd!) },
                               console: (config.consoleBase, config.consoleINTID),
                               rngSeed: Array(seed[0..<64]), kaslrSeed: kaslr)
+        timer.mark("facts")
         let finalTree: DeviceTree
         do throws(DeviceTreeError) {
             switch config.tree {
@@ -122,6 +123,7 @@ final class GuestMachine {
         } catch {
             throw .tree(error)
         }
+        timer.mark("tree")
         guard UInt64(finalTree.size) <= BootPlacement.dtbWindow else {
             throw .load(.doesNotFit("guest tree of \(finalTree.size) bytes exceeds 2 MiB (booting.rst)"))
         }
@@ -133,7 +135,7 @@ final class GuestMachine {
             do throws(Errno) { try Files.write(treeBytes, to: path) } catch { throw .system("writing \(path)", error) }
         }
 
-        timer.mark("tree")
+        timer.mark("tree-load")
         // booting.rst: x0 = DTB physical address, x1-x3 = 0, PC = kernel entry;
         // KVM_ARM_VCPU_INIT already left PSTATE at EL1h with DAIF masked, MMU off.
         do throws(KVMError) {

@@ -2,6 +2,7 @@ import CLinux
 import Console
 import GuestMemory
 import KVM
+import Loading
 import Passthrough
 import Synchronization
 import Syscalls
@@ -14,16 +15,19 @@ import Syscalls
 public final class Supervisor {
     let config: GuestConfiguration
     let startTime: UInt64
+    let mainTime: UInt64
 
-    /// `startTime`: CLOCK_MONOTONIC at the process's entry, for timing lines.
-    public init(_ config: GuestConfiguration, startTime: UInt64) {
+    /// `startTime`: CLOCK_MONOTONIC at the process's exec (or entry), for
+    /// timing lines; `mainTime`: at the top of main, when known.
+    public init(_ config: GuestConfiguration, startTime: UInt64, mainTime: UInt64? = nil) {
         self.config = config
         self.startTime = startTime
+        self.mainTime = mainTime ?? startTime
     }
 
     public func run() -> Outcome {
         let name = config.name
-        Log.write(.info, name, "start", "t_ms=\(milliseconds(Clock.monotonic - startTime))")
+        Log.write(.info, name, "start", "t_ms=\(milliseconds(Clock.monotonic - startTime)) exec_to_main_ms=\(milliseconds(mainTime - startTime)) faults=\(cleave_minor_faults())")
         var timer = PhaseTimer()
         let kvm: KVMSystem
         let ram: IdentityMappedRAM

@@ -1,5 +1,7 @@
+import CLinux
 import Console
 import KVM
+import Passthrough
 import Synchronization
 import Syscalls
 
@@ -38,7 +40,9 @@ final class VCPULoop {
             return
         }
         var first = vcpu.id == 0
-        if first { Log.write(.info, guest, "first-run", "vcpu=0 cpu=\(hostCPU ?? -1) t_ms=\(milliseconds(Clock.monotonic - startTime)) thread_to_pinned_ms=\(milliseconds(Clock.monotonic - started))") }
+        if first {
+            Log.write(.info, guest, "first-run", "vcpu=0 cpu=\(hostCPU ?? -1) t_ms=\(milliseconds(Clock.monotonic - startTime)) thread_to_pinned_ms=\(milliseconds(Clock.monotonic - started)) guest_counter_us=\(counterMicroseconds())")
+        }
         while !state.stopping.load(ordering: .sequentiallyConsistent) {
             let exit: VCPUExit
             do throws(KVMError) { exit = try vcpu.runOnce() } catch {
@@ -95,6 +99,17 @@ final class VCPULoop {
         } catch {
             state.finish(.fault("watchdog sample: \(error)"))
         }
+    }
+
+    /// The guest's virtual counter in microseconds, "?" when unreadable: with
+    /// the counter the guest prints at a marker, the guest's own time from its
+    /// first instruction (the harness's overhead benchmark).
+    private func counterMicroseconds() -> String {
+        do throws(KVMError) {
+            let frequency = cleave_counter_frequency()  // the guest's is the host's
+            guard frequency > 0 else { return "?" }
+            return "\(frequency.dividingFullWidth(try vcpu.get(.timerCount).multipliedFullWidth(by: 1_000_000)).quotient)"
+        } catch { return "?" }
     }
 
     /// A register summary for reports; a failed read shows as "?".

@@ -6,7 +6,18 @@ import Syscalls
 //   run   an ad-hoc guest from command-line options (kvmtool style)
 //   boot  a guest that `cleave carve` described under /chosen/cleave
 // The exit status is the guest's outcome (Outcome.exitStatus).
-let startTime = Clock.monotonic
+
+/// Every `t_ms=` is measured from here: the exec itself when a launcher
+/// stamped it in CLEAVE_EXEC_NS (CLOCK_MONOTONIC just before execve, see
+/// Tests/Guests/exec-clock.c), else the top of main, which leaves out the
+/// kernel's exec, the static-pie self-relocation and libc start-up.
+let mainTime = Clock.monotonic
+let startTime: UInt64 = {
+    let now = mainTime
+    guard let stamp = Environment.value("CLEAVE_EXEC_NS").flatMap({ UInt64($0) }),
+          stamp <= now, now - stamp < 10_000_000_000 else { return now }
+    return stamp
+}()
 
 var items = Array(ProcessArguments.all.dropFirst())
 let command = items.first ?? ""
@@ -14,8 +25,8 @@ if !items.isEmpty { items.removeFirst() }
 Signals.install()
 
 func finish(_ config: GuestConfiguration) -> Never {
-    let outcome = Supervisor(config, startTime: startTime).run()
-    Log.write(.info, config.name, "exit", "status=\(outcome.exitStatus) peak_rss_kib=\(cleave_peak_rss_kib()) (hugetlb guest RAM is not counted in RSS) t_ms=\(milliseconds(Clock.monotonic - startTime))")
+    let outcome = Supervisor(config, startTime: startTime, mainTime: mainTime).run()
+    Log.write(.info, config.name, "exit", "status=\(outcome.exitStatus) peak_rss_kib=\(cleave_peak_rss_kib()) faults=\(cleave_minor_faults()) (hugetlb guest RAM is not counted in RSS) t_ms=\(milliseconds(Clock.monotonic - startTime))")
     cleave_exit(outcome.exitStatus)
 }
 

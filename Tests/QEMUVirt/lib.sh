@@ -52,7 +52,8 @@ qv_guest_initramfs() {
 #!/bin/busybox sh
 /bin/busybox mkdir -p /proc /sys /dev
 /bin/busybox mount -t proc proc /proc
-/bin/busybox echo "$(/bin/guest-clock) uptime=$(/bin/busybox cut -d' ' -f1 /proc/uptime) mem=$(/bin/busybox grep MemTotal /proc/meminfo | /bin/busybox tr -s ' ' | /bin/busybox cut -d' ' -f2)kB cpus=$(/bin/busybox grep -c ^processor /proc/cpuinfo) CLEAVE-GUEST-USERSPACE"
+/bin/guest-clock CLEAVE-GUEST-USERSPACE
+/bin/busybox echo "CLEAVE-GUEST-INFO uptime=$(/bin/busybox cut -d' ' -f1 /proc/uptime) mem=$(/bin/busybox grep MemTotal /proc/meminfo | /bin/busybox tr -s ' ' | /bin/busybox cut -d' ' -f2)kB cpus=$(/bin/busybox grep -c ^processor /proc/cpuinfo)"
 /bin/busybox echo "CLEAVE-GUEST-CMDLINE $(/bin/busybox cat /proc/cmdline)"
 # Console input (cleave-boot run --interactive): read one line, echo it back.
 if /bin/busybox grep -q cleave.echo /proc/cmdline; then
@@ -101,6 +102,7 @@ qv_initramfs() {
     mkdir -p "$root/bin" "$root/guest"
     cp "$busybox" "$root/bin/busybox"
     cp "$static" "$root/bin/cleave-boot"
+    cp "$work/guests/exec-clock" "$root/bin/exec-clock"
     cp "$kernel" "$root/guest/Image"
     cp "$work/guest-initrd.cpio" "$root/guest/initrd.cpio"
     cp "$work"/guests/*.bin "$root/guest/"
@@ -117,7 +119,9 @@ mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 echo "CLEAVE-HOST up=$(cut -d' ' -f1 /proc/uptime) kernel=$(uname -r) cmdline=$(cat /proc/cmdline)"
 dmesg | grep -E "GIC: Using split EOI|kvm \[1\]: (VHE|Hyp|Protected)|kvm \[1\]: .*mode initialized" | sed 's/^/CLEAVE-DMESG /'
 grep -E "HugePages_(Total|Free)" /proc/meminfo | tr -s ' ' | sed 's/^/CLEAVE-MEMINFO /'
-. /tests.sh
+# A separate shell: a test script that dies must not take init (and the board's
+# poweroff) with it, or QEMU waits for its timeout.
+/bin/busybox sh /tests.sh
 grep -E "HugePages_(Total|Free)" /proc/meminfo | tr -s ' ' | sed 's/^/CLEAVE-MEMINFO-END /'
 echo "CLEAVE-HOST done"
 poweroff -f
