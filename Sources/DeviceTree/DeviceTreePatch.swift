@@ -72,7 +72,7 @@ public struct DeviceTreePatch {
     public func bytes(applyingTo tree: DeviceTree) throws(DeviceTreeError) -> [UInt8] {
         let (blob, size) = try write(tree)
         defer { blob.deallocate() }
-        return [UInt8](UnsafeRawBufferPointer(start: blob, count: size))
+        return Storage.array(copying: blob, count: size)
     }
 
     /// The patched blob, in 8-byte-aligned memory the caller owns.

@@ -16,16 +16,9 @@ import CFDT
 /// Calls are recorded as they come; the first failure is kept and thrown by
 /// `finish()`, so a generator reads as a straight list of nodes.
 public final class DeviceTreeWriter {
-    /// The structure block so far.
-    private var structure: [UInt8] = []
-    /// Every name added, in the order added, each with its NUL; the blob holds
-    /// them in the reverse order.
-    private var strings: [UInt8] = []
-    /// Where each added name ends in `strings` (one past its NUL).
-    private var stringEnds: [Int] = []
-    /// Offsets in `structure` of each property's name offset, which is kept
-    /// relative to the end of the strings block until `finish()` (as libfdt).
-    private var nameFields: [Int] = []
+    /// The structure block and names so far, in one value so each call is one
+    /// access to the object.
+    private var blob = Blocks()
     private var reservations: [(address: UInt64, size: UInt64)] = []
     private var failure: DeviceTreeError? = nil
     private var reservationsDone = false
@@ -36,10 +29,10 @@ public final class DeviceTreeWriter {
 
     /// The header and reservation-map offset libfdt's `fdt_create` uses: the
     /// 40-byte header aligned to a reservation entry (16 bytes).
-    private static let reservationMapOffset = 48
+    fileprivate static let reservationMapOffset = 48
 
     public init(capacity: Int = 16384) {
-        structure.reserveCapacity(max(capacity, 1024))
+        blob.structure.reserveCapacity(max(capacity, 1024))
     }
 
     /// A /memreserve/ entry; only before the first node.
@@ -55,24 +48,18 @@ public final class DeviceTreeWriter {
         reservationsDone = true
         depth += 1
         guard failure == nil, !finished else { return }
-        appendWord(1)   // FDT_BEGIN_NODE
-        appendPadded(cString(name), terminated: true)
+        blob.beginNode(name)
     }
 
     public func endNode() {
         depth -= 1
         guard failure == nil, !finished else { return }
-        appendWord(2)   // FDT_END_NODE
+        blob.appendWord(2)   // FDT_END_NODE
     }
 
     public func property(_ name: String, bytes: [UInt8]) {
         guard failure == nil, !finished else { return }
-        let offset = nameOffset(cString(name))
-        appendWord(3)   // FDT_PROP
-        appendWord(UInt32(bytes.count))
-        nameFields.append(structure.count)
-        appendWord(UInt32(bitPattern: offset))
-        appendPadded(bytes, terminated: false)
+        blob.property(name, bytes)
     }
 
     public func property(_ name: String) { property(name, bytes: []) }
@@ -95,8 +82,39 @@ public final class DeviceTreeWriter {
         // (no node was begun) or that it finished already.
         guard reservationsDone, !finished else { throw .libfdt(call: "fdt_finish", code: -FDT_ERR_BADSTATE, context: "") }
         finished = true
-        appendWord(9)   // FDT_END
+        blob.appendWord(9)   // FDT_END
+        return try blob.finish(reservations: reservations, bootCPU: bootCPU)
+    }
+}
 
+/// The bytes a `DeviceTreeWriter` has written so far.
+private struct Blocks {
+    /// The structure block so far.
+    var structure: [UInt8] = []
+    /// Every name added, in the order added, each with its NUL; the blob holds
+    /// them in the reverse order.
+    var strings: [UInt8] = []
+    /// Where each added name ends in `strings` (one past its NUL).
+    var stringEnds: [Int] = []
+    /// Offsets in `structure` of each property's name offset, which is kept
+    /// relative to the end of the strings block until `finish()` (as libfdt).
+    var nameFields: [Int] = []
+
+    mutating func beginNode(_ name: String) {
+        appendWord(1)   // FDT_BEGIN_NODE
+        withCString(name) { appendPadded($0, terminated: true) }
+    }
+
+    mutating func property(_ name: String, _ bytes: [UInt8]) {
+        let offset = withCString(name) { nameOffset($0) }
+        appendWord(3)   // FDT_PROP
+        appendWord(UInt32(bytes.count))
+        nameFields.append(structure.count)
+        appendWord(UInt32(bitPattern: offset))
+        bytes.withUnsafeBytes { appendPadded($0, terminated: false) }
+    }
+
+    mutating func finish(reservations: [(address: UInt64, size: UInt64)], bootCPU: UInt32) throws(DeviceTreeError) -> DeviceTree {
         let structOffset = DeviceTreeWriter.reservationMapOffset + (reservations.count + 1) * 16
         let stringsOffset = structOffset + structure.count
         let total = stringsOffset + strings.count
@@ -140,26 +158,25 @@ public final class DeviceTreeWriter {
 
     /// The bytes libfdt sees of a String passed as a C string: up to the
     /// first NUL.
-    private func cString(_ text: String) -> [UInt8] {
-        var bytes = Array(text.utf8)
-        if let nul = bytes.firstIndex(of: 0) { bytes.removeSubrange(nul...) }
-        return bytes
+    private func withCString<R>(_ text: String, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        var text = text
+        return text.withUTF8 { utf8 in
+            let bytes = UnsafeRawBufferPointer(utf8)
+            let end = bytes.firstIndex(of: 0) ?? bytes.count
+            return body(UnsafeRawBufferPointer(rebasing: bytes[0..<end]))
+        }
     }
 
-    private func appendWord(_ value: UInt32) {
-        structure.append(UInt8(value >> 24))
-        structure.append(UInt8(truncatingIfNeeded: value >> 16))
-        structure.append(UInt8(truncatingIfNeeded: value >> 8))
-        structure.append(UInt8(truncatingIfNeeded: value))
+    mutating func appendWord(_ value: UInt32) {
+        withUnsafeBytes(of: value.bigEndian) { structure.append(contentsOf: $0) }
     }
 
     /// `bytes` (and a NUL when `terminated`), zero-padded to 4 bytes.
-    private func appendPadded(_ bytes: [UInt8], terminated: Bool) {
+    private mutating func appendPadded(_ bytes: UnsafeRawBufferPointer, terminated: Bool) {
         structure.append(contentsOf: bytes)
         let length = bytes.count + (terminated ? 1 : 0)
-        if terminated { structure.append(0) }
         let padded = (length + 3) & ~3
-        if padded > length { structure.append(contentsOf: repeatElement(UInt8(0), count: padded - length)) }
+        for _ in bytes.count..<padded { structure.append(0) }
     }
 
     /// The name's offset relative to the end of the strings block, as libfdt's
@@ -167,7 +184,7 @@ public final class DeviceTreeWriter {
     /// NUL already are, or a new entry below every earlier one. A name is
     /// only ever found at the end of an earlier one (names hold no NUL), and
     /// the newest such name is at the lowest address.
-    private func nameOffset(_ name: [UInt8]) -> Int32 {
+    private mutating func nameOffset(_ name: UnsafeRawBufferPointer) -> Int32 {
         var k = stringEnds.count - 1
         while k >= 0 {
             let end = stringEnds[k] - 1   // its NUL

@@ -33,7 +33,16 @@ final class Storage {
     }
 
     func array(_ offset: Int, _ length: Int) -> [UInt8] {
-        [UInt8](UnsafeRawBufferPointer(start: base + offset, count: length))
+        Storage.array(copying: UnsafeRawPointer(base + offset), count: length)
+    }
+
+    /// `count` bytes at `source` as an Array, in one copy (the generic
+    /// Collection initialiser copies byte by byte).
+    static func array(copying source: UnsafeRawPointer, count: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if count > 0 { UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: source, byteCount: count) }
+            initialized = count
+        }
     }
 
     /// The NUL-terminated string at `offset`, reading no further than `limit`.
