@@ -127,13 +127,35 @@ struct BlobBuilder {
     /// The finished blob, version 17, with `bootCPU` as boot_cpuid_phys, in
     /// 8-byte-aligned memory the caller owns. The builder is spent.
     mutating func finish(bootCPU: UInt32) -> (UnsafeMutableRawPointer, Int) {
+        let total = finishedSize()
+        let blob = UnsafeMutableRawPointer.allocate(byteCount: total, alignment: 8)
+        write(into: blob, bootCPU: bootCPU)
+        return (blob, total)
+    }
+
+    /// The finished blob as an Array, written in place (no intermediate
+    /// copy of a tree-sized buffer). The builder is spent.
+    mutating func finishBytes(bootCPU: UInt32) -> [UInt8] {
+        let total = finishedSize()
+        return [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+            write(into: UnsafeMutableRawPointer(buffer.baseAddress!), bootCPU: bootCPU)
+            initialized = total
+        }
+    }
+
+    private static let reserveOffset = 40   // right after the header, 8-byte aligned
+
+    /// Adds FDT_END and returns the finished blob's size.
+    private mutating func finishedSize() -> Int {
         word(9)   // FDT_END
-        let headerSize = 40
-        let reserveOffset = (headerSize + 7) & ~7
+        return BlobBuilder.reserveOffset + (reservations.count + 1) * 16 + count + strings.count
+    }
+
+    private mutating func write(into blob: UnsafeMutableRawPointer, bootCPU: UInt32) {
+        let reserveOffset = BlobBuilder.reserveOffset
         let structOffset = reserveOffset + (reservations.count + 1) * 16
         let stringsOffset = structOffset + count
         let total = stringsOffset + strings.count
-        let blob = UnsafeMutableRawPointer.allocate(byteCount: total, alignment: 8)
         blob.initializeMemory(as: UInt8.self, repeating: 0, count: structOffset)
         func put(_ value: UInt32, _ at: Int) { blob.storeBytes(of: value.bigEndian, toByteOffset: at, as: UInt32.self) }
         let header: [UInt32] = [0xd00d_feed, UInt32(total), UInt32(structOffset), UInt32(stringsOffset),
@@ -147,6 +169,5 @@ struct BlobBuilder {
         (blob + structOffset).copyMemory(from: structure, byteCount: count)
         strings.withUnsafeBytes { if let base = $0.baseAddress { (blob + stringsOffset).copyMemory(from: base, byteCount: strings.count) } }
         release()
-        return (blob, total)
     }
 }

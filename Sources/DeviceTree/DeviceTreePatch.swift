@@ -63,20 +63,20 @@ public struct DeviceTreePatch {
     /// Writes `tree` with the edits applied. Every path must name an existing
     /// node or one the patch adds; otherwise nothing is written.
     public func apply(to tree: DeviceTree) throws(DeviceTreeError) -> DeviceTree {
-        let (blob, size) = try write(tree)
+        var out = try write(tree)
+        let (blob, size) = out.finish(bootCPU: tree.withUnsafeBlob { cleave_fdt_boot_cpuid_phys($0) })
         return try DeviceTree(validated: Storage(taking: blob, count: size))
     }
 
     /// The blob `apply(to:)` gives, without opening it as a tree: for a caller
     /// that only stores or sends the bytes, indexing them again is wasted.
     public func bytes(applyingTo tree: DeviceTree) throws(DeviceTreeError) -> [UInt8] {
-        let (blob, size) = try write(tree)
-        defer { blob.deallocate() }
-        return Storage.array(copying: blob, count: size)
+        var out = try write(tree)
+        return out.finishBytes(bootCPU: tree.withUnsafeBlob { cleave_fdt_boot_cpuid_phys($0) })
     }
 
-    /// The patched blob, in 8-byte-aligned memory the caller owns.
-    private func write(_ tree: DeviceTree) throws(DeviceTreeError) -> (UnsafeMutableRawPointer, Int) {
+    /// The patched tree in a builder, ready to finish.
+    private func write(_ tree: DeviceTree) throws(DeviceTreeError) -> BlobBuilder {
         // Everything the writer asks per node is an array read by node index:
         // the edits of a node, the nodes added under it, whether it is deleted.
         let nodeCount = tree.nodeCount
@@ -220,6 +220,6 @@ public struct DeviceTreePatch {
             out.endNode()
         }
         write(0)
-        return out.finish(bootCPU: tree.withUnsafeBlob { cleave_fdt_boot_cpuid_phys($0) })
+        return out
     }
 }
