@@ -10,8 +10,15 @@ extension Board {
     /// Whether `device` could be given to a guest, judged against the whole
     /// board (every other device staying with the host).
     public func assess(_ device: DeviceInfo) -> Assessment {
-        if device.role != .device {
-            return Assessment(verdict: .hostOnly, reasons: ["\(device.role): \(device.role.hostReason)"])
+        assess(device, role: device.role, references: tree.dependencies(of: device.node))
+    }
+
+    /// `assess(_:)` with the device's role and references already worked out
+    /// (a device record reads them from the tree on each access).
+    func assess(_ device: DeviceInfo, role: DeviceRole,
+                references: (dependencies: [Dependency], problems: [String])) -> Assessment {
+        if role != .device {
+            return Assessment(verdict: .hostOnly, reasons: ["\(role): \(role.hostReason)"])
         }
         var blockers: [String] = []
         var conditions: [String] = []
@@ -51,7 +58,7 @@ extension Board {
             }
         }
         var seenKinds: [DependencyKind] = []
-        for dep in device.dependencies where !seenKinds.contains(dep.kind) {
+        for dep in references.dependencies where !seenKinds.contains(dep.kind) {
             seenKinds.append(dep.kind)
             let provider = tree.path(of: dep.provider)
             switch dep.kind {
@@ -67,7 +74,7 @@ extension Board {
             default: conditions.append("uses \(dep.kind) \(provider) (\(dep.property))")
             }
         }
-        for problem in device.dependencyProblems { conditions.append(problem) }
+        for problem in references.problems { conditions.append(problem) }
         if !blockers.isEmpty { return Assessment(verdict: .notAssignable, reasons: blockers + conditions) }
         if !conditions.isEmpty { return Assessment(verdict: .conditional, reasons: conditions) }
         return Assessment(verdict: .assignable, reasons: [])

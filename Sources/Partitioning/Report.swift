@@ -58,7 +58,9 @@ public enum Render {
         out += "RAM: \(board.memory.isEmpty ? "no /memory node (filled in by the bootloader)" : board.memory.map { $0.description }.joined(separator: ", "))\n"
         out += "IOMMU: \(board.hasIOMMU ? "present" : "none")\n\n"
         for device in board.devices {
-            let a = board.assess(device)
+            let role = device.role
+            let references = board.tree.dependencies(of: device.node)
+            let a = board.assess(device, role: role, references: references)
             out += "\(device.path)\n"
             out += "  compatible: \(device.compatible.joined(separator: ", "))\n"
             out += "  status: \(device.enabled ? "okay" : "disabled")\n"
@@ -66,8 +68,8 @@ public enum Render {
             if !device.interrupts.isEmpty {
                 out += "  interrupts: \(device.interrupts.map(interruptText).joined(separator: "; "))\n"
             }
-            if !device.dependencies.isEmpty {
-                out += "  depends on: \(device.dependencies.map { "\($0.kind) \(board.tree.path(of: $0.provider))" }.joined(separator: ", "))\n"
+            if !references.dependencies.isEmpty {
+                out += "  depends on: \(references.dependencies.map { "\($0.kind) \(board.tree.path(of: $0.provider))" }.joined(separator: ", "))\n"
             }
             out += "  verdict: \(a.verdict)\n"
             for reason in a.reasons { out += "    - \(reason)\n" }
@@ -104,12 +106,14 @@ public enum Render {
         json.bool("iommu", board.hasIOMMU)
         json.beginArray("devices")
         for device in board.devices {
-            let a = board.assess(device)
+            let role = device.role
+            let references = board.tree.dependencies(of: device.node)
+            let a = board.assess(device, role: role, references: references)
             json.beginObject()
             json.string("path", device.path)
             json.strings("compatible", device.compatible)
             json.string("status", device.enabled ? "okay" : "disabled")
-            json.string("role", device.role.description)
+            json.string("role", role.description)
             switch device.address {
             case .mmio(let ranges):
                 json.beginArray("mmio")
@@ -141,7 +145,7 @@ public enum Render {
             }
             json.endArray()
             json.beginArray("dependencies")
-            for dep in device.dependencies {
+            for dep in references.dependencies {
                 json.beginObject()
                 json.string("kind", dep.kind.description)
                 json.string("property", dep.property)
