@@ -37,19 +37,8 @@ extension DeviceTree {
 
     /// The raw `reg` entries of `node` in its parent's address space.
     public func regEntries(of node: Node) throws(DeviceTreeError) -> [(address: UInt64, size: UInt64)] {
-        guard let reg = property(known.reg, of: node) else { return [] }
-        let parent = self.parent(of: node) ?? root
-        let na = addressCells(of: parent)
-        let ns = sizeCells(of: parent)
-        guard na >= 1, na <= 4, ns <= 2 else {
-            throw .badProperty(node: path(of: parent), property: "#address-cells",
-                               reason: "is \(na)/#size-cells \(ns): cannot decode 'reg' of \(path(of: node))")
-        }
+        guard let (reg, _, na, ns) = try regLayout(of: node) else { return [] }
         let stride = na + ns
-        guard reg.count % 4 == 0, reg.cellCount % stride == 0 else {
-            throw .badProperty(node: path(of: node), property: "reg",
-                               reason: "has \(reg.count) bytes, not a multiple of (\(na)+\(ns)) cells")
-        }
         var out: [(address: UInt64, size: UInt64)] = []
         var i = 0
         while i < reg.cellCount {
@@ -59,12 +48,10 @@ extension DeviceTree {
         return out
     }
 
-    /// `reg` translated through every ancestor's `ranges` to CPU physical
-    /// addresses, as Linux's `of_translate_address` does: an absent `ranges`
-    /// on a bus stops translation, an empty one is the identity.
-    public func deviceAddress(of node: Node) throws(DeviceTreeError) -> DeviceAddress {
-        // regEntries(of:), read in place rather than into an array first.
-        guard let reg = property(known.reg, of: node) else { return .none }
+    /// `node`'s `reg` with its parent and the parent's cell counts, checked
+    /// to decode (nil without `reg`).
+    private func regLayout(of node: Node) throws(DeviceTreeError) -> (reg: PropertyValue, parent: Node, addressCells: Int, sizeCells: Int)? {
+        guard let reg = property(known.reg, of: node) else { return nil }
         let parent = self.parent(of: node) ?? root
         let na = addressCells(of: parent)
         let ns = sizeCells(of: parent)
@@ -72,11 +59,20 @@ extension DeviceTree {
             throw .badProperty(node: path(of: parent), property: "#address-cells",
                                reason: "is \(na)/#size-cells \(ns): cannot decode 'reg' of \(path(of: node))")
         }
-        let stride = na + ns
-        guard reg.count % 4 == 0, reg.cellCount % stride == 0 else {
+        guard reg.count % 4 == 0, reg.cellCount % (na + ns) == 0 else {
             throw .badProperty(node: path(of: node), property: "reg",
                                reason: "has \(reg.count) bytes, not a multiple of (\(na)+\(ns)) cells")
         }
+        return (reg, parent, na, ns)
+    }
+
+    /// `reg` translated through every ancestor's `ranges` to CPU physical
+    /// addresses, as Linux's `of_translate_address` does: an absent `ranges`
+    /// on a bus stops translation, an empty one is the identity.
+    public func deviceAddress(of node: Node) throws(DeviceTreeError) -> DeviceAddress {
+        // regEntries(of:), read in place rather than into an array first.
+        guard let (reg, parent, na, ns) = try regLayout(of: node) else { return .none }
+        let stride = na + ns
         if reg.cellCount == 0 { return .none }
         var out: [PhysicalRange] = []
         out.reserveCapacity(reg.cellCount / stride)
