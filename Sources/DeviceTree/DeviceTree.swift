@@ -373,20 +373,32 @@ public struct DeviceTree {
     /// The full path, e.g. `/soc/serial@fe201000`.
     public func path(of node: Node) -> String {
         if node.index == 0 { return "/" }
-        var chain: [Int32] = []
+        // Two walks up the parent chain (one to size the path, one to write it
+        // from the end) instead of collecting the chain: carving asks for
+        // hundreds of paths, and the chain array was most of each one's cost.
+        let table = index.nodeTable
         var length = 0
         var current = node.index
         while current > 0 {
-            chain.append(current)
-            length += Int(nodeTable[Int(current)].nameLength) + 1
-            current = nodeTable[Int(current)].parent
+            length += Int(table[Int(current)].nameLength) + 1
+            current = table[Int(current)].parent
         }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(length)
-        for index in chain.reversed() {
-            let record = nodeTable[Int(index)]
-            bytes.append(UInt8(ascii: "/"))
-            bytes.append(contentsOf: UnsafeRawBufferPointer(start: storage.base + Int(record.nameOffset), count: Int(record.nameLength)))
+        let bytes = [UInt8](unsafeUninitializedCapacity: length) { buffer, initialized in
+            var end = length
+            var current = node.index
+            while current > 0 {
+                let record = table[Int(current)]
+                let count = Int(record.nameLength)
+                end -= count
+                if count > 0 {
+                    UnsafeMutableRawPointer(buffer.baseAddress! + end)
+                        .copyMemory(from: storage.base + Int(record.nameOffset), byteCount: count)
+                }
+                end -= 1
+                buffer[end] = UInt8(ascii: "/")
+                current = record.parent
+            }
+            initialized = length
         }
         return String(decoding: bytes, as: UTF8.self)
     }
