@@ -70,6 +70,29 @@ extension DeviceTree {
     /// addresses, as Linux's `of_translate_address` does: an absent `ranges`
     /// on a bus stops translation, an empty one is the identity.
     public func deviceAddress(of node: Node) throws(DeviceTreeError) -> DeviceAddress {
+        var cache = RangesCache()
+        return try deviceAddress(of: node, &cache)
+    }
+
+    /// `deviceAddress(of:)` of each node, in order, its error in place of an
+    /// address where `reg` or a bus's `ranges` does not decode. Each bus's
+    /// `ranges` is decoded once for the whole batch (a board's devices sit on
+    /// a few buses).
+    public func deviceAddresses(ofEach nodes: [Node]) -> [Result<DeviceAddress, DeviceTreeError>] {
+        var cache = RangesCache(nodeCount: nodeCount)
+        var out: [Result<DeviceAddress, DeviceTreeError>] = []
+        out.reserveCapacity(nodes.count)
+        for node in nodes {
+            do throws(DeviceTreeError) {
+                out.append(.success(try deviceAddress(of: node, &cache)))
+            } catch {
+                out.append(.failure(error))
+            }
+        }
+        return out
+    }
+
+    private func deviceAddress(of node: Node, _ cache: inout RangesCache) throws(DeviceTreeError) -> DeviceAddress {
         // regEntries(of:), read in place rather than into an array first.
         guard let (reg, parent, na, ns) = try regLayout(of: node) else { return .none }
         let stride = na + ns
@@ -80,7 +103,7 @@ extension DeviceTree {
         while i < reg.cellCount {
             let address = reg.number(at: i, cells: na)
             let size = ns == 0 ? 0 : reg.number(at: i + na, cells: ns)
-            switch try translate(address, from: parent) {
+            switch try translate(address, from: parent, &cache) {
             case .success(let physical): out.append(PhysicalRange(base: physical, size: size))
             case .failure(let failure): return .notCPUAddressable(bus: failure.bus, reason: failure.reason)
             }
@@ -91,44 +114,94 @@ extension DeviceTree {
 
     public struct TranslationFailure: Error { public var bus: String; public var reason: String }
 
+    /// A bus's `ranges`, decoded and checked.
+    enum BusRanges {
+        /// No `ranges`: the bus's children are not memory-mapped. The failure
+        /// is the same for every address, so it is worded once.
+        case absent(TranslationFailure)
+        /// Empty `ranges`: the identity.
+        case identity
+        /// (child base, parent base, size), in property order.
+        case windows([(child: UInt64, parent: UInt64, size: UInt64)])
+        /// `ranges` does not decode with the cell counts around it.
+        case undecodable(DeviceTreeError)
+    }
+
+    /// Buses' decoded `ranges`, by node index, for translating many addresses.
+    /// An empty table means "do not remember" (a single translation).
+    struct RangesCache {
+        /// By node index: -1 not decoded yet, else the index into `decoded`.
+        var slot: [Int32] = []
+        var decoded: [BusRanges] = []
+
+        init() {}
+        init(nodeCount: Int) { slot = [Int32](repeating: -1, count: nodeCount) }
+    }
+
+    private func busRanges(of bus: Node, parentBus: Node, _ cache: inout RangesCache) -> BusRanges {
+        guard !cache.slot.isEmpty else { return decodeRanges(of: bus, parentBus: parentBus) }
+        let i = Int(bus.index)
+        if cache.slot[i] < 0 {
+            cache.slot[i] = Int32(cache.decoded.count)
+            cache.decoded.append(decodeRanges(of: bus, parentBus: parentBus))
+        }
+        return cache.decoded[Int(cache.slot[i])]
+    }
+
+    private func decodeRanges(of bus: Node, parentBus: Node) -> BusRanges {
+        guard let ranges = property(known.ranges, of: bus) else {
+            let path = path(of: bus)
+            return .absent(TranslationFailure(bus: path,
+                reason: "bus \(path) has no 'ranges': its children are not memory-mapped"))
+        }
+        if ranges.isEmpty { return .identity }
+        let childCells = addressCells(of: bus)
+        let parentCells = addressCells(of: parentBus)
+        let sizeCells = self.sizeCells(of: bus)
+        let stride = childCells + parentCells + sizeCells
+        guard childCells >= 1, childCells <= 4, parentCells >= 1, parentCells <= 4, sizeCells >= 1,
+              sizeCells <= 2, ranges.count % 4 == 0, ranges.cellCount % stride == 0 else {
+            return .undecodable(.badProperty(node: path(of: bus), property: "ranges",
+                reason: "does not decode with #address-cells \(childCells), parent #address-cells \(parentCells), #size-cells \(sizeCells)"))
+        }
+        var windows: [(child: UInt64, parent: UInt64, size: UInt64)] = []
+        windows.reserveCapacity(ranges.cellCount / stride)
+        var i = 0
+        while i < ranges.cellCount {
+            // Wider child addresses (PCI's 3 cells) are compared on their
+            // low 64 bits; the space code in phys.hi is not decoded.
+            windows.append((child: ranges.number(at: i + max(0, childCells - 2), cells: min(childCells, 2)),
+                            parent: ranges.number(at: i + childCells, cells: parentCells),
+                            size: ranges.number(at: i + childCells + parentCells, cells: sizeCells)))
+            i += stride
+        }
+        return .windows(windows)
+    }
+
     /// Translates `address` in the child address space of `bus` up to the root.
     public func translate(_ address: UInt64, from bus: Node) throws(DeviceTreeError) -> Result<UInt64, TranslationFailure> {
+        var cache = RangesCache()
+        return try translate(address, from: bus, &cache)
+    }
+
+    private func translate(_ address: UInt64, from bus: Node, _ cache: inout RangesCache) throws(DeviceTreeError) -> Result<UInt64, TranslationFailure> {
         var address = address
         var bus = bus
         while let parentBus = parent(of: bus) {
-            guard let ranges = property(known.ranges, of: bus) else {
-                return .failure(TranslationFailure(bus: path(of: bus),
-                    reason: "bus \(path(of: bus)) has no 'ranges': its children are not memory-mapped"))
-            }
-            if !ranges.isEmpty {
-                let childCells = addressCells(of: bus)
-                let parentCells = addressCells(of: parentBus)
-                let sizeCells = self.sizeCells(of: bus)
-                let stride = childCells + parentCells + sizeCells
-                guard childCells >= 1, childCells <= 4, parentCells >= 1, parentCells <= 4, sizeCells >= 1,
-                      sizeCells <= 2, ranges.count % 4 == 0, ranges.cellCount % stride == 0 else {
-                    throw .badProperty(node: path(of: bus), property: "ranges",
-                                       reason: "does not decode with #address-cells \(childCells), parent #address-cells \(parentCells), #size-cells \(sizeCells)")
+            switch busRanges(of: bus, parentBus: parentBus, &cache) {
+            case .absent(let failure):
+                return .failure(failure)
+            case .identity:
+                break
+            case .undecodable(let error):
+                throw error
+            case .windows(let windows):
+                guard let window = windows.first(where: { address >= $0.child && address - $0.child < $0.size }) else {
+                    let path = path(of: bus)
+                    return .failure(TranslationFailure(bus: path,
+                        reason: "address 0x\(String(address, radix: 16)) is outside the 'ranges' of \(path)"))
                 }
-                var mapped: UInt64? = nil
-                var i = 0
-                while i < ranges.cellCount {
-                    // Wider child addresses (PCI's 3 cells) are compared on their
-                    // low 64 bits; the space code in phys.hi is not decoded.
-                    let childBase = ranges.number(at: i + max(0, childCells - 2), cells: min(childCells, 2))
-                    let parentBase = ranges.number(at: i + childCells, cells: parentCells)
-                    let size = ranges.number(at: i + childCells + parentCells, cells: sizeCells)
-                    if address >= childBase && address - childBase < size {
-                        mapped = parentBase &+ (address - childBase)
-                        break
-                    }
-                    i += stride
-                }
-                guard let next = mapped else {
-                    return .failure(TranslationFailure(bus: path(of: bus),
-                        reason: "address 0x\(String(address, radix: 16)) is outside the 'ranges' of \(path(of: bus))"))
-                }
-                address = next
+                address = window.parent &+ (address - window.child)
             }
             bus = parentBus
         }

@@ -86,10 +86,13 @@ public struct Board {
             index[i] = Int32(deviceNodes.count)
             deviceNodes.append((node, enabled))
         }
-        let interrupts = tree.interrupts(ofEach: deviceNodes.map { $0.node })
+        let nodes = deviceNodes.map { $0.node }
+        let interrupts = tree.interrupts(ofEach: nodes)
+        let addresses = tree.deviceAddresses(ofEach: nodes)
+        devices.reserveCapacity(deviceNodes.count)
         for (i, (node, enabled)) in deviceNodes.enumerated() {
-            devices.append(DeviceInfo(tree: tree, node: node, enabled: enabled, interrupts: interrupts[i],
-                                      reservedMemoryParent: reservedParent))
+            devices.append(DeviceInfo(tree: tree, node: node, enabled: enabled, address: addresses[i],
+                                      interrupts: interrupts[i], reservedMemoryParent: reservedParent))
         }
 
         var spiUsers: [UInt32: [Int]] = [:]

@@ -73,16 +73,20 @@ public struct DeviceInfo {
     let tree: DeviceTree
     let reservedMemoryParent: Node?
 
-    init(tree: DeviceTree, node: Node, enabled: Bool, interrupts: [ResolvedInterrupt], reservedMemoryParent: Node?) {
+    /// `address` is `tree.deviceAddress(of: node)`, worked out by the caller
+    /// (a board translates all its devices' addresses in one batch).
+    init(tree: DeviceTree, node: Node, enabled: Bool, address: Result<DeviceAddress, DeviceTreeError>,
+         interrupts: [ResolvedInterrupt], reservedMemoryParent: Node?) {
         self.tree = tree
         self.node = node
         self.enabled = enabled
         self.reservedMemoryParent = reservedMemoryParent
-        do {
-            address = try tree.deviceAddress(of: node)
+        switch address {
+        case .success(let address):
+            self.address = address
             addressProblem = nil
-        } catch {
-            address = .none
+        case .failure(let error):
+            self.address = .none
             addressProblem = error.description
         }
         self.interrupts = interrupts
