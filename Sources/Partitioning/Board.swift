@@ -25,8 +25,9 @@ public struct Board {
     public let devices: [DeviceInfo]
     /// Node index -> index into `devices`, -1 for nodes that are not devices.
     let deviceIndex: [Int32]
-    /// INTID -> indices of enabled devices raising that SPI.
-    let spiUsers: [UInt32: [Int]]
+    /// (INTID, device index) for every SPI an enabled device raises, sorted
+    /// by INTID then device: one flat array instead of an array per INTID.
+    let spiUsers: [(intid: UInt32, device: Int)]
     /// Enabled devices' MMIO ranges, sorted by base.
     let mmio: [(range: PhysicalRange, device: Int)]
     /// The nodes whose references count as uses (`consumers(of:)`): enabled,
@@ -95,16 +96,17 @@ public struct Board {
                                       interrupts: interrupts[i], reservedMemoryParent: reservedParent))
         }
 
-        var spiUsers: [UInt32: [Int]] = [:]
+        var spiUsers: [(intid: UInt32, device: Int)] = []
         var mmio: [(range: PhysicalRange, device: Int)] = []
-        for (i, device) in devices.enumerated() where device.enabled {
-            for interrupt in device.interrupts {
-                if case .gic(let irq) = interrupt, irq.isShared { spiUsers[irq.intid, default: []].append(i) }
+        for i in devices.indices where devices[i].enabled {
+            for interrupt in devices[i].interrupts {
+                if case .gic(let irq) = interrupt, irq.isShared { spiUsers.append((irq.intid, i)) }
             }
-            if case .mmio(let ranges) = device.address {
+            if case .mmio(let ranges) = devices[i].address {
                 for range in ranges where range.size > 0 { mmio.append((range, i)) }
             }
         }
+        spiUsers.sort { ($0.intid, $0.device) < ($1.intid, $1.device) }
         mmio.sort { $0.range < $1.range }
         self.memory = memory
         self.reservedMemory = reserved
@@ -139,7 +141,19 @@ public struct Board {
 
     /// Enabled devices other than `node` that raise the same SPI `intid`.
     public func sharers(ofSPI intid: UInt32, except node: Node) -> [DeviceInfo] {
-        (spiUsers[intid] ?? []).map { devices[$0] }.filter { $0.node != node }
+        // The first entry for `intid`, by binary search.
+        var low = 0, high = spiUsers.count
+        while low < high {
+            let mid = (low + high) / 2
+            if spiUsers[mid].intid < intid { low = mid + 1 } else { high = mid }
+        }
+        var out: [DeviceInfo] = []
+        while low < spiUsers.count && spiUsers[low].intid == intid {
+            let device = devices[spiUsers[low].device]
+            if device.node != node { out.append(device) }
+            low += 1
+        }
+        return out
     }
 
     /// Enabled devices other than `node` with registers in any 4 KiB page that
