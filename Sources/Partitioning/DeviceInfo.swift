@@ -162,12 +162,14 @@ public struct DeviceInfo {
     /// IOMMU, is declared `dma-coherent`, or is of a class that is always a bus
     /// master. A heuristic: the board tree does not say "bus master" directly.
     public var mayDoDMA: Bool {
-        if dependencies.contains(where: { $0.kind == .iommu }) { return true }
+        // Cheapest test first: the node's name, then its compatible, and only
+        // then its references (decoding them all costs the most).
         let path = self.path
         let masters = ["ethernet", "mmc", "sdhci", "usb", "sata", "ahci", "pcie", "dma-controller", "dma", "gpu",
                        "display-controller", "vop", "video-codec", "npu", "nvme", "ufs", "spi-nor"]
         for name in masters where path.hasSuffix("/" + name) || path.includes("/" + name + "@") { return true }
-        return compatible.contains { $0.includes("virtio,mmio") }
+        if compatible.contains(where: { $0.includes("virtio,mmio") }) { return true }
+        return dependencies.contains(where: { $0.kind == .iommu })
     }
 }
 

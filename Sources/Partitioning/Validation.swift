@@ -337,13 +337,16 @@ struct Validation {
     mutating func checkDependencies(_ device: ResolvedDevice, _ guest: ResolvedGuest) {
         let info = device.info
         let path = info.path
+        // The references and their problems come from one decoding of the node.
+        let found = tree.dependencies(of: info.node)
         var reported: [String] = []
-        for dep in info.dependencies {
+        for dep in found.dependencies {
             if guestOwning(dep.provider) == guest.index { continue }
-            let provider = tree.path(of: dep.provider)
             let key = dep.property
             if reported.contains(key) { continue }
             reported.append(key)
+            // Only messages name the provider: worked out when one is written.
+            var provider: String { tree.path(of: dep.provider) }
             switch dep.kind {
             case .clock:
                 keepClocks = true   // standing in is decided by the guest tree builder
@@ -359,18 +362,20 @@ struct Validation {
                     "the host tree boots with pd_ignore_unused so the domain is not switched off as unused")
             case .supply:
                 if !alwaysOnSupplies.contains(dep.provider) { alwaysOnSupplies.append(dep.provider) }
-                add(.supplyKept, .warning, path, "'\(dep.property)' (\(provider)) stays with the host",
-                    "the host tree marks \(provider) regulator-always-on so it is not switched off as unused")
+                let regulator = provider
+                add(.supplyKept, .warning, path, "'\(dep.property)' (\(regulator)) stays with the host",
+                    "the host tree marks \(regulator) regulator-always-on so it is not switched off as unused")
             case .iommu:
                 break   // reported with the DMA note
             case .assignedClock:
                 break   // the guest tree drops assigned-clock settings; rates come from stand-ins
             default:
-                add(.referenceDropped, .warning, path, "'\(dep.property)' references \(provider), which stays with the host: dropped from the guest tree",
-                    "assign \(provider) to the same guest if the device needs it")
+                let other = provider
+                add(.referenceDropped, .warning, path, "'\(dep.property)' references \(other), which stays with the host: dropped from the guest tree",
+                    "assign \(other) to the same guest if the device needs it")
             }
         }
-        for problem in info.dependencyProblems {
+        for problem in found.problems {
             add(.referenceBroken, .warning, path, problem, "fix the reference in the board tree")
         }
     }
