@@ -166,8 +166,10 @@ struct GuestTreeBuilder {
         var timer: Node? = nil
         // The first device whose role is the timer and that names arm,armv8-timer
         // (the compatible test first: it reads bytes in place).
-        for device in board.devices where tree.isCompatible(device.node, with: "arm,armv8-timer") && device.role == .timer {
-            timer = device.node
+        // By index: the records are read in place, not copied one by one.
+        for i in board.devices.indices where tree.isCompatible(board.devices[i].node, with: "arm,armv8-timer")
+                                             && board.devices[i].role == .timer {
+            timer = board.devices[i].node
             break
         }
         // Secure, non-secure, virtual, hypervisor physical timer PPIs (arm,arch_timer.yaml).
