@@ -27,13 +27,18 @@ public enum Layout {
     /// The console's page: the highest free 4 KiB page below 4 GiB.
     public static func consoleBase(board: Board) -> UInt64? {
         var occupied: [PhysicalRange] = board.memory + board.reservedMemory.map { $0.range }
-        for device in board.devices { occupied += device.mmioRanges }
+        // Records read in place (by index), not copied one by one.
+        for i in board.devices.indices {
+            if case .mmio(let ranges) = board.devices[i].address { occupied += ranges }
+        }
         occupied.sort()
         var candidate: UInt64 = 0xffff_f000
         while true {
             let page = PhysicalRange(base: candidate, size: consoleSize)
-            let blockers = occupied.filter { $0.overlaps(page) }
-            guard let lowest = blockers.map({ $0.base }).min() else { return candidate }
+            // The lowest base among the ranges blocking this page, in one pass.
+            var lowestBlocker: UInt64? = nil
+            for range in occupied where range.overlaps(page) { lowestBlocker = min(lowestBlocker ?? range.base, range.base) }
+            guard let lowest = lowestBlocker else { return candidate }
             // Continue from the page below the lowest range blocking this one.
             let lowestPage = lowest & ~0xfff
             guard lowestPage >= 0x2000 else { return nil }
@@ -44,11 +49,17 @@ public enum Layout {
     /// The console's SPI number: the lowest one no board device uses.
     public static func consoleSPI(board: Board) -> UInt32 {
         var used: [UInt32] = []
-        for device in board.devices {
-            for case .gic(let irq) in device.interrupts where irq.kind == .spi { used.append(irq.number) }
+        for i in board.devices.indices {
+            for case .gic(let irq) in board.devices[i].interrupts where irq.kind == .spi { used.append(irq.number) }
         }
+        // Sorted, the lowest free number is the first gap: one pass, not one
+        // search of the list per candidate.
+        used.sort()
         var spi: UInt32 = 0
-        while used.contains(spi) { spi += 1 }
+        for number in used {
+            if number > spi { break }
+            if number == spi { spi += 1 }
+        }
         return spi
     }
 
