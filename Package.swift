@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "PartitioningTests", dependencies: ["Partitioning", "DeviceTree", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "CorpusTests", dependencies: ["Partitioning", "DeviceTree"]),
         // Runs the built `cleave` executable, which it depends on so SwiftPM builds it first.
-        .testTarget(name: "CLITests", dependencies: ["cleave"]),
+        .testTarget(name: "CLITests", dependencies: ["cleave", "TestSupport"]),
         .testTarget(name: "BootTests", dependencies: [
             "GuestTree", "Loading", "Console", "Supervisor", "GuestMemory", "Partitioning", "DeviceTree", "TestSupport"]),
     ],

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The `cleave` executable as a user runs it: exit statuses, messages that
@@ -20,23 +21,8 @@ struct CLITests {
 
     func cleave(_ arguments: [String]) throws -> Run {
         let binary = try #require(CLITests.binary, "the cleave executable is not next to the test bundle")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
-    }
-
-    func scratch() throws -> String {
-        let dir = NSTemporaryDirectory() + "cleave-cli-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
+        let run = try runTool(binary, arguments)
+        return Run(status: run.status, out: String(decoding: run.stdout, as: UTF8.self), err: run.stderr)
     }
 
     var board: String { CLITests.repo + "/DeviceTrees/qemu-virt-gicv3.dtb" }
@@ -55,7 +41,8 @@ struct CLITests {
 
     @Test func checkExitStatuses() throws {
         #expect(try cleave(["check", board, plan]).status == 0)
-        let dir = try scratch()
+        let dir = try temporaryDirectory().path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let bad = dir + "/bad.dts"
         try """
             /dts-v1/;
@@ -71,7 +58,8 @@ struct CLITests {
     }
 
     @Test func unusableInputsNameTheFile() throws {
-        let dir = try scratch()
+        let dir = try temporaryDirectory().path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let junk = dir + "/junk.dtb"
         try Data("not a device tree at all, just a line of text that is long enough".utf8).write(to: URL(fileURLWithPath: junk))
         let run = try cleave(["devices", junk])
@@ -90,7 +78,9 @@ struct CLITests {
     }
 
     @Test func carveWritesEveryOutput() throws {
-        let out = try scratch() + "/out"
+        let dir = try temporaryDirectory().path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = dir + "/out"
         let run = try cleave(["carve", board, plan, "--out", out])
         #expect(run.status == 0, "\(run.err)")
         for name in ["host.dtb", "linux.dtb", "report.txt"] {
@@ -101,7 +91,8 @@ struct CLITests {
     }
 
     @Test func carveWithErrorsLeavesEarlierOutputsUntouched() throws {
-        let out = try scratch()
+        let out = try temporaryDirectory().path
+        defer { try? FileManager.default.removeItem(atPath: out) }
         let earlier = Data("earlier host.dtb".utf8)
         try earlier.write(to: URL(fileURLWithPath: out + "/host.dtb"))
         let bad = out + "/bad.dts"
@@ -119,7 +110,8 @@ struct CLITests {
     }
 
     @Test func carveIntoAnUnwritablePlaceSaysSo() throws {
-        let dir = try scratch()
+        let dir = try temporaryDirectory().path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let file = dir + "/a-file"
         try Data().write(to: URL(fileURLWithPath: file))
         let run = try cleave(["carve", board, plan, "--out", file + "/sub"])
