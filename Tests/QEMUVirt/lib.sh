@@ -103,6 +103,7 @@ qv_initramfs() {
     cp "$busybox" "$root/bin/busybox"
     cp "$static" "$root/bin/cleave-boot"
     cp "$work/guests/exec-clock" "$root/bin/exec-clock"
+    cp "$work/guests/pty-keys" "$root/bin/pty-keys"
     cp "$kernel" "$root/guest/Image"
     cp "$work/guest-initrd.cpio" "$root/guest/initrd.cpio"
     cp "$work"/guests/*.bin "$root/guest/"
@@ -115,6 +116,7 @@ qv_initramfs() {
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
+mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 echo "CLEAVE-HOST up=$(cut -d' ' -f1 /proc/uptime) kernel=$(uname -r) cmdline=$(cat /proc/cmdline)"
 dmesg | grep -E "GIC: Using split EOI|kvm \[1\]: (VHE|Hyp|Protected)|kvm \[1\]: .*mode initialized" | sed 's/^/CLEAVE-DMESG /'
@@ -134,7 +136,7 @@ INIT
 qv_boot() {
     local log=$1 dtb=$2 initramfs=$3 cpu=$4 gic=$5 seconds=$6
     timeout --foreground -k 5 "$seconds" qemu-system-aarch64 \
-        -M virt,virtualization=on,gic-version="$gic" -cpu "$cpu" -smp 2 -m 2048 \
+        -M virt,virtualization=on,gic-version="$gic" -cpu "$cpu" -smp 2 -m "${qv_memory:-2048}" \
         -nographic -no-reboot -nic none \
         -drive if=none,id=pt0,format=raw,readonly=on,file.locking=off,file="$qv_disk" \
         -device virtio-blk-device,drive=pt0 -device virtio-rng-device \
