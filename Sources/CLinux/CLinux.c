@@ -30,10 +30,6 @@ void *cleave_mmap(void *address, size_t length, int protection, int flags, int f
     return p;
 }
 int cleave_munmap(void *address, size_t length) { return result(munmap(address, length)); }
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23 // Linux 5.14; older musl headers lack it
-#endif
-int cleave_populate_write(void *address, size_t length) { return result(madvise(address, length, MADV_POPULATE_WRITE)); }
 int cleave_eventfd(unsigned int initial) { return result(eventfd(initial, EFD_CLOEXEC)); }
 int cleave_getrandom(void *buffer, size_t count) { return result(getrandom(buffer, count, 0)); }
 int cleave_unlink(const char *path) { return result(unlink(path)); }

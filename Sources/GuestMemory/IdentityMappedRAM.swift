@@ -6,15 +6,8 @@ import Syscalls
 /// (DESIGN.md truth 5): each page's physical address comes from
 /// /proc/self/pagemap, contiguity is checked on the sorted physical addresses,
 /// and every run whose virtual order matches its physical order becomes one KVM
-/// memory slot. The pool hands pages out in a physical order that flips with
-/// use (measured: descending from a boot-time pool, ascending after a process
-/// freed them, since freed pages go back to the list's head), so `take` faults
-/// two pages, sees which way the pool runs, and faults the rest in that
-/// direction: a contiguous window is then one slot, or three, rather than one
-/// per page (a 256 MiB guest took 121 slots, 7-11 ms to register on the
-/// emulated board; faulting page by page costs no more than MAP_POPULATE
-/// there). Moving pages into order afterwards with mremap was measured at
-/// 0.7 ms a page (each move flushes TLBs), more than the slots it saved.
+/// memory slot. A boot-time pool is handed out in descending physical order, so
+/// that is one slot per page in the worst case (KVM allows 32767).
 ///
 /// Owns its mapping: the pages go back to the pool when this object dies, or
 /// when the process does (even on SIGKILL).
@@ -134,57 +127,30 @@ public final class IdentityMappedRAM {
             self.pageSize = pageSize
         }
 
-        /// Maps and faults in `count` more pages (the kernel zeroes each), in
-        /// the direction the pool hands them out (see the type's comment);
-        /// returns their physical addresses and offsets.
-        /// One thread on purpose: faulting from the guest's idle CPU as well
-        /// was measured 6x slower on the emulated board (256 MiB: 994 ms
-        /// against 168 ms; images 391 against 54 ms), where concurrent faults
-        /// may make QEMU synchronise its vCPUs for every TLB flush.
+        /// Maps and faults in `count` more pages (MAP_POPULATE: the kernel
+        /// zeroes each); returns their physical addresses and offsets. One
+        /// thread on purpose: faulting from the guest's idle CPU as well was
+        /// measured 6x slower on the emulated board (256 MiB: 994 ms against
+        /// 168 ms; images 391 against 54 ms), where concurrent faults may make
+        /// QEMU synchronise its vCPUs for every TLB flush.
         func take(_ count: UInt64) throws(MemoryError) -> [(pa: UInt64, offset: Int)] {
             let ps = Int(pageSize.rawValue)
             let offset = start + Int(taken) * ps
             let began = Clock.monotonic
-            // Without MAP_NORESERVE, mmap reserves the pages from the pool (or
-            // fails): faulting them in below cannot run out.
             let r = mapping.map(at: offset, length: Int(count) * ps, protection: PROT_READ | PROT_WRITE,
-                                flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | pageSize.mmapFlag)
+                                flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE | pageSize.mmapFlag)
+            lastMapNanoseconds += Clock.monotonic - began
             if case .failure(let e) = r { throw .map(size: pageSize, pages: count, errno: e) }
             taken += count
-            let pagemap = try Pagemap()
-            let n = Int(count)
-            var order = Array(0..<n)
-            try fault(offset, pages: count)
-            if n > 2 {
-                try fault(offset + ps, pages: count)
-                let first = try pagemap.physicalAddress(of: mapping.address + UInt64(offset))
-                let second = try pagemap.physicalAddress(of: mapping.address + UInt64(offset + ps))
-                // Handed out downwards: the rest from the top, so that virtual
-                // order follows physical order from the third page on.
-                if second < first { order = [0, 1] + Array((2..<n).reversed()) }
-            }
-            for k in order.dropFirst(n > 2 ? 2 : 1) { try fault(offset + k * ps, pages: count) }
-            lastMapNanoseconds += Clock.monotonic - began
             let read = Clock.monotonic
             defer { lastPagemapNanoseconds += Clock.monotonic - read }
+            let pagemap = try Pagemap()
             var pages: [(pa: UInt64, offset: Int)] = []
-            for k in 0..<n {
+            for k in 0..<Int(count) {
                 let at = offset + k * ps
                 pages.append((try pagemap.physicalAddress(of: mapping.address + UInt64(at)), at))
             }
             return pages
-        }
-
-        /// Faults in the hugepage at `offset` (MADV_POPULATE_WRITE; a write
-        /// before Linux 5.14, safe as mmap reserved the page).
-        private func fault(_ offset: Int, pages: UInt64) throws(MemoryError) {
-            let page = mapping.base + offset
-            let result = cleave_populate_write(page, Int(pageSize.rawValue))
-            if result == -EINVAL {
-                page.storeBytes(of: 0, as: UInt8.self)
-            } else if result < 0 {
-                throw .map(size: pageSize, pages: pages, errno: Errno(-result))
-            }
         }
     }
 

@@ -84,9 +84,6 @@ int cleave_ioctl_value(int fd, unsigned long request, unsigned long value);
 /// mmap returning NULL (and *error = errno) instead of MAP_FAILED.
 void *cleave_mmap(void *address, size_t length, int protection, int flags, int fd, int64_t offset, int *error);
 int cleave_munmap(void *address, size_t length);
-/// madvise(MADV_POPULATE_WRITE): faults the range in writable now; 0 or
-/// -errno (-EINVAL before Linux 5.14).
-int cleave_populate_write(void *address, size_t length);
 int cleave_eventfd(unsigned int initial);
 int cleave_getrandom(void *buffer, size_t count);
 int cleave_unlink(const char *path);
