@@ -2,7 +2,6 @@ import CLinux
 import Console
 import GuestMemory
 import KVM
-import Loading
 import Passthrough
 import Synchronization
 import Syscalls

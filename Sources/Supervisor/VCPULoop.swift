@@ -1,7 +1,6 @@
 import CLinux
 import Console
 import KVM
-import Passthrough
 import Synchronization
 import Syscalls
 
