@@ -165,7 +165,11 @@ public struct DeviceTree {
         // its FDT_END tag wherever that is: libfdt then walks up to totalsize,
         // and so does the index, so both see the same nodes.
         let structEnd = storage.be32(20) >= 17 ? structStart + Int(storage.be32(36)) : storage.count
-        let stringsEnd = stringsStart + Int(storage.be32(32))
+        // Where a property name must end (libfdt 1.6.1's fdt_get_string): inside
+        // size_dt_strings from version 17, anywhere before totalsize in version
+        // 16, which libfdt reads past size_dt_strings (a v16 name cut by
+        // size_dt_strings is read whole, as libfdt reads it).
+        let stringsEnd = storage.be32(20) >= 17 ? stringsStart + Int(storage.be32(32)) : storage.count
         var nodes: [NodeRecord] = []
         var props: [PropertyRecord] = []
         let size = structEnd - structStart
@@ -248,7 +252,7 @@ public struct DeviceTree {
                 if id < 0 {
                     var end = nameOffset
                     while end < stringsEnd && storage.byte(end) != 0 { end += 1 }
-                    if end == stringsEnd { libfdtAccepts = false }   // no NUL inside the strings block
+                    if end == stringsEnd { libfdtAccepts = false }   // no NUL before the names' end
                     let (interned, isNew) = names.intern(at: nameOffset, length: end - nameOffset)
                     id = interned
                     if isNew {
