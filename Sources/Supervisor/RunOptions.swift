@@ -26,6 +26,7 @@ public enum RunOptions {
       --mark TEXT            log the time when the console prints TEXT
       --watchdog-ms N        watchdog sampling period (default 250)
       --restart POLICY       never | always | on-failure
+      --max-restarts N       restarts the policy may make (default 0: unbounded)
       --interactive          feed stdin to the console (raw terminal; Ctrl-A x quits)
       --name NAME            guest name for log lines (default "run")
       -h, --help             this text
@@ -86,6 +87,10 @@ public enum RunOptions {
         if let v = try args.option("--restart") {
             guard let p = RestartPolicy(rawValue: v) else { throw UsageError("--restart: never, always or on-failure") }
             config.restart = p
+        }
+        if let v = try args.option("--max-restarts") {
+            guard let n = Int(v), n >= 0 else { throw UsageError("--max-restarts: a count, 0 for unbounded") }
+            config.maxRestarts = n
         }
         config.interactive = args.flag("--interactive")
         guard args.isEmpty else { throw UsageError("unknown arguments: \(args.remaining.joined(separator: " "))") }

@@ -157,6 +157,10 @@ for argument in CommandLine.arguments.dropFirst() {
 }
 let corpus = positional.first ?? ProcessInfo.processInfo.environment["CLEAVE_CORPUS"]
 var cases: [(name: String, board: DeviceTree, plan: Plan)] = []
+// Every failure (a bundled board that cannot be read or carved, a pipeline
+// whose tree differs from the in-process one) is counted and makes the exit
+// status 1: Scripts/test runs this as a check.
+var failures: [String] = []
 let boardsDir = root + "/Boards"
 let profiling = CommandLine.arguments.contains("--profile")
 for entry in ((try? FileManager.default.contentsOfDirectory(atPath: boardsDir)) ?? []).sorted() where !profiling {
@@ -164,8 +168,10 @@ for entry in ((try? FileManager.default.contentsOfDirectory(atPath: boardsDir)) 
     guard FileManager.default.fileExists(atPath: planPath) else { continue }
     var dtb = "\(root)/DeviceTrees/\(entry).dtb"
     if entry == "qemu-virt" { dtb = "\(root)/DeviceTrees/qemu-virt-gicv3.dtb" }
-    guard let bytes = FileManager.default.contents(atPath: dtb), let tree = try? DeviceTree(bytes: [UInt8](bytes)),
-          let plan = compilePlan(planPath) else { continue }
+    guard let bytes = FileManager.default.contents(atPath: dtb), let tree = try? DeviceTree(bytes: [UInt8](bytes)) else {
+        failures.append("\(entry): board tree \(dtb) missing or unreadable"); continue
+    }
+    guard let plan = compilePlan(planPath) else { failures.append("\(entry): plan \(planPath) does not compile or parse"); continue }
     cases.append((entry, tree, plan))
 }
 
@@ -181,8 +187,12 @@ for file in corpusFiles {
     corpusBlobs.append(bytes)
     if bytes.count > (largest?.bytes.count ?? 0) { largest = ((file as NSString).lastPathComponent, bytes) }
 }
-if let largest, let tree = try? DeviceTree(bytes: largest.bytes), let plan = Plan.suggested(for: Board(tree)) {
-    cases.append(("\(largest.name) (largest, suggested plan)", tree, plan))
+if let largest {
+    if let tree = try? DeviceTree(bytes: largest.bytes), let plan = Plan.suggested(for: Board(tree)) {
+        cases.append(("\(largest.name) (largest, suggested plan)", tree, plan))
+    } else {
+        failures.append("\(largest.name): the corpus's largest tree cannot be opened or given a suggested plan")
+    }
 }
 
 // --dump DIR: writes, for every board above and every corpus tree, what the
@@ -250,6 +260,7 @@ for c in cases {
     let carveTime = median(200) { result = carve(board: c.board, plan: c.plan) }
     guard let host = result?.host else {
         print(pad(c.name, 46) + "carve failed: \(result.map { Render.diagnostics($0.diagnostics) } ?? "")")
+        failures.append("\(c.name): carve failed")
         continue
     }
     worst = max(worst, carveTime)
@@ -264,6 +275,8 @@ for c in cases {
         + pad(fmt(parse), 10) + pad(fmt(inventory), 10) + pad(fmt(carveTime), 10) + pad(fmt(putMs) + (putSame ? "" : "!"), 11) + pad("(\(processes))", 9)
         + pad(fmt(overlayMs) + (overlaySame ? "" : "!"), 12) + pad(fmt(putMs * 1000 / carveTime, 0), 10) + fmt(overlayMs * 1000 / carveTime, 0)
     print(line)
+    if !putSame { failures.append("\(c.name): the fdtput pipeline's tree differs from the in-process host tree") }
+    if !overlaySame { failures.append("\(c.name): the dtc + fdtoverlay pipeline's tree differs from the in-process host tree") }
 }
 unlink(scratch)
 print("('!' marks a pipeline whose result differs from the in-process host tree)")
@@ -293,3 +306,11 @@ if !corpusBlobs.isEmpty && !quick {
     for file in corpusFiles { run("/usr/bin/dtc", ["-q", "-I", "dtb", "-O", "dts", "-o", "/dev/null", file]) }
     print("for scale, dtc -I dtb -O dts over the same trees (one process each): \(fmt(Double(now() - dtcStart) / 1e6)) ms")
 }
+
+if cases.isEmpty { failures.append("no board carved (no Boards/*/plan.dts with its tree?)") }
+if !failures.isEmpty {
+    print("cleave-bench: \(failures.count) failure(s):")
+    for f in failures { print("  " + f) }
+    exit(1)
+}
+print("cleave-bench: \(cases.count) boards carved, every pipeline agrees")

@@ -41,7 +41,7 @@ import Supervisor
                            "--initrd", "i.cpio", "--memory", "1G", "--hugepage-size", "1G", "--memory-base", "0x80000000",
                            "--cpus", "1-2", "--bootargs", "console=ttyS0 -- init=/x", "--board", gicv2,
                            "--console", "0x1c090000", "--console-intid", "40", "--dump-dtb", "/tmp/g.dtb",
-                           "--mark", "READY", "--watchdog-ms", "100", "--restart", "on-failure", "--interactive"])
+                           "--mark", "READY", "--watchdog-ms", "100", "--restart", "on-failure", "--max-restarts", "3", "--interactive"])
         #expect(c.name == "fw" && c.kernelPath == "fw.bin" && c.imageKind == .raw)
         #expect(c.loadOffset == 0x20_0000 && c.initrdPath == "i.cpio")
         #expect(c.memorySize == 1 << 30 && c.pageSize == .oneGiB && c.fixedBase == 0x8000_0000)
@@ -50,6 +50,7 @@ import Supervisor
         #expect(c.consoleBase == 0x1c09_0000 && c.consoleINTID == 40)
         #expect(c.dumpTreePath == "/tmp/g.dtb" && c.consoleMarker == "READY")
         #expect(c.watchdogPeriodMilliseconds == 100 && c.restart == .onFailure && c.interactive)
+        #expect(c.maxRestarts == 3)
         #expect(c.its == nil)
         guard case .v2 = c.gic else { Issue.record("not GICv2"); return }
         #expect(try parse(["--kernel", "k", "--board", gicv3, "--vcpus", "4"]).hostCPUs == [nil, nil, nil, nil])
@@ -69,6 +70,7 @@ import Supervisor
         (["--kernel", "k", "--board", "B", "--console-intid", "16"], "--console-intid"),
         (["--kernel", "k", "--board", "B", "--watchdog-ms", "5"], "--watchdog-ms"),
         (["--kernel", "k", "--board", "B", "--restart", "sometimes"], "--restart"),
+        (["--kernel", "k", "--board", "B", "--max-restarts", "-1"], "--max-restarts"),
         (["--kernel", "k", "--board", "B", "--frobnicate"], "--frobnicate"),
         (["--kernel", "k", "--board", "B", "--bootargs"], "--bootargs"),
         (["--kernel", "k", "--board", "/nonexistent.dtb"], "--board"),

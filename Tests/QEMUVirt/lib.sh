@@ -1,14 +1,23 @@
 # QEMU-virt board harness, shared by Tests/QEMUVirt/run and Scripts/run-qemu-virt.
-# Source it from bash with $repo set to the checkout. Every QEMU boot runs under
-# `timeout`; logs and images go to $work (default ${TMPDIR:-/tmp}/cleave-qemu-virt).
+# Source it from bash with $repo set to the checkout. Every step and every QEMU
+# boot runs under `timeout -k`; logs and images go to $work (default
+# ${TMPDIR:-/tmp}/cleave-qemu-virt).
 #
 #   qv_prepare            install what is missing, fetch Debian's kernel and
 #                         busybox, build cleave (host), cleave-boot (static
-#                         aarch64) and the test guest
-#   qv_carve NAME BOARD   cleave carve DeviceTrees/<board dtb> Boards/<NAME>/plan.dts
-#   qv_initramfs OUT TESTS  host initramfs: busybox, cleave-boot, /guest/*, and
-#                         /init running the shell snippet TESTS
-#   qv_boot LOG DTB INITRAMFS CPU GIC SECONDS   boot the board, serial to LOG
+#                         aarch64), the test guests and the modules (each step bounded)
+#   qv_dump_board OUT GIC CPU MEMORY   the board's own tree, dumped by QEMU with
+#                         the machine options qv_boot uses
+#   qv_carve NAME BOARD [PLAN]   cleave carve BOARD (a path) with Boards/<NAME>/plan.dts
+#                         (or PLAN) into $work/carve-NAME
+#   qv_initramfs OUT TESTS  host initramfs: busybox, cleave-boot, the board
+#                         scripts (Tests/QEMUVirt/board), /guest/*, and /init
+#                         running the shell snippet TESTS
+#   qv_boot LOG DTB INITRAMFS CPU GIC SECONDS   boot the board, serial to LOG;
+#                         presses the power key (PL061 line 3) each time the
+#                         guest prints CLEAVE-PT-GPIO-IRQ-READY
+#   check / skip / qv_summary   one line per check, "N passed, M failed, K skipped"
+#   qv_passthrough_checks PREFIX BLOCK RUN   the checks of one passthrough run
 set -euo pipefail
 
 work=${CLEAVE_WORK:-${TMPDIR:-/tmp}/cleave-qemu-virt}
@@ -17,24 +26,98 @@ mkdir -p "$work"
 
 qv_log() { echo "qemu-virt: $*" >&2; }
 
+# Every step and boot is also cut to what is left of CLEAVE_HARNESS_BUDGET
+# (seconds, default 2400) from the moment this file is sourced, so the limits
+# inside fit the caller's outer one (Scripts/test passes its remaining share).
+qv_deadline=$(( $(date +%s) + ${CLEAVE_HARNESS_BUDGET:-2400} ))
+qv_limit() { # seconds -> min(seconds, budget left - 10), 0 when under 20 s are left
+    local left=$(( qv_deadline - $(date +%s) - 10 ))
+    (( left < 20 )) && left=0
+    echo $(( $1 < left ? $1 : left ))
+}
+
+passed=0
+failed=0
+skipped=0
+failed_logs=()
+check() { # name condition-result(0/1) detail log
+    if [[ $2 -eq 0 ]]; then
+        passed=$((passed + 1)); echo "ok   $1${3:+ ($3)}"
+    else
+        failed=$((failed + 1)); echo "FAIL $1${3:+ ($3)}"; failed_logs+=("$4")
+    fi
+}
+skip() { # name reason: counted and shown in the closing line, never as a pass
+    skipped=$((skipped + 1)); echo "skip $1 ($2)"
+}
+qv_summary() { # prints the closing line and the logs of failed checks; status 1 on failure
+    echo "$passed passed, $failed failed, $skipped skipped"
+    if [[ $failed -gt 0 ]]; then
+        for l in $(printf '%s\n' "${failed_logs[@]}" | sort -u); do
+            echo "---- $l (last 60 lines)"; tail -n 60 "$l"
+        done
+        return 1
+    fi
+}
+field() { { grep -a -m1 "$2" "$1" | grep -ao "$3=[^ \"]*" | head -n1 | cut -d= -f2- | tr -d '\r'; } || true; }
+
+# One bounded preparation step: `qv_step NAME SECONDS command...`, its standard
+# output in $work/step-NAME.out, its messages in $work/step-NAME.log. A timeout
+# or failure names the step and shows the log's tail.
+qv_step() {
+    local name=$1 seconds status=0
+    seconds=$(qv_limit "$2")
+    shift 2
+    [[ $seconds -gt 0 ]] || { qv_log "step '$name': no time left of the harness budget"; return 1; }
+    timeout -k 10 "$seconds" "$@" >"$work/step-$name.out" 2>"$work/step-$name.log" || status=$?
+    if [[ $status -eq 124 || $status -eq 137 ]]; then
+        qv_log "step '$name' timed out after ${seconds}s; last lines of $work/step-$name.log:"
+        tail -n 30 "$work/step-$name.log" >&2
+        return 1
+    elif [[ $status -ne 0 ]]; then
+        qv_log "step '$name' failed (status $status); last lines of $work/step-$name.log:"
+        tail -n 30 "$work/step-$name.log" >&2
+        return 1
+    fi
+}
+
 qv_prepare() {
-    "$repo/Scripts/install-deps" --harness
-    kernel_root=$("$repo/Scripts/fetch-debian-kernel")
+    qv_step install-deps 600 "$repo/Scripts/install-deps" --harness
+    qv_step fetch-kernel 600 "$repo/Scripts/fetch-debian-kernel"
+    kernel_root=$(tail -n1 "$work/step-fetch-kernel.out")
     kernel=$(ls "$kernel_root"/boot/vmlinuz-* | head -n1)
-    arm64_root=$("$repo/Scripts/fetch-arm64-packages" libfdt-dev libgpiod-dev busybox-static)
+    qv_step fetch-arm64 600 "$repo/Scripts/fetch-arm64-packages" libfdt-dev libgpiod-dev busybox-static
+    arm64_root=$(tail -n1 "$work/step-fetch-arm64.out")
     busybox="$arm64_root/bin/busybox"
     [[ -x "$busybox" ]] || { qv_log "no busybox in $arm64_root"; return 1; }
     qv_log "building cleave (host) and cleave-boot (static aarch64)"
-    (cd "$repo" && swift build --scratch-path "${CLEAVE_SCRATCH:-.build-harness}" --product cleave >"$work/build-cleave.log" 2>&1) ||
-        { tail -n 40 "$work/build-cleave.log" >&2; return 1; }
+    qv_step build-cleave 900 bash -c "cd '$repo' && swift build --scratch-path '${CLEAVE_SCRATCH:-.build-harness}' --product cleave"
     cleave="$repo/${CLEAVE_SCRATCH:-.build-harness}/debug/cleave"
-    static=$("$repo/Scripts/build-static" "$work/cleave-boot")
-    "$repo/Tests/Guests/build" "$work/guests" >/dev/null
-    modules=$("$repo/Scripts/build-modules")
+    qv_step build-static 900 "$repo/Scripts/build-static" "$work/cleave-boot"
+    static=$(tail -n1 "$work/step-build-static.out")
+    qv_step build-guests 300 "$repo/Tests/Guests/build" "$work/guests"
+    qv_step build-modules 900 "$repo/Scripts/build-modules"
+    modules=$(tail -n1 "$work/step-build-modules.out")
     # The disk QEMU gives the first passed-through virtio-mmio transport.
     qv_disk="$work/passthrough-disk.img"
     { printf 'CLEAVE-DISK-CONTENT %s\n' "written-by-the-harness"; head -c 65536 /dev/zero; } >"$qv_disk"
     qv_guest_initramfs "$work/guest-initrd.cpio"
+}
+
+# The machine every boot uses: one place, so the dumped board tree and the
+# booted board are the same machine. -monitor: the power key (qv_press_key).
+qv_machine() { # gic cpu memory
+    echo "-M virt,virtualization=on,gic-version=$1 -cpu $2 -smp 2 -m $3 -nic none"
+}
+
+# The board's tree as QEMU builds it for this machine (its /memory follows -m).
+# Seeds zeroed and the padding removed as in Scripts/dump-qemu-virt-trees.
+qv_dump_board() { # out gic cpu memory
+    local out=$1 raw="$work/dump-raw.dtb"
+    # shellcheck disable=SC2046
+    timeout -k 5 60 qemu-system-aarch64 $(qv_machine "$2" "$3" "$4") -machine dumpdtb="$raw" -display none \
+        >"$work/dump.log" 2>&1 || { cat "$work/dump.log" >&2; return 1; }
+    dtc -q -I dtb -O dtb -o "$out" "$raw"
 }
 
 # The Linux guest's userspace: print a marker with the guest's own uptime, power off.
@@ -46,7 +129,7 @@ qv_guest_initramfs() {
     cp "$work/guests/guest-clock" "$root/bin/guest-clock"
     cp "$work/guests/pt-probe" "$root/bin/pt-probe"
     mkdir -p "$root/lib"
-    cp "$(find "$kernel_root/lib/modules" -name virtio_mmio.ko | head -n1)" "$(find "$kernel_root/lib/modules" -name virtio_blk.ko | head -n1)" "$root/lib/"
+    for ko in virtio_mmio virtio_blk virtio-rng; do cp "$(find "$kernel_root/lib/modules" -name $ko.ko | head -n1)" "$root/lib/"; done
     # The marker ends the line: the supervisor logs when it sees it.
     cat >"$root/init" <<'INIT'
 #!/bin/busybox sh
@@ -61,27 +144,59 @@ if /bin/busybox grep -q cleave.echo /proc/cmdline; then
     read -t 120 line
     /bin/busybox echo "CLEAVE-ECHO got=[$line]"
 fi
-# Passed-through devices (issue 4), when the carved tree gave them.
+# Passed-through devices, each exercised when the carved tree gave it to this guest.
 /bin/busybox mount -t sysfs sys /sys
-if [ -e /sys/firmware/devicetree/base/pl031@9010000 ]; then
-    export PATH=/bin
-    /bin/busybox --install -s /bin
-    mount -t devtmpfs dev /dev
+dt=/sys/firmware/devicetree/base
+export PATH=/bin
+/bin/busybox --install -s /bin
+mount -t devtmpfs dev /dev
+if ls -d $dt/virtio_mmio@* >/dev/null 2>&1; then
     insmod /lib/virtio_mmio.ko; insmod /lib/virtio_blk.ko
-    i=0; while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    want=$(ls -d $dt/virtio_mmio@* | wc -l)
+    i=0; while [ "$(ls /sys/bus/virtio/devices 2>/dev/null | wc -l)" -lt $want ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    for d in /sys/bus/virtio/devices/*; do [ -e $d ] && echo "CLEAVE-PT-VIRTIO $(basename $d) device=$(cat $d/device) transport=$(basename "$(readlink -f $d/..)")"; done
+    i=0; while [ -e $dt/virtio_mmio@a003e00 ] && [ ! -b /dev/vda ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+fi
+if [ -e $dt/pl031@9010000 ]; then
     rtc=$(cat /sys/class/rtc/rtc0/time 2>/dev/null)
-    irqs() { grep pl031 /proc/interrupts | awk '{print $2}'; }
+    irqs() { grep pl031 /proc/interrupts | awk '{print $2 + $3}'; }
     n0=$(irqs)
+    # Silent between the marks but for the alarms: the host samples KVM's
+    # counters 0.3 s after "start" and after the third alarm (Tests/QEMUVirt/board/cleave-pt-run).
     echo "CLEAVE-PT-MARK start"
+    sleep 1
     for i in 1 2 3; do echo 0 >/sys/class/rtc/rtc0/wakealarm; echo +1 >/sys/class/rtc/rtc0/wakealarm; sleep 2; done
     echo "CLEAVE-PT-MARK end"
     echo "CLEAVE-PT-RTC time=$rtc before=$n0 after=$(irqs)"
+fi
+if [ -e $dt/pl061@9030000 ]; then
     chip=$(ls -d /sys/class/gpio/gpiochip* | head -n1); base=$(cat $chip/base)
     echo $base >/sys/class/gpio/export; g=/sys/class/gpio/gpio$base
     echo out >$g/direction; echo 1 >$g/value; high=$(cat $g/value); echo 0 >$g/value; low=$(cat $g/value)
     echo "CLEAVE-PT-GPIO label=$(cat $chip/label) high=$high low=$low"
+    # Line 3 is QEMU virt's power key: the harness presses it (QEMU monitor
+    # system_powerdown) when it reads READY; the line's edge interrupt comes
+    # through the PL061's SPI.
+    k=/sys/class/gpio/gpio$((base + 3))
+    echo $((base + 3)) >/sys/class/gpio/export; echo in >$k/direction; echo rising >$k/edge
+    keys() { grep gpiolib /proc/interrupts | awk '{print $2 + $3}'; }
+    k0=$(keys)
+    echo "CLEAVE-PT-GPIO-IRQ-READY"
+    i=0; while [ "$(keys)" = "$k0" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    echo "CLEAVE-PT-GPIO-IRQ before=$k0 after=$(keys) spi=$(grep pl061 /proc/interrupts | head -n1 | tr -s ' ' | cut -d' ' -f2-)"
+fi
+if [ -b /dev/vda ]; then
     echo "CLEAVE-PT-DISK $(head -c 64 /dev/vda | head -n1)"
     echo "CLEAVE-PT-LATENCY $(/bin/pt-probe /dev/vda 200)"
+fi
+if grep -qx 0x0004 /sys/bus/virtio/devices/*/device 2>/dev/null; then
+    insmod /lib/virtio-rng.ko
+    dev=$(grep -lx 0x0004 /sys/bus/virtio/devices/*/device | head -n1 | xargs dirname | xargs basename)
+    r() { grep " $dev\$" /proc/interrupts | awk '{print $2 + $3}'; }
+    i=0; while [ ! -e /dev/hwrng ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    r0=$(r)
+    bytes=$(head -c 64 /dev/hwrng | wc -c)
+    echo "CLEAVE-PT-RNG device=$dev rng=$(cat /sys/class/misc/hw_random/rng_current 2>/dev/null) bytes=$bytes irqs_before=$r0 irqs_after=$(r)"
 fi
 /bin/busybox poweroff -f
 INIT
@@ -89,11 +204,19 @@ INIT
     (cd "$root" && find . | cpio -o -H newc 2>/dev/null) >"$1"
 }
 
-qv_carve() {
-    local name=$1 board=$2
+qv_carve() { # name board-path [plan-path]
+    local name=$1 board=$2 plan=${3:-$repo/Boards/$1/plan.dts}
     rm -rf "$work/carve-$name"
-    "$cleave" carve "$repo/DeviceTrees/$board" "$repo/Boards/$name/plan.dts" --out "$work/carve-$name" \
-        >"$work/carve-$name.log" 2>&1 || { cat "$work/carve-$name.log" >&2; return 1; }
+    timeout -k 5 120 "$cleave" carve "$board" "$plan" --out "$work/carve-$name" >"$work/carve-$name.log" 2>&1 ||
+        { cat "$work/carve-$name.log" >&2; return 1; }
+    [[ -s "$work/carve-$name/host.dtb" && -s "$work/carve-$name/report.txt" ]] ||
+        { qv_log "carve $name: no host.dtb or report.txt"; return 1; }
+}
+
+# A plan variant of Boards/<name>/plan.dts with `text` added to every device
+# node of its guests (e.g. passthrough = "uio";), written to OUT.
+qv_plan_variant() { # name out text
+    sed -E "s|(\{ device = \"[^\"]*\";)|\1 $3|" "$repo/Boards/$1/plan.dts" >"$2"
 }
 
 qv_initramfs() {
@@ -104,11 +227,16 @@ qv_initramfs() {
     cp "$static" "$root/bin/cleave-boot"
     cp "$work/guests/exec-clock" "$root/bin/exec-clock"
     cp "$work/guests/pty-keys" "$root/bin/pty-keys"
+    cp "$repo"/Tests/QEMUVirt/board/* "$root/bin/"
     cp "$kernel" "$root/guest/Image"
     cp "$work/guest-initrd.cpio" "$root/guest/initrd.cpio"
     cp "$work"/guests/*.bin "$root/guest/"
-    mkdir -p "$root/lib/cleave-modules"
+    # Extra files for /guest (carved host trees of plan variants): $qv_extra.
+    for f in ${qv_extra:-}; do cp "$f" "$root/guest/"; done
+    mkdir -p "$root/lib/cleave-modules" "$root/lib/host-modules"
     cp "$modules"/*.ko "$root/lib/cleave-modules/"
+    # A host driver for the allow-unbind check (Debian's own module).
+    cp "$(find "$kernel_root/lib/modules" -name virtio_mmio.ko | head -n1)" "$root/lib/host-modules/"
     cat >"$root/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
@@ -119,7 +247,7 @@ mount -t devtmpfs dev /dev
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 echo "CLEAVE-HOST up=$(cut -d' ' -f1 /proc/uptime) kernel=$(uname -r) cmdline=$(cat /proc/cmdline)"
-dmesg | grep -E "GIC: Using split EOI|kvm \[1\]: (VHE|Hyp|Protected)|kvm \[1\]: .*mode initialized" | sed 's/^/CLEAVE-DMESG /'
+dmesg | grep -E "GIC: Using split EOI|kvm \[[0-9]+\]: .*mode initialized" | sed 's/^/CLEAVE-DMESG /'
 grep -E "HugePages_(Total|Free)" /proc/meminfo | tr -s ' ' | sed 's/^/CLEAVE-MEMINFO /'
 # A separate shell: a test script that dies must not take init (and the board's
 # poweroff) with it, or QEMU waits for its timeout.
@@ -133,12 +261,80 @@ INIT
     (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$out"
 }
 
-qv_boot() {
-    local log=$1 dtb=$2 initramfs=$3 cpu=$4 gic=$5 seconds=$6
-    timeout --foreground -k 5 "$seconds" qemu-system-aarch64 \
-        -M virt,virtualization=on,gic-version="$gic" -cpu "$cpu" -smp 2 -m "${qv_memory:-2048}" \
-        -nographic -no-reboot -nic none \
+qv_boot() { # log dtb initramfs cpu gic seconds
+    local log=$1 dtb=$2 initramfs=$3 cpu=$4 gic=$5 seconds status=0
+    local monitor="$work/monitor.sock"
+    seconds=$(qv_limit "$6")
+    [[ $seconds -gt 0 ]] || { echo "qemu-virt: no time left of the harness budget for this boot" >"$log"; return 124; }
+    rm -f "$monitor"
+    : >"$log"
+    qv_key_presser "$log" "$monitor" & local presser=$!
+    # shellcheck disable=SC2046
+    timeout --foreground -k 5 "$seconds" qemu-system-aarch64 $(qv_machine "$gic" "$cpu" "${qv_memory:-2048}") \
+        -nographic -no-reboot -monitor unix:"$monitor",server=on,wait=off \
         -drive if=none,id=pt0,format=raw,readonly=on,file.locking=off,file="$qv_disk" \
-        -device virtio-blk-device,drive=pt0 -device virtio-rng-device \
-        -kernel "$kernel" -initrd "$initramfs" -dtb "$dtb" </dev/null >"$log" 2>&1
+        -device virtio-blk-device,drive=pt0 -device virtio-rng-device -device virtio-rng-device \
+        -kernel "$kernel" -initrd "$initramfs" -dtb "$dtb" </dev/null >>"$log" 2>&1 || status=$?
+    kill "$presser" 2>/dev/null; wait "$presser" 2>/dev/null || true
+    return $status
+}
+
+# Presses QEMU virt's power key (gpio-keys on PL061 line 3, through the
+# monitor's system_powerdown) once for each CLEAVE-PT-GPIO-IRQ-READY the
+# guest prints, until killed.
+qv_key_presser() { # log monitor-socket
+    local pressed=0 ready
+    while sleep 0.2; do
+        ready=$(grep -ac "CLEAVE-PT-GPIO-IRQ-READY" "$1" || true)
+        while [[ $pressed -lt $ready ]]; do
+            python3 - "$2" <<'PY' || true
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+s.sendall(b"system_powerdown\n")
+time.sleep(0.2)
+s.close()
+PY
+            pressed=$((pressed + 1))
+        done
+    done
+}
+
+# The checks of one passthrough run whose output is BLOCK (the CLEAVE-PT-BEGIN/END
+# block of run RUN), in LOG: every device taken with a backend that delivers its
+# interrupts (or, with METHOD, with that method), the RTC alarm, the GPIO line and
+# its interrupt, the disk, the second transport, exit 0 and the host restored.
+qv_passthrough_checks() { # prefix log run block [method]
+    local prefix=$1 log=$2 run=$3 block=$4 method=${5:-} methods rtc before after line n
+    # Serial log lines end in \r; an empty block must fail checks, not abort the run.
+    sed -n "/CLEAVE-PT-BEGIN $run\r\?\$/,/CLEAVE-PT-END $run\r\?\$/p" "$log" | tr -d '\r' >"$block" || true
+    methods=$({ grep -ao "event=passthrough device=[^ ]* method=[a-z]*" "$block" || true; } | sed 's/.*device=//; s/ method=/=/' | tr '\n' ' ')
+    n=$(grep -ac "event=passthrough device=" "$block" || true)
+    if [[ -n "$method" ]]; then
+        check "$prefix: every device taken with $method" \
+            $([[ $n -gt 0 && $(grep -ac "event=passthrough device=.* method=$method " "$block") -eq $n ]]; echo $?) "${methods% }" "$block"
+    else
+        # A device with SPIs needs a backend that delivers them (vfio, uio); devmem only without.
+        check "$prefix: every device taken, each device with SPIs by a backend that delivers them" \
+            $([[ $n -gt 0 ]] && ! grep -a "event=passthrough device=" "$block" | grep -v "intids=- *$" | grep -aq "method=devmem"; echo $?) "${methods% }" "$block"
+    fi
+    rtc=$(grep -a -m1 "CLEAVE-PT-RTC" "$block" || true)
+    before=$(grep -ao "before=[0-9]*" <<<"$rtc" | cut -d= -f2 || true); after=$(grep -ao "after=[0-9]*" <<<"$rtc" | cut -d= -f2 || true)
+    check "$prefix: PL031 read by the guest and its alarm (level SPI 34) arrives 3 times" \
+        $([[ "$rtc" == *"time="[0-9]* && -n "$before" && -n "$after" && $((after - before)) -ge 3 ]]; echo $?) "${rtc#*CLEAVE-PT-RTC }" "$block"
+    check "$prefix: PL061 line driven high and low and read back by the guest" \
+        $(grep -aq "CLEAVE-PT-GPIO .*high=1 low=0" "$block"; echo $?) "" "$block"
+    line=$(grep -a -m1 "CLEAVE-PT-GPIO-IRQ " "$block" || true)
+    before=$(grep -ao "before=[0-9]*" <<<"$line" | cut -d= -f2 || true); after=$(grep -ao "after=[0-9]*" <<<"$line" | cut -d= -f2 || true)
+    check "$prefix: PL061 interrupt (SPI 39): the power key pressed on QEMU's side reaches the guest's GPIO line" \
+        $([[ -n "$before" && -n "$after" && $after -gt $before ]]; echo $?) "${line#*CLEAVE-PT-GPIO-IRQ }" "$block"
+    check "$prefix: virtio-blk on a passed-through transport reads the harness's file (DMA via the identity map)" \
+        $(grep -aq "CLEAVE-PT-DISK CLEAVE-DISK-CONTENT written-by-the-harness" "$block"; echo $?) "" "$block"
+    line=$(grep -a -m1 "CLEAVE-PT-RNG " "$block" || true)
+    before=$(grep -ao "irqs_before=[0-9]*" <<<"$line" | cut -d= -f2 || true); after=$(grep -ao "irqs_after=[0-9]*" <<<"$line" | cut -d= -f2 || true)
+    check "$prefix: second virtio transport (virtio-rng) gives the guest 64 random bytes by its interrupt" \
+        $([[ "$line" == *"bytes=64 "* && -n "$before" && -n "$after" && $after -gt $before ]]; echo $?) "${line#*CLEAVE-PT-RNG }" "$block"
+    check "$prefix: guest exits 0 and the host is restored" \
+        $(grep -aq "CLEAVE-STATUS $run 0" "$log" && grep -aq "event=host-restored problems=0" "$block"; echo $?) "" "$block"
 }
