@@ -57,25 +57,26 @@ struct CheckEquivalenceTests {
         return true
     }
 
-    static let seeds: [[UInt8]] = {
-        var out: [[UInt8]] = []
-        for name in ["qemu-virt-gicv3", "qemu-virt-gicv2", "sun50i-a64-pine64-plus"] {
-            if let bytes = repositoryFile("DeviceTrees/\(name).dtb") { out.append(bytes) }
+    /// The undamaged trees, committed under DeviceTrees/: a missing one fails the test.
+    static func seeds(sourceLocation: SourceLocation = #_sourceLocation) throws -> [[UInt8]] {
+        try ["qemu-virt-gicv3", "qemu-virt-gicv2", "sun50i-a64-pine64-plus"].map { name in
+            try #require(repositoryFile("DeviceTrees/\(name).dtb"),
+                         "DeviceTrees/\(name).dtb is committed to the repository and missing", sourceLocation: sourceLocation)
         }
-        return out
-    }()
+    }
 
-    @Test func realTreesOpenTheSame() {
-        for seed in Self.seeds { expectSame(seed, "unchanged") }
+    @Test func realTreesOpenTheSame() throws {
+        for seed in try Self.seeds() { #expect(expectSame(seed, "unchanged"), "an undamaged tree did not open") }
     }
 
     @Test(arguments: [11 as UInt64, 12, 13, 14, 15, 16])
-    func damagedTreesOpenTheSame(seed: UInt64) {
+    func damagedTreesOpenTheSame(seed: UInt64) throws {
+        let seeds = try Self.seeds()
         var random = SplitMix64(seed: seed)
         let edgeWords: [UInt32] = [0, 1, 2, 3, 4, 9, 0x10, 0x11, 0x12, 0x28, 0x30, 0x38, 0x7fff_ffff, 0x8000_0000, 0xffff_fff8, 0xffff_ffff]
         var opened = 0
         for round in 0..<400 {
-            var bytes = Self.seeds[round % Self.seeds.count]
+            var bytes = seeds[round % seeds.count]
             let structStart = Int(UInt32(bytes[8]) << 24 | UInt32(bytes[9]) << 16 | UInt32(bytes[10]) << 8 | UInt32(bytes[11]))
             switch random.next() % 5 {
             case 0:   // flip a few bytes anywhere

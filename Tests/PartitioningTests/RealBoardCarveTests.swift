@@ -23,9 +23,9 @@ func checkGuestTree(_ guest: DeviceTree, plan: GuestPlan, board: Board, report: 
     // Memory: the plan's size (base finalised at boot unless fixed).
     let memory = guest.allNodes.filter { guest.property("device_type", of: $0)?.string == "memory" }
     #expect(memory.count == 1, sourceLocation: sourceLocation)
-    if let m = memory.first, case .mmio(let ranges) = try guest.deviceAddress(of: m) {
-        #expect(ranges == [PhysicalRange(base: plan.memoryBase ?? 0, size: plan.memorySize)], sourceLocation: sourceLocation)
-    }
+    let m = try #require(memory.first, "no memory node in the guest tree", sourceLocation: sourceLocation)
+    #expect(try guest.deviceAddress(of: m) == .mmio([PhysicalRange(base: plan.memoryBase ?? 0, size: plan.memorySize)]),
+            sourceLocation: sourceLocation)
 
     // The GIC: the board's version at the board's distributor, the root's interrupt parent.
     let boardGIC = try #require(board.gic, sourceLocation: sourceLocation)
