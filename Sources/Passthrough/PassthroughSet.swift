@@ -6,7 +6,8 @@ import Syscalls
 
 /// Takes a guest's devices from the host and gives them to its VMs: for each
 /// device a backend chosen by the plan (`auto` tries VFIO, then UIO, then
-/// /dev/mem), its MMIO mapped at the device's own physical address (or
+/// /dev/mem for a device without interrupts; one with SPIs is refused there,
+/// since /dev/mem forwards none), its MMIO mapped at the device's own physical address (or
 /// trapped and forwarded when a window is not page-aligned), its SPIs wired
 /// with the same INTIDs, the host IRQs steered to the guest's CPU. DESIGN.md
 /// truth 3 has why these are the mainline paths: VFIO eventfd -> KVM_IRQFD
@@ -174,10 +175,28 @@ public final class PassthroughSet {
         if device.method != .auto && device.method != .devmem {
             throw .unavailable("\(device.path): \(device.method.rawValue) passthrough impossible: \(why.joined(separator: "; "))")
         }
+        // /dev/mem forwards no interrupt: `auto` falls back to it only for a
+        // device that has none; the plan must ask for devmem to accept that.
+        if device.method == .auto && !device.interrupts.isEmpty {
+            throw .unavailable(PassthroughSet.noInterruptFallback(device, why))
+        }
         // Mapped below, with every devmem device's windows at once: two devices
         // in one page share a window (DeviceWindow.map merges pages).
         why.append(device.interrupts.isEmpty ? "no interrupts" : "interrupts NOT forwarded")
         return Assigned(device: device, backend: .devmem([]), reason: (device.method == .devmem ? "plan asks devmem; " : "") + why.joined(separator: "; "))
+    }
+
+    /// Why `auto` refuses /dev/mem for `device` (it has SPIs): the device,
+    /// its INTIDs, why VFIO and UIO failed, and what to load or change.
+    static func noInterruptFallback(_ device: PassthroughDevice, _ why: [String]) -> String {
+        let intids = device.interrupts.map { "\($0.intid) (\($0.level ? "level" : "edge"))" }.joined(separator: ", ")
+        return "\(device.path): passthrough \"auto\" found neither VFIO nor UIO able to take the device ("
+            + why.joined(separator: "; ")
+            + "), and /dev/mem would leave its interrupts unforwarded (INTID \(intids)). "
+            + "Load the passthrough modules Scripts/build-modules builds: for VFIO, insmod vfio.ko enable_unsafe_noiommu_mode=1, "
+            + "vfio_virqfd.ko, vfio-platform-base.ko, vfio-platform.ko reset_required=0 and vfio-amba.ko (AMBA devices); "
+            + "or for UIO, insmod uio.ko and uio_pdrv_genirq.ko (a platform device with at most one interrupt). "
+            + "To run the device without its interrupts, set passthrough = \"devmem\" for it in the plan and carve again."
     }
 
     private func bind(_ device: PassthroughDevice, _ host: HostDevice, _ driver: String) throws(PassthroughError) {
