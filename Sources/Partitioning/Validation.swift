@@ -278,9 +278,9 @@ struct Validation {
                 byPage[page, default: []].append(other.path)
             }
             for page in pages {
-                let others = (byPage[page] ?? []).joined(separator: ", ")
-                add(.pageShared, .warning, path, "shares the 4 KiB page 0x\(String(page, radix: 16)) with \(others): stage 2 maps whole pages, so the guest can reach those registers too",
-                    "assign them to '\(name)' as well, or accept that this trusted guest can touch them (the host must not use them)")
+                let finding = Validation.pageSharing(range: range, page: page, others: (byPage[page] ?? []).joined(separator: ", "),
+                                                     backend: device.assignment.passthrough, hasSPIs: !device.spis.isEmpty, guest: name)
+                add(.pageShared, finding.severity, path, finding.message, finding.hint)
             }
         }
         checkDependencies(device, guest)
@@ -302,6 +302,40 @@ struct Validation {
                                                           : "may master DMA and the board has no IOMMU: its DMA reaches any RAM",
                     "DMA works because guest RAM is identity-mapped; the guest is trusted with it")
             }
+        }
+    }
+
+    /// What sharing a 4 KiB page with another owner's registers means for the
+    /// backend the plan chose (PassthroughSet at boot). A window that is not
+    /// whole pages is trapped by VFIO and UIO: each access exits to the
+    /// supervisor, which forwards only the device's own bytes, so the guest
+    /// cannot reach the neighbours. /dev/mem (devmem, and auto's fallback for
+    /// a device without interrupts) maps the whole pages at stage 2
+    /// (DeviceWindow.map), and so does every backend for a whole-page window.
+    static func pageSharing(range: PhysicalRange, page: UInt64, others: String, backend: PassthroughBackend,
+                            hasSPIs: Bool, guest: String) -> (severity: Severity, message: String, hint: String) {
+        let shares = "shares the 4 KiB page 0x\(String(page, radix: 16)) with \(others)"
+        let method = "passthrough \"\(backend.rawValue)\""
+        let exposed = "the guest can reach those registers too (and /dev/mem refuses the page with EPERM while a host driver claims them)"
+        let accept = "assign them to '\(guest)' as well, or accept that this trusted guest can touch them (the host must not use them)"
+        let trapped = "the supervisor traps the guest's accesses to its window \(range) and forwards only those bytes, so the guest cannot reach the other registers; each access costs an exit to the supervisor"
+        let trappedHint = "nothing to fix; if the device's registers are accessed often, expect that cost (the boot log lists the window under trapped=)"
+        if range.base & 0xfff == 0 && range.size & 0xfff == 0 {
+            return (.warning, "\(shares): its window \(range) covers whole pages, so every passthrough method maps them at stage 2 and the guest can reach those registers too",
+                    "fix the overlapping 'reg' entries in the board tree, " + accept)
+        }
+        switch backend {
+        case .vfio, .uio:
+            return (.note, "\(shares): with \(method) \(trapped)", trappedHint)
+        case .auto where hasSPIs:
+            return (.note, "\(shares): with \(method) VFIO or UIO takes the device (it has interrupts, so boot refuses it rather than fall back to /dev/mem), and \(trapped)",
+                    trappedHint)
+        case .auto:
+            return (.warning, "\(shares): with \(method) \(trapped) when VFIO or UIO takes the device; if neither can at boot, auto falls back to /dev/mem, which maps whole pages at stage 2, and \(exposed)",
+                    "set passthrough = \"vfio\" or \"uio\" for it to rule the /dev/mem fallback out, or " + accept)
+        case .devmem:
+            return (.warning, "\(shares): with \(method) stage 2 maps whole pages from /dev/mem, so \(exposed)",
+                    "use passthrough = \"vfio\" or \"uio\" (the supervisor then traps the window and forwards only the device's registers), or " + accept)
         }
     }
 

@@ -91,8 +91,11 @@ struct DiagnosticFixture: CustomTestStringConvertible, @unchecked Sendable {
                           board: .dts(boardDTS(extra: Snippet.sharedSPI)),
                           plan: planDTS(guests: guestDTS("one", cpus: "1", devices: deviceDTS("a", "/a@9200000"))
                                         + guestDTS("two", cpus: "2", devices: deviceDTS("b", "/b@9201000")))),
-        DiagnosticFixture("MMIO page shared with a host device", .pageShared, .warning, at: "/p@9300000",
+        DiagnosticFixture("MMIO page shared with a host device, auto (trapped: VFIO/UIO)", .pageShared, .note, at: "/p@9300000",
                           board: .dts(boardDTS(extra: Snippet.sharedPage)), plan: onePlan(deviceDTS("p", "/p@9300000"))),
+        DiagnosticFixture("MMIO page shared with a host device, devmem (whole pages mapped)", .pageShared, .warning, at: "/p@9300000",
+                          board: .dts(boardDTS(extra: Snippet.sharedPage)),
+                          plan: onePlan(deviceDTS("p", "/p@9300000", "passthrough = \"devmem\";"))),
         DiagnosticFixture("interrupt parent is a GPIO controller", .interruptParentNotGIC, .error, at: "/button@9410000",
                           board: .dts(boardDTS(extra: Snippet.gpioInterrupt)), plan: onePlan(deviceDTS("button", "/button@9410000"))),
         DiagnosticFixture("imx8mq-evk UART behind the GPC", .interruptParentNotGIC, .error, at: "/soc@0/bus@30800000/serial@30860000",
@@ -253,6 +256,37 @@ struct DiagnosticTests {
         let board = try dtsTree(boardDTS(extra: Snippet.sharedPage))
         let plan = try parsedPlan(onePlan(deviceDTS("p", "/p@9300000") + deviceDTS("q", "/q@9300800")))
         #expect(!check(board: board, plan: plan).contains { $0.code == .pageShared })
+    }
+
+    @Test("page-shared says what the plan's passthrough method does with the page", arguments: [
+        // (passthrough, device, severity, words the message must have)
+        ("auto", "/p@9300000", "note", ["VFIO or UIO takes the device", "traps", "cannot reach"]),
+        ("vfio", "/p@9300000", "note", ["passthrough \"vfio\"", "traps", "forwards only those bytes", "exit to the supervisor"]),
+        ("uio", "/p@9300000", "note", ["passthrough \"uio\"", "traps", "forwards only those bytes", "exit to the supervisor"]),
+        ("devmem", "/p@9300000", "warning", ["passthrough \"devmem\"", "maps whole pages from /dev/mem", "can reach those registers"]),
+        ("auto", "/r@9300400", "warning", ["falls back to /dev/mem", "can reach those registers"]),
+        ("vfio", "/w@9310000", "warning", ["covers whole pages", "every passthrough method maps them"]),
+    ])
+    func pageSharedPerBackend(_ method: String, _ device: String, _ severity: String, _ words: [String]) throws {
+        // p: 0x100 bytes with an SPI; r: 0x100 bytes, no interrupts; w: a whole
+        // page that x's registers overlap.
+        let extra = Snippet.sharedPage + """
+                r@9300400 { compatible = "test,r"; reg = <0 0x9300400 0 0x100>; };
+                w@9310000 { compatible = "test,w"; reg = <0 0x9310000 0 0x1000>; interrupts = <0 40 4>; };
+                x@9310800 { compatible = "test,x"; reg = <0 0x9310800 0 0x100>; };
+            """
+        let board = try dtsTree(boardDTS(extra: extra))
+        let plan = try parsedPlan(onePlan(deviceDTS("d", device, "passthrough = \"\(method)\";")))
+        let shared = check(board: board, plan: plan).filter { $0.code == .pageShared }
+        let finding = try #require(shared.first, "no page-shared for \(device) with passthrough \(method)")
+        #expect(shared.count == 1, "\(shared)")
+        #expect(finding.path == device)
+        #expect(finding.severity.description == severity, "\(finding)")
+        for word in words { #expect(finding.message.contains(word), "'\(word)' not in: \(finding.message)") }
+        #expect(!finding.hint.isEmpty)
+        if severity == "warning" {
+            #expect(finding.hint.contains("passthrough = \"vfio\"") || finding.hint.contains("'reg'"), "\(finding.hint)")
+        }
     }
 
     @Test("a label resolves when the board tree has __symbols__")
