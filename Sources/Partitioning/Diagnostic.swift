@@ -28,6 +28,7 @@ public enum DiagnosticCode: String, CaseIterable {
     case memoryMisaligned = "memory-misaligned"
     case memoryNotRAM = "memory-not-ram"
     case memoryTooLarge = "memory-too-large"
+    case memoryUnknown = "memory-unknown"
     case memoryFixedBase = "memory-fixed-base"
     case cpuMissing = "cpu-missing"
     case cpuAssignedTwice = "cpu-assigned-twice"

@@ -175,7 +175,15 @@ struct Validation {
                 "without that kernel support, drop memory-base so the guest runs from hugepages")
             fixed.append((p.name, range))
         }
-        if !board.memory.isEmpty {
+        if board.memory.isEmpty {
+            // 157 of Debian's board trees leave /memory to the bootloader.
+            for guest in guests {
+                let size = guest.plan.memorySize
+                add(.memoryUnknown, .note, "plan:/guests/\(guest.plan.name)",
+                    "memory-size 0x\(String(size, radix: 16)) (\(Render.mebibytes(size))) cannot be checked here: the board tree has no /memory node (the bootloader fills it in), so boot checks it against the host's RAM (the live tree's /memory, or /proc/iomem)",
+                    "make sure the board has that much RAM for the guests and at least 128 MiB more for the host; boot refuses a guest that does not fit")
+            }
+        } else {
             let ram = board.memory.reduce(UInt64(0)) { $0 &+ $1.size }
             let hostMinimum: UInt64 = 0x800_0000   // 128 MiB
             if total > ram || ram - total < hostMinimum {

@@ -5,6 +5,115 @@ import Partitioning
 @testable import Passthrough
 @testable import Supervisor
 
+/// `cleave check` cannot size a guest's RAM on a board tree without /memory
+/// (memory-unknown): `cleave boot` does, against the live tree's /memory the
+/// bootloader filled in (or /proc/iomem's System RAM when the tree has none).
+@Suite("Carved guest: memory-size against the host's RAM")
+struct CarvedGuestMemoryTests {
+    static let gib: UInt64 = 0x4000_0000
+
+    /// rk3399-rockpro64 (no /memory in the board tree) carved with `guests`
+    /// (DTS of /guests' children), then given the /memory a bootloader would
+    /// add (`ram`: base, size), written to a temporary file.
+    func liveHostTree(guests: String, ram: (UInt64, UInt64)?) throws -> (path: String, directory: URL) {
+        let board = try boardTree("rk3399-rockpro64.dtb")
+        #expect(Board(board).memory.isEmpty, "the test needs a board tree without /memory")
+        let plan = try DeviceTree(bytes: compileDTS("""
+            /dts-v1/;
+            / { compatible = "cleave,plan-v1"; board = "pine64,rockpro64"; guests { \(guests) }; };
+            """))
+        let parsed = try #require(Plan.parse(plan).plan, "\(Plan.parse(plan).diagnostics)")
+        let result = carve(board: board, plan: parsed)
+        #expect(result.diagnostics.contains { $0.code == .memoryUnknown }, "carving says the size is left to boot")
+        var host = try #require(result.host, "carve refused: \(result.diagnostics)")
+        if let (base, size) = ram {
+            let editor = try DeviceTreeEditor(host)
+            let memory = try editor.addNode("/", "memory@\(String(base, radix: 16))")
+            try editor.setProperty(memory, "device_type", string: "memory")
+            try editor.setProperty(memory, "reg", cells: [UInt32(base >> 32), UInt32(base & 0xffff_ffff),
+                                                          UInt32(size >> 32), UInt32(size & 0xffff_ffff)])
+            host = try editor.finish()
+        }
+        let dir = try temporaryDirectory()
+        let path = dir.appendingPathComponent("fdt").path
+        try Data(host.bytes).write(to: URL(fileURLWithPath: path))
+        return (path, dir)
+    }
+
+    func guest(_ name: String, cpus: String, size: UInt64) -> String {
+        "\(name) { cpus = <\(cpus)>; memory-size = /bits/ 64 <0x\(String(size, radix: 16))>; kernel = \"/k\"; };"
+    }
+
+    /// The message of the configuration error reading `path` gives, or nil when it reads.
+    func refusal(_ path: String, guest: String? = nil, iomem: String = "/nonexistent/iomem") -> String? {
+        do throws(SupervisorError) {
+            _ = try CarvedGuest.configuration(treePath: path, guest: guest, iomemPath: iomem)
+            return nil
+        } catch {
+            guard case .configuration(let message) = error else { return "not a configuration error: \(error)" }
+            return message
+        }
+    }
+
+    @Test func guestLargerThanTheLiveTreesRAMIsRefused() throws {
+        let host = try liveHostTree(guests: guest("big", cpus: "4", size: 256 * Self.gib), ram: (0x20_0000, 0xf7e0_0000))
+        defer { try? FileManager.default.removeItem(at: host.directory) }
+        let message = try #require(refusal(host.path), "a 256 GiB guest on a 3.9 GiB host was accepted")
+        for part in ["guest 'big'", "memory-size 0x4000000000 (256 GiB)", "0xf7e00000 (3966 MiB) of RAM", "/memory in \(host.path)",
+                     "128 MiB", "at most 0xefe00000 (3838 MiB) for 'big'", "in the plan", "carve again"] {
+            #expect(message.contains(part), "'\(part)' not in: \(message)")
+        }
+    }
+
+    @Test func guestThatFitsBoots() throws {
+        let host = try liveHostTree(guests: guest("small", cpus: "4", size: 0x1000_0000), ram: (0x20_0000, 0xf7e0_0000))
+        defer { try? FileManager.default.removeItem(at: host.directory) }
+        let config = try CarvedGuest.configuration(treePath: host.path, guest: nil, iomemPath: "/nonexistent/iomem")
+        #expect(config.name == "small" && config.memorySize == 0x1000_0000)
+    }
+
+    @Test func theHostKeeps128MiB() throws {
+        // 3966 MiB of RAM: a 3838 MiB guest leaves the host 128 MiB, a 3870 MiB one 96 MiB.
+        let fits = try liveHostTree(guests: guest("g", cpus: "4", size: 0xf7e0_0000 - 0x800_0000), ram: (0x20_0000, 0xf7e0_0000))
+        defer { try? FileManager.default.removeItem(at: fits.directory) }
+        #expect(refusal(fits.path) == nil, "exactly 128 MiB left for the host is enough")
+        let tight = try liveHostTree(guests: guest("g", cpus: "4", size: 0xf7e0_0000 - 0x600_0000), ram: (0x20_0000, 0xf7e0_0000))
+        defer { try? FileManager.default.removeItem(at: tight.directory) }
+        #expect(refusal(tight.path)?.contains("guest 'g'") == true, "96 MiB left for the host is refused")
+    }
+
+    @Test func everyGuestUnderChosenCleaveCounts() throws {
+        let host = try liveHostTree(guests: guest("a", cpus: "4", size: 2 * Self.gib) + guest("b", cpus: "5", size: 2 * Self.gib),
+                                    ram: (0x20_0000, 0xf7e0_0000))
+        defer { try? FileManager.default.removeItem(at: host.directory) }
+        let message = try #require(refusal(host.path, guest: "a"))
+        #expect(message.contains("guest 'a'") && message.contains("'b' 0x80000000 (2 GiB)") && message.contains("0x100000000 (4 GiB) in all"), "\(message)")
+        #expect(message.contains("at most 0x6fe00000 (1790 MiB) for 'a'"), "\(message)")
+    }
+
+    @Test func withoutMemoryInTheTreeIomemIsRead() throws {
+        let host = try liveHostTree(guests: guest("big", cpus: "4", size: 256 * Self.gib), ram: nil)
+        defer { try? FileManager.default.removeItem(at: host.directory) }
+        // Nothing says how much RAM there is: hugepage allocation is left to tell.
+        #expect(refusal(host.path) == nil)
+        // /proc/iomem as root sees it after a UEFI boot: top-level System RAM
+        // entries count, nested ones and other resources do not.
+        let iomem = host.directory.appendingPathComponent("iomem").path
+        try """
+            00200000-f7ffffff : System RAM
+              02080000-0349ffff : Kernel code
+            f8000000-f8ffffff : pcie@f8000000
+            100000000-13fffffff : System RAM
+            """.write(toFile: iomem, atomically: true, encoding: .utf8)
+        let message = try #require(refusal(host.path, iomem: iomem), "iomem's RAM was not used")
+        #expect(message.contains("0x137e00000 (4990 MiB) of RAM (System RAM in \(iomem))"), "\(message)")
+        // As a user who is not root sees it: every address 0, so unknown.
+        let hidden = host.directory.appendingPathComponent("iomem-user").path
+        try "00000000-00000000 : System RAM\n".write(toFile: hidden, atomically: true, encoding: .utf8)
+        #expect(refusal(host.path, iomem: hidden) == nil)
+    }
+}
+
 /// `passthrough = "auto"` falls back to /dev/mem only for a device without
 /// interrupts: /dev/mem forwards none. The devices here have no MMIO and a
 /// tree path no host has, so nothing on this machine is touched (no

@@ -57,6 +57,18 @@ struct CLITests {
         #expect(missing.err.contains("nope.dtb"), "the message names the file: \(missing.err)")
     }
 
+    /// What check cannot know from the board tree it says (memory-unknown), and
+    /// page sharing the boot side traps is a note, not a warning.
+    @Test func checkSaysWhatOnlyBootCanCheck() throws {
+        let rk = try cleave(["check", CLITests.repo + "/DeviceTrees/rk3399-rockpro64.dtb", CLITests.repo + "/Boards/rk3399-rockpro64/plan.dts"])
+        #expect(rk.status == 0, "\(rk.out)\(rk.err)")
+        #expect(rk.out.contains("note: [memory-unknown] plan:/guests/guest: memory-size 0x10000000 (256 MiB) cannot be checked here"), "\(rk.out)")
+        let virt = try cleave(["check", board, plan])
+        #expect(virt.status == 0)
+        #expect(virt.out.contains("note: [page-shared] /virtio_mmio@a003e00:") && !virt.out.contains("warning: [page-shared]"), "\(virt.out)")
+        #expect(!virt.out.contains("memory-unknown"), "qemu-virt's tree has /memory")
+    }
+
     @Test func unusableInputsNameTheFile() throws {
         let dir = try temporaryDirectory().path
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -84,11 +84,12 @@ struct CarveSyntheticTests {
         #expect(host.string("/chosen", "bootargs")?.hasPrefix("isolcpus=") == true)
     }
 
-    @Test("a board without /memory: no memory checks, hugepages still reserved")
+    @Test("a board without /memory: size left to boot (memory-unknown note), hugepages still reserved")
     func noMemoryNode() throws {
         let board = try dtsTree(boardDTS(memory: false))
         let (result, _) = try carveOK(board, try parsedPlan(onePlan(memorySize: "0x80000000")))
         #expect(tokens(result.report.hostBootargs).contains("hugepages=1024"))
+        #expect(result.diagnostics.filter { $0.code == .memoryUnknown }.map(\.severity) == [.note])
     }
 
     @Test("1 GiB hugepages on a 4 GiB board")

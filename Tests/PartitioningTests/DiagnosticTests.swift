@@ -132,6 +132,8 @@ struct DiagnosticFixture: CustomTestStringConvertible, @unchecked Sendable {
                           plan: onePlan(extra: "memory-base = /bits/ 64 <0x70000000>;")),
         DiagnosticFixture("guests take all RAM", .memoryTooLarge, .error, at: "/memory",
                           plan: onePlan(memorySize: "0x40000000")),
+        DiagnosticFixture("board tree without /memory", .memoryUnknown, .note, at: "plan:/guests/g",
+                          board: .dts(boardDTS(memory: false)), plan: onePlan(memorySize: "0x4000000000")),
         DiagnosticFixture("fixed base", .memoryFixedBase, .note, at: "plan:/guests/g",
                           plan: onePlan(extra: "memory-base = /bits/ 64 <0x60000000>;")),
 
@@ -287,6 +289,23 @@ struct DiagnosticTests {
         if severity == "warning" {
             #expect(finding.hint.contains("passthrough = \"vfio\"") || finding.hint.contains("'reg'"), "\(finding.hint)")
         }
+    }
+
+    @Test("a board tree without /memory: memory-unknown per guest, not memory-too-large")
+    func memoryUnknown() throws {
+        let board = try dtsTree(boardDTS(memory: false))
+        let plan = try parsedPlan(planDTS(guests: guestDTS("a", cpus: "1", memorySize: "0x4000000000")
+                                          + guestDTS("b", cpus: "2", memorySize: "0x10000000")))
+        let diagnostics = check(board: board, plan: plan)
+        #expect(!diagnostics.contains { $0.code == .memoryTooLarge })
+        let unknown = diagnostics.filter { $0.code == .memoryUnknown }
+        #expect(unknown.map(\.path) == ["plan:/guests/a", "plan:/guests/b"])
+        #expect(unknown.allSatisfy { $0.severity == .note && $0.message.contains("no /memory node") && $0.message.contains("boot checks it") })
+        #expect(unknown.first?.message.contains("0x4000000000 (262144 MiB)") == true, "\(unknown)")
+        // With /memory the size is checked at once.
+        let checked = check(board: try dtsTree(boardDTS()), plan: plan)
+        #expect(!checked.contains { $0.code == .memoryUnknown })
+        #expect(checked.contains { $0.code == .memoryTooLarge && $0.severity == .error })
     }
 
     @Test("a label resolves when the board tree has __symbols__")
