@@ -15,7 +15,9 @@ import DeviceTree
 /// │                 virtual, hypervisor physical), level-low
 /// ├── intc@<GICD>   arm,gic-v3 or arm,cortex-a15-gic at the board's addresses
 /// │   └── its@<base> arm,gic-v3-its, when the board has one and KVM made a vITS
-/// └── serial@<base> ns16550a, the emulated console, its SPI level-high
+/// ├── serial@<base> ns16550a, the emulated console, its SPI level-high
+/// └── pvpanic@<base> qemu,pvpanic-mmio, when the spec has one (in the
+///                   console's page; Layout.pvpanicOffset in the supervisor)
 /// ```
 public enum GuestTreeGenerator {
     public static let memoryPlaceholderBase: UInt64 = 0x4000_0000
@@ -139,10 +141,19 @@ public enum GuestTreeGenerator {
 
         w.beginNode(consoleName)
         w.property("compatible", string: "ns16550a")
-        w.property("reg", cells: numberCells(spec.consoleBase, count: 2) + numberCells(0x1000, count: 2))
+        w.property("reg", cells: numberCells(spec.consoleBase, count: 2) + numberCells(spec.consoleSize, count: 2))
         w.property("interrupts", cells: GICCells.spi(intid: spec.consoleINTID))
         w.property("clock-frequency", u32: 1_843_200)
         w.endNode()
+
+        // Documentation/devicetree/bindings/misc/qemu,pvpanic-mmio.yaml: no
+        // interrupt, one byte register in a 2-byte window.
+        if let pvpanic = spec.pvpanic {
+            w.beginNode("pvpanic@" + String(pvpanic, radix: 16))
+            w.property("compatible", string: "qemu,pvpanic-mmio")
+            w.property("reg", cells: numberCells(pvpanic, count: 2) + numberCells(2, count: 2))
+            w.endNode()
+        }
 
         w.endNode()
         return try w.finish()

@@ -17,15 +17,28 @@ public struct GuestTreeSpec {
     /// GICv3 only: the vITS base, when the board has an ITS and KVM created
     /// one (an `msi-controller` child of the GIC node).
     public var its: UInt64?
+    /// The emulated pvpanic register (`qemu,pvpanic-mmio`, 2 bytes), nil for
+    /// none. The supervisor puts it in the console's page, above the 16550's
+    /// registers; the console's `reg` then ends where it starts.
+    public var pvpanic: UInt64?
 
     public init(cpuAffinities: [UInt64], gic: InterruptController, consoleBase: UInt64,
-                consoleINTID: UInt32, bootargs: String, its: UInt64? = nil) {
+                consoleINTID: UInt32, bootargs: String, its: UInt64? = nil, pvpanic: UInt64? = nil) {
         self.cpuAffinities = cpuAffinities
         self.gic = gic
         self.consoleBase = consoleBase
         self.consoleINTID = consoleINTID
         self.bootargs = bootargs
         self.its = its
+        self.pvpanic = pvpanic
+    }
+
+    /// The window the 16550's node claims: its 4 KiB page, or the part of the
+    /// page below the pvpanic register when that lies in it (no two nodes'
+    /// `reg` overlap; Linux's 8250 maps only its eight registers either way).
+    public var consoleSize: UInt64 {
+        if let p = pvpanic, p > consoleBase, p - consoleBase < 0x1000 { return p - consoleBase }
+        return 0x1000
     }
 }
 

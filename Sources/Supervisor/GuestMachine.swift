@@ -18,6 +18,9 @@ final class GuestMachine {
     /// The vITS, when the board (or the carved tree) has an ITS and KVM made one.
     let its: VITS?
     let console: UART16550
+    /// The pvpanic register in the console's page: generated trees describe
+    /// it; a carved tree's guest finds it only if its tree has the node.
+    let panic: PanicDevice
     /// The guest's passed-through devices (trapped MMIO is forwarded through it).
     var passthrough: PassthroughSet? = nil
     let placement: BootPlacement
@@ -100,6 +103,7 @@ final class GuestMachine {
         _ = seed.withUnsafeMutableBytes { cleave_getrandom($0.baseAddress, $0.count) }
         var kaslr: UInt64 = 0
         for i in 64..<72 { kaslr = kaslr << 8 | UInt64(seed[i]) }
+        let panicBase = config.consoleBase + Layout.pvpanicOffset
         let facts = BootFacts(ramBanks: ram.banks.map { ($0.base, $0.size) }, bootargs: config.bootargs,
                               initrd: placement.initrdAddress.map { ($0, placement.initrdEnd!) },
                               console: (config.consoleBase, config.consoleINTID),
@@ -118,7 +122,8 @@ final class GuestMachine {
                 // Generated final in one pass (no finalizer round trip).
                 finalTree = try GuestTreeGenerator.generate(GuestTreeSpec(
                     cpuAffinities: affinities, gic: gicSpec, consoleBase: config.consoleBase,
-                    consoleINTID: config.consoleINTID, bootargs: config.bootargs ?? "", its: its?.base), facts: facts)
+                    consoleINTID: config.consoleINTID, bootargs: config.bootargs ?? "", its: its?.base,
+                    pvpanic: panicBase), facts: facts)
             }
         } catch {
             throw .tree(error)
@@ -147,6 +152,7 @@ final class GuestMachine {
         self.vm = vm
         self.vcpus = vcpus
         self.placement = placement
+        panic = PanicDevice(base: panicBase)
         let intid = config.consoleINTID
         let name = config.name
         timer.mark("registers")

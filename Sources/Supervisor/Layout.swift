@@ -4,7 +4,8 @@
 /// ```
 ///   0x0800_0000  GICD (board)          0x0900_0000  board UART (host's)
 ///   0x080a_0000  GICR (board, GICv3)   0x09ff_f000  virtual 16550 console
-///   0x0801_0000  GICC (board, GICv2)   0x0a00_0000  virtio-mmio (board)
+///   0x0801_0000  GICC (board, GICv2)   0x09ff_f800  virtual pvpanic (same page)
+///                                      0x0a00_0000  virtio-mmio (board)
 ///   RAM base .. base + size            hugepages, guest physical == host physical
 /// ```
 public enum Layout {
@@ -16,6 +17,15 @@ public enum Layout {
     /// INTID 33 (SPI 1): the board UART's, which stays with the host; in the
     /// guest's own vGIC it is free unless a passed-through device uses it.
     public static let consoleINTID: UInt32 = 33
+    /// The pvpanic register (`PanicDevice`), from the console's base: in the
+    /// console's 4 KiB page, whose 16550 decodes only its first eight bytes.
+    /// Nothing of the host is mapped in that page, whether chosen here or by
+    /// the carve (the highest page no board device, memory or reserved-memory
+    /// range touches): every access to it exits to the supervisor, so a second
+    /// emulated device there needs no address space of its own and can shadow
+    /// no real one, and the check that keeps passed-through devices out of the
+    /// console's page keeps them out of this register too.
+    public static let pvpanicOffset: UInt64 = 0x800
     /// Raw binaries load here above the RAM base (kvmtool and QEMU's default
     /// for arm64 raw kernels, booting.rst's historical text_offset).
     public static let rawLoadOffset: UInt64 = 0x80000

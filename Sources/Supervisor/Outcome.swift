@@ -7,8 +7,10 @@ public enum Outcome: Equatable, CustomStringConvertible {
     /// The guest touched something outside its RAM and devices, or KVM could
     /// not continue it (internal error, failed entry): reported, never emulated.
     case fault(String)
-    /// KVM_SYSTEM_EVENT_CRASH (PSCI-reported crash).
-    case crashed
+    /// The guest reported a panic: PVPANIC_PANICKED written to the pvpanic
+    /// device (`PanicDevice`), or KVM_SYSTEM_EVENT_CRASH (which arm64 KVM
+    /// never raises today). The text says which, and on which vCPU.
+    case crashed(String)
     /// The watchdog found a vCPU stuck (exception loop; DESIGN.md truth 7).
     case stuck(String)
     /// SIGTERM or SIGINT.
@@ -43,7 +45,7 @@ public enum Outcome: Equatable, CustomStringConvertible {
         case .poweredOff: return "powered-off"
         case .reset: return "reset"
         case .fault(let s): return "fault (\(s))"
-        case .crashed: return "crashed"
+        case .crashed(let s): return "crashed (\(s))"
         case .stuck(let s): return "stuck (\(s))"
         case .signalled(let s): return "signal \(s)"
         case .error(let s): return "error (\(s))"

@@ -5,7 +5,8 @@ import Synchronization
 import Syscalls
 
 /// The run loop of one vCPU thread: pin, KVM_RUN, decode the exit, serve the
-/// console, turn PSCI system events into outcomes, sample the watchdog on kicks.
+/// console and the pvpanic register, turn PSCI system events and guest panics
+/// into outcomes, sample the watchdog on kicks.
 /// Any access outside the guest's RAM and devices stops the guest with a
 /// report (address, PC): it is never emulated (DESIGN.md, trust model).
 final class VCPULoop {
@@ -54,7 +55,14 @@ final class VCPULoop {
             }
             switch exit {
             case .mmio(let address, let isWrite, let length, let data):
-                if machine.console.contains(address) {
+                // The pvpanic register shares the console's page: looked up first.
+                if machine.panic.contains(address) {
+                    if !isWrite {
+                        vcpu.completeRead(UInt64(machine.panic.read(address)), length: length)
+                    } else if let event = machine.panic.write(address, UInt8(truncatingIfNeeded: data)) {
+                        report(event)
+                    }
+                } else if machine.console.contains(address) {
                     if isWrite {
                         machine.console.write(address, UInt8(truncatingIfNeeded: data))
                     } else {
@@ -74,7 +82,7 @@ final class VCPULoop {
                 switch type {
                 case VCPUExit.shutdown: state.finish(.poweredOff)
                 case VCPUExit.reset: state.finish(.reset)
-                case VCPUExit.crash: state.finish(.crashed)
+                case VCPUExit.crash: state.finish(.crashed("KVM system event crash on vcpu \(vcpu.id)"))
                 default: state.finish(.fault("\(exit) on vcpu \(vcpu.id)"))
                 }
             case .interrupted:
@@ -83,6 +91,21 @@ final class VCPULoop {
             default:
                 state.finish(.fault("\(exit) on vcpu \(vcpu.id), \(registers())"))
             }
+        }
+    }
+
+    /// A pvpanic event: PANICKED ends the run as a crash (exit status 4);
+    /// CRASH_LOADED (a kdump kernel takes over) and unknown bits are logged
+    /// and the guest goes on.
+    private func report(_ event: PanicDevice.Event) {
+        switch event {
+        case .panicked:
+            Log.write(.error, guest, "guest-panic", "vcpu=\(vcpu.id) pvpanic=panicked \(registers())")
+            state.finish(.crashed("pvpanic: guest panicked on vcpu \(vcpu.id)"))
+        case .crashLoaded:
+            Log.write(.warning, guest, "guest-panic", "vcpu=\(vcpu.id) pvpanic=crash-loaded (the guest's kdump kernel takes over; it keeps running)")
+        case .unknown(let bits):
+            Log.write(.warning, guest, "guest-panic", "vcpu=\(vcpu.id) pvpanic=unknown value=\(hex(UInt64(bits))) (ignored)")
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import DeviceTree
 import GuestTree
@@ -7,8 +8,9 @@ import Supervisor
 /// The tree `cleave run` generates: what standard payloads look for (DESIGN.md,
 /// issue 3 item 7), checked by walking it as a guest would.
 @Suite struct GuestTreeGeneratorTests {
-    /// The spec `cleave run` builds for a board: its GIC (and ITS) at the board's addresses.
-    func spec(board: String, cpus: Int, its: Bool = true) throws -> GuestTreeSpec {
+    /// The spec `cleave run` builds for a board: its GIC (and ITS) at the
+    /// board's addresses, the pvpanic register in the console's page.
+    func spec(board: String, cpus: Int, its: Bool = true, pvpanic: Bool = true) throws -> GuestTreeSpec {
         let tree = try boardTree(board)
         let gic: GuestTreeSpec.InterruptController
         switch try BoardGIC.of(tree, source: board) {
@@ -17,7 +19,8 @@ import Supervisor
         }
         return GuestTreeSpec(cpuAffinities: (0..<cpus).map { UInt64($0) }, gic: gic,
                              consoleBase: Layout.consoleBase, consoleINTID: Layout.consoleINTID,
-                             bootargs: "console=ttyS0 earlycon quiet", its: its ? BoardITS.base(of: tree) : nil)
+                             bootargs: "console=ttyS0 earlycon quiet", its: its ? BoardITS.base(of: tree) : nil,
+                             pvpanic: pvpanic ? Layout.consoleBase + Layout.pvpanicOffset : nil)
     }
 
     @Test func boardGICAndITSComeFromTheBoardTree() throws {
@@ -41,7 +44,8 @@ import Supervisor
         #expect(tree.isCompatible(console, with: "ns16550a"))
         #expect(tree.resolve("serial0") == console)
         guard case .mmio(let ranges) = try tree.deviceAddress(of: console) else { Issue.record("console has no MMIO"); return }
-        #expect(ranges == [PhysicalRange(base: Layout.consoleBase, size: 0x1000)])
+        // The console's page below the pvpanic register.
+        #expect(ranges == [PhysicalRange(base: Layout.consoleBase, size: Layout.pvpanicOffset)])
         // Level-high SPI of the console's INTID (SPI number = INTID - 32).
         #expect(tree.property("interrupts", of: console)?.cells == [0, Layout.consoleINTID - 32, 4])
         #expect(tree.property("clock-frequency", of: console)?.u32 == 1_843_200)
@@ -49,6 +53,42 @@ import Supervisor
         let parent = try #require(tree.property("interrupt-parent", of: tree.root)?.u32)
         let gic = try #require(tree.node(phandle: parent))
         #expect(tree.hasProperty("interrupt-controller", of: gic))
+    }
+
+    /// qemu,pvpanic-mmio.yaml: compatible and a 2-byte reg, no interrupt;
+    /// found by name and compatible as Linux's driver and the test guests do.
+    @Test func pvpanicNodeInTheConsolePage() throws {
+        let tree = try GuestTreeGenerator.generate(spec(board: "qemu-virt-gicv3.dtb", cpus: 1))
+        let base = Layout.consoleBase + Layout.pvpanicOffset
+        let node = try #require(tree.lookup(path: "/pvpanic@" + String(base, radix: 16)))
+        #expect(tree.isCompatible(node, with: "qemu,pvpanic-mmio"))
+        #expect(try tree.deviceAddress(of: node) == .mmio([PhysicalRange(base: base, size: 2)]))
+        #expect(!tree.hasProperty("interrupts", of: node))
+        // Same page as the console, whose reg ends where the register starts.
+        #expect(base & ~0xfff == Layout.consoleBase)
+        let console = try #require(tree.resolve("serial0"))
+        #expect(try tree.deviceAddress(of: console) == .mmio([PhysicalRange(base: Layout.consoleBase, size: base - Layout.consoleBase)]))
+    }
+
+    @Test func withoutPvpanicTheConsoleKeepsItsPage() throws {
+        let tree = try GuestTreeGenerator.generate(spec(board: "qemu-virt-gicv3.dtb", cpus: 1, pvpanic: false))
+        #expect(!tree.children(of: tree.root).contains { tree.name(of: $0).hasPrefix("pvpanic") })
+        let console = try #require(tree.resolve("serial0"))
+        #expect(try tree.deviceAddress(of: console) == .mmio([PhysicalRange(base: Layout.consoleBase, size: 0x1000)]))
+    }
+
+    /// dtc reads the generated tree back without a warning (its checks of
+    /// reg's format and of unit addresses against reg; it does not look for
+    /// overlapping windows, which pvpanicNodeInTheConsolePage does).
+    @Test func dtcFindsNothingToWarnAbout() throws {
+        let tree = try GuestTreeGenerator.generate(spec(board: "qemu-virt-gicv3.dtb", cpus: 2))
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("guest.dtb").path
+        try Data(tree.bytes).write(to: URL(fileURLWithPath: path))
+        let result = try runTool(dtcPath, ["-I", "dtb", "-O", "dts", "-o", "/dev/null", path])
+        #expect(result.status == 0)
+        #expect(result.stderr == "", "\(result.stderr)")
     }
 
     @Test func psciAndCPUs() throws {
