@@ -25,11 +25,30 @@ private let unmaskKnownBugs: Bool = {
     return String(cString: value) != "0"
 }()
 
+/// An invariant failure aborts: libFuzzer's SIGABRT handler then writes the
+/// input as a crash artifact and exits at once (see `LLVMFuzzerInitialize`).
 private func check(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String) {
     if !condition() {
         fputs("DeviceTreeFuzz: invariant failed: \(message())\n", stderr)
         abort()
     }
+}
+
+/// Runs before libFuzzer installs its signal handlers. The Swift runtime's
+/// backtracer claims SIGABRT, SIGSEGV and the rest at start-up, and libFuzzer
+/// leaves a signal alone when a handler is already there: a failing input then
+/// went to swift-backtrace, which kept the process alive for over a minute (or
+/// died inside ASan) instead of libFuzzer reporting it. The backtracer is only
+/// configurable before the runtime starts, so without SWIFT_BACKTRACE the
+/// target runs itself again with it off (Scripts/fuzz-devicetree sets it).
+@_cdecl("LLVMFuzzerInitialize")
+public func deviceTreeFuzzInitialize(_ argc: UnsafeMutablePointer<Int32>,
+                                     _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>) -> Int32 {
+    guard getenv("SWIFT_BACKTRACE") == nil else { return 0 }
+    setenv("SWIFT_BACKTRACE", "enable=no", 1)
+    execv("/proc/self/exe", argv.pointee)
+    fputs("DeviceTreeFuzz: could not re-run with SWIFT_BACKTRACE=enable=no (errno \(errno)); a failure may hang in swift-backtrace\n", stderr)
+    return 0
 }
 
 /// The walk interruptParent(of:) performs, with a visited set: true when it
