@@ -107,7 +107,8 @@ qv_prepare() {
 # The machine every boot uses: one place, so the dumped board tree and the
 # booted board are the same machine. -monitor: the power key (qv_press_key).
 qv_machine() { # gic cpu memory
-    echo "-M virt,virtualization=on,gic-version=$1 -cpu $2 -smp 2 -m $3 -nic none"
+    # acpi=off: with ACPI, QEMU's power key is an ACPI event, not PL061 line 3.
+    echo "-M virt,virtualization=on,gic-version=$1,acpi=off -cpu $2 -smp 2 -m $3 -nic none"
 }
 
 # The board's tree as QEMU builds it for this machine (its /memory follows -m).
@@ -150,6 +151,8 @@ dt=/sys/firmware/devicetree/base
 export PATH=/bin
 /bin/busybox --install -s /bin
 mount -t devtmpfs dev /dev
+# The interrupt count (all CPUs) of the /proc/interrupts lines matching $1.
+count() { grep "$1" /proc/interrupts | awk '{ for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i } END { print s + 0 }'; }
 if ls -d $dt/virtio_mmio@* >/dev/null 2>&1; then
     insmod /lib/virtio_mmio.ko; insmod /lib/virtio_blk.ko
     want=$(ls -d $dt/virtio_mmio@* | wc -l)
@@ -159,7 +162,7 @@ if ls -d $dt/virtio_mmio@* >/dev/null 2>&1; then
 fi
 if [ -e $dt/pl031@9010000 ]; then
     rtc=$(cat /sys/class/rtc/rtc0/time 2>/dev/null)
-    irqs() { grep pl031 /proc/interrupts | awk '{print $2 + $3}'; }
+    irqs() { count pl031; }
     n0=$(irqs)
     # Silent between the marks but for the alarms: the host samples KVM's
     # counters 0.3 s after "start" and after the third alarm (Tests/QEMUVirt/board/cleave-pt-run).
@@ -179,7 +182,7 @@ if [ -e $dt/pl061@9030000 ]; then
     # through the PL061's SPI.
     k=/sys/class/gpio/gpio$((base + 3))
     echo $((base + 3)) >/sys/class/gpio/export; echo in >$k/direction; echo rising >$k/edge
-    keys() { grep gpiolib /proc/interrupts | awk '{print $2 + $3}'; }
+    keys() { count gpiolib; }
     k0=$(keys)
     echo "CLEAVE-PT-GPIO-IRQ-READY"
     i=0; while [ "$(keys)" = "$k0" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
@@ -192,7 +195,7 @@ fi
 if grep -qx 0x0004 /sys/bus/virtio/devices/*/device 2>/dev/null; then
     insmod /lib/virtio-rng.ko
     dev=$(grep -lx 0x0004 /sys/bus/virtio/devices/*/device | head -n1 | xargs dirname | xargs basename)
-    r() { grep " $dev\$" /proc/interrupts | awk '{print $2 + $3}'; }
+    r() { count " $dev\$"; }
     i=0; while [ ! -e /dev/hwrng ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
     r0=$(r)
     bytes=$(head -c 64 /dev/hwrng | wc -c)
@@ -337,4 +340,12 @@ qv_passthrough_checks() { # prefix log run block [method]
         $([[ "$line" == *"bytes=64 "* && -n "$before" && -n "$after" && $after -gt $before ]]; echo $?) "${line#*CLEAVE-PT-RNG }" "$block"
     check "$prefix: guest exits 0 and the host is restored" \
         $(grep -aq "CLEAVE-STATUS $run 0" "$log" && grep -aq "event=host-restored problems=0" "$block"; echo $?) "" "$block"
+}
+
+# After the runs: no device holds a driver or driver_override the supervisor
+# left, and no host state file is left (cleave-host-after's lines in LOG).
+qv_host_restored_check() { # name log
+    check "$1" $(grep -aq "CLEAVE-PT-AFTER 9010000.pl031" "$2" && ! grep -a "CLEAVE-PT-AFTER .*driver=[a-z]" "$2" | grep -q . &&
+        ! grep -a "CLEAVE-PT-AFTER .*override=[a-z]" "$2" | grep -v "override=(null)" | grep -q . &&
+        grep -aq "CLEAVE-PT-AFTER state-file=0" "$2"; echo $?) "" "$2"
 }
