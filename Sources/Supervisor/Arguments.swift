@@ -42,7 +42,12 @@ public struct Arguments {
 
 public struct UsageError: Error, CustomStringConvertible {
     public let description: String
-    public init(_ message: String) { description = message }
+    /// The options were fine but what they name could not be used (a host tree
+    /// without /chosen/cleave, a guest the host's RAM cannot hold): a setup
+    /// error, exit status 1 with the message and no usage text.
+    public let isSetup: Bool
+    public init(_ message: String) { description = message; isSetup = false }
+    public init(setup message: String) { description = message; isSetup = true }
 }
 
 /// Parses 0x-hex, decimal, and K/M/G suffixes (powers of 1024).

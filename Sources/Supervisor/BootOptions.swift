@@ -27,7 +27,7 @@ public enum BootOptions {
         guard args.isEmpty else { throw UsageError("unknown arguments: \(args.remaining.joined(separator: " "))") }
         var config: GuestConfiguration
         do throws(SupervisorError) { config = try CarvedGuest.configuration(treePath: treePath, guest: only) } catch {
-            throw UsageError("\(error)")
+            throw UsageError(setup: "\(error)")
         }
         config.dumpTreePath = dump
         config.consoleMarker = mark

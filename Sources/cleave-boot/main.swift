@@ -45,8 +45,12 @@ case "boot":
     do throws(UsageError) {
         finish(try BootOptions.parse(items))
     } catch {
-        print("cleave-boot boot: \(error)")
-        print(BootOptions.usage)
+        if error.isSetup {
+            Log.write(.error, "boot", "setup", "error=\"\(error)\"")
+        } else {
+            print("cleave-boot boot: \(error)")
+            print(BootOptions.usage)
+        }
         cleave_exit(1)
     }
 default:

@@ -43,7 +43,9 @@ struct Boot: ParsableCommand {
         let start = Clock.monotonic
         let config: GuestConfiguration
         do { config = try BootOptions.parse(options) } catch {
-            throw ValidationError(error.description)
+            guard error.isSetup else { throw ValidationError(error.description) }
+            Log.write(.error, "boot", "setup", "error=\"\(error)\"")
+            throw ExitCode(1)
         }
         try supervise(config, start: start)
     }

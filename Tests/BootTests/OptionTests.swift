@@ -101,6 +101,24 @@ import Supervisor
         #expect(RunOptions.usage.contains("--interactive") && BootOptions.usage.contains("--tree"))
     }
 
+    /// A usage mistake prints the usage; a tree that cannot be booted from is a
+    /// setup error (status 1, the message alone).
+    @Test func bootSetupErrorsAreNotUsageErrors() {
+        func failure(_ items: [String]) -> UsageError? {
+            do throws(UsageError) { _ = try BootOptions.parse(items); return nil } catch { return error }
+        }
+        let usage = failure(["--tree"])
+        #expect(usage != nil && usage?.isSetup == false)
+        let unknown = failure(["--frobnicate"])
+        #expect(unknown != nil && unknown?.isSetup == false)
+        // The board tree as it comes from QEMU: no /chosen/cleave.
+        let setup = failure(["--tree", gicv3])
+        #expect(setup?.isSetup == true)
+        #expect(setup?.description.contains("/chosen/cleave") == true, "\(setup?.description ?? "")")
+        let missing = failure(["--tree", "/nonexistent/host.dtb"])
+        #expect(missing?.isSetup == true && missing?.description.contains("/nonexistent/host.dtb") == true)
+    }
+
     @Test func sizesAndCPULists() {
         #expect(parseSize("0x80000") == 0x80000)
         #expect(parseSize("256M") == 256 << 20 && parseSize("2m") == 2 << 20)
