@@ -89,6 +89,54 @@ struct CLITests {
         #expect(dtc.err.contains("broken.dts") && dtc.err.contains("dtc"), "\(dtc.err)")
     }
 
+    // MARK: run and boot: the library path cleave-boot shares (one option
+    // parser, one Supervisor). They cannot boot an arm64 guest on this
+    // workstation; what they must do is read their inputs, reach the
+    // supervisor and end a failed setup with status 1 and a setup line.
+
+    @Test func runAndBootHelpListEveryOption() throws {
+        let run = try cleave(["run", "--help"])
+        #expect(run.status == 0)
+        for option in ["--kernel", "--raw", "--restart", "--max-restarts", "--interactive"] {
+            #expect(run.out.contains(option), "cleave run --help lacks \(option)")
+        }
+        let boot = try cleave(["boot", "--help"])
+        #expect(boot.status == 0 && boot.out.contains("--tree") && boot.out.contains("--guest"))
+    }
+
+    @Test func runUsageMistakesNameTheOption() throws {
+        let run = try cleave(["run", "--kernel", "k", "--board", board, "--restart", "sometimes"])
+        #expect(run.status != 0 && run.status != 1, "a usage mistake is not a setup error")
+        #expect(run.err.contains("--restart"), "\(run.err)")
+    }
+
+    @Test func runReachesTheSupervisorAndEndsASetupFailureWithStatus1() throws {
+        // On a machine where the guest cannot start (no arm64 KVM, no hugepage
+        // pool, or no such image), the supervisor says why and exits 1.
+        let run = try cleave(["run", "--name", "clitest", "--kernel", "/nonexistent/Image", "--board", board, "--memory", "2M"])
+        #expect(run.status == 1, "\(run.err)")
+        #expect(run.err.contains("guest=clitest event=start"), "\(run.err)")
+        #expect(run.err.contains("guest=clitest event=setup error="), "\(run.err)")
+    }
+
+    @Test func bootReadsTheCarvedRecordAndRefusesWhatItCannotBoot() throws {
+        let dir = try temporaryDirectory().path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try cleave(["carve", board, plan, "--out", dir + "/out"]).status == 0)
+        let host = dir + "/out/host.dtb"
+        // No /chosen/cleave in a board tree: a setup error naming it.
+        let plain = try cleave(["boot", "--tree", board])
+        #expect(plain.status == 1 && plain.err.contains("/chosen/cleave"), "\(plain.status) \(plain.err)")
+        // A guest the plan does not have.
+        let unknown = try cleave(["boot", "--tree", host, "--guest", "nosuch"])
+        #expect(unknown.status == 1 && unknown.err.contains("nosuch"), "\(unknown.status) \(unknown.err)")
+        // The plan's guest: its record is read and the supervisor starts it
+        // (here it then fails its setup, so status 1).
+        let linux = try cleave(["boot", "--tree", host, "--guest", "linux"])
+        #expect(linux.err.contains("guest=linux event=start"), "\(linux.err)")
+        #expect(linux.status == 1 && linux.err.contains("guest=linux event=setup error="), "\(linux.status) \(linux.err)")
+    }
+
     @Test func carveWritesEveryOutput() throws {
         let dir = try temporaryDirectory().path
         defer { try? FileManager.default.removeItem(atPath: dir) }
