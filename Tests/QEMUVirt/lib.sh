@@ -15,7 +15,7 @@
 #                         running the shell snippet TESTS
 #   qv_boot LOG DTB INITRAMFS CPU GIC SECONDS   boot the board, serial to LOG;
 #                         presses the power key (PL061 line 3) each time the
-#                         guest prints CLEAVE-PT-GPIO-IRQ-READY
+#                         board prints CLEAVE-PRESS-KEY
 #   check / skip / qv_summary   one line per check, "N passed, M failed, K skipped"
 #   qv_passthrough_checks PREFIX BLOCK RUN   the checks of one passthrough run
 set -euo pipefail
@@ -283,14 +283,14 @@ qv_boot() { # log dtb initramfs cpu gic seconds
 }
 
 # Presses QEMU virt's power key (gpio-keys on PL061 line 3, through the
-# monitor's system_powerdown) once for each CLEAVE-PT-GPIO-IRQ-READY the
-# guest prints, until killed.
+# monitor's system_powerdown) once for each CLEAVE-PRESS-KEY line the board
+# prints (Tests/QEMUVirt/board/cleave-pt-run: the guest waits for it), until killed.
 qv_key_presser() { # log monitor-socket
     local pressed=0 ready
     while sleep 0.2; do
-        ready=$(grep -ac "CLEAVE-PT-GPIO-IRQ-READY" "$1" || true)
+        ready=$(grep -ac "CLEAVE-PRESS-KEY" "$1" || true)
         while [[ $pressed -lt $ready ]]; do
-            python3 - "$2" <<'PY' || true
+            python3 - "$2" <<'PY' 2>/dev/null || qv_log "could not press the power key through $2"
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX)
 s.settimeout(5)
