@@ -131,12 +131,20 @@ qv_guest_initramfs() {
     cp "$work/guests/pt-probe" "$root/bin/pt-probe"
     mkdir -p "$root/lib"
     for ko in virtio_mmio virtio_blk virtio-rng; do cp "$(find "$kernel_root/lib/modules" -name $ko.ko | head -n1)" "$root/lib/"; done
+    cp "$modules/pvpanic.ko" "$modules/pvpanic-mmio.ko" "$root/lib/"
     # The marker ends the line: the supervisor logs when it sees it.
     cat >"$root/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox mkdir -p /proc /sys /dev
 /bin/busybox mount -t proc proc /proc
 /bin/guest-clock CLEAVE-GUEST-USERSPACE
+# A kernel panic reported through the VMM's pvpanic device (cleave run trees
+# carry one; Debian's kernel lacks the driver, Scripts/build-modules builds it).
+if /bin/busybox grep -q cleave.panic /proc/cmdline; then
+    /bin/busybox insmod /lib/pvpanic.ko; /bin/busybox insmod /lib/pvpanic-mmio.ko
+    /bin/busybox echo "CLEAVE-PANIC bound=$(/bin/busybox ls /sys/bus/platform/drivers/pvpanic-mmio | /bin/busybox grep -c "\.pvpanic")"
+    /bin/busybox echo c >/proc/sysrq-trigger
+fi
 /bin/busybox echo "CLEAVE-GUEST-INFO uptime=$(/bin/busybox cut -d' ' -f1 /proc/uptime) mem=$(/bin/busybox grep MemTotal /proc/meminfo | /bin/busybox tr -s ' ' | /bin/busybox cut -d' ' -f2)kB cpus=$(/bin/busybox grep -c ^processor /proc/cpuinfo)"
 /bin/busybox echo "CLEAVE-GUEST-CMDLINE $(/bin/busybox cat /proc/cmdline)"
 # Console input (cleave-boot run --interactive): read one line, echo it back.
