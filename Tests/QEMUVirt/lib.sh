@@ -141,6 +141,7 @@ qv_guest_initramfs() {
 # A kernel panic reported through the VMM's pvpanic device (cleave run trees
 # carry one; Debian's kernel lacks the driver, Scripts/build-modules builds it).
 if /bin/busybox grep -q cleave.panic /proc/cmdline; then
+    /bin/busybox mount -t sysfs sys /sys
     /bin/busybox insmod /lib/pvpanic.ko; /bin/busybox insmod /lib/pvpanic-mmio.ko
     /bin/busybox echo "CLEAVE-PANIC bound=$(/bin/busybox ls /sys/bus/platform/drivers/pvpanic-mmio | /bin/busybox grep -c "\.pvpanic")"
     /bin/busybox echo c >/proc/sysrq-trigger
