@@ -1,5 +1,5 @@
 // Out-of-line wrappers: _GNU_SOURCE must be defined before any libc header, and
-// cannot live in the module header (DESIGN.md: it breaks fd_set on x86).
+// cannot live in the module header (it breaks fd_set on x86; docs/kernel-facts.md §21).
 #define _GNU_SOURCE
 #include <sched.h>
 #include <poll.h>

@@ -4,11 +4,11 @@ import Syscalls
 
 /// A passed-through device's MMIO, mapped from /dev/mem and given to the guest
 /// at the same physical address (the `devmem` passthrough method). KVM maps a
-/// PFNMAP VMA at stage 2 as Device memory, which is what MMIO needs (DESIGN.md
-/// truth 5). /dev/mem allows it only for MMIO no host driver claims (truth 6):
+/// PFNMAP VMA at stage 2 as Device memory, which is what MMIO needs (docs/kernel-facts.md
+/// §5). /dev/mem allows it only for MMIO no host driver claims (§6):
 /// carve disables the device in the host tree, so no driver binds it.
 /// Interrupts are not forwarded here (that needs VFIO platform or UIO genirq,
-/// DESIGN.md truth 3).
+/// docs/kernel-facts.md §3).
 public final class DeviceWindow {
     public let base: UInt64
     public let size: UInt64

@@ -1,7 +1,7 @@
 import CLinux
 
 /// The hugetlb page sizes arm64 offers with 4 KiB base pages and that Cleave
-/// accepts for guest RAM (DESIGN.md truth 5; 64 KiB contiguous-PTE pages are
+/// accepts for guest RAM (docs/kernel-facts.md §5; 64 KiB contiguous-PTE pages are
 /// too small to be worth a memory slot each).
 public enum HugePageSize: UInt64, CustomStringConvertible {
     case twoMiB = 0x20_0000

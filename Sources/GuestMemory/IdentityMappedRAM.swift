@@ -3,7 +3,7 @@ import KVM
 import Syscalls
 
 /// Guest RAM at guest physical == host physical, from hugetlb pages
-/// (DESIGN.md truth 5): each page's physical address comes from
+/// (docs/kernel-facts.md §5): each page's physical address comes from
 /// /proc/self/pagemap, contiguity is checked on the sorted physical addresses,
 /// and every run whose virtual order matches its physical order becomes one KVM
 /// memory slot. A boot-time pool is handed out in descending physical order, so

@@ -64,7 +64,7 @@ public enum GICCells {
     public static let levelLow: UInt32 = 8
     public static let edgeRising: UInt32 = 1
 
-    /// `<0 SPI flags>` for an INTID (SPI number = INTID - 32; DESIGN.md truth 4).
+    /// `<0 SPI flags>` for an INTID (SPI number = INTID - 32; docs/kernel-facts.md §4).
     public static func spi(intid: UInt32, flags: UInt32 = levelHigh) -> [UInt32] {
         [spi, intid - 32, flags]
     }

@@ -6,7 +6,7 @@ import Syscalls
 /// arm-vgic.rst and arm-vgic-v3.rst).
 public enum GIC: CustomStringConvertible {
     /// GICv2: distributor and CPU interface bases (on QEMU virt 0x08000000 and
-    /// 0x08010000; DESIGN.md truth 1).
+    /// 0x08010000; docs/kernel-facts.md §1).
     case v2(distributor: UInt64, cpuInterface: UInt64)
     /// GICv3: distributor and redistributor bases (0x08000000 and 0x080a0000 on
     /// QEMU virt); the redistributor region is 128 KiB per vCPU.

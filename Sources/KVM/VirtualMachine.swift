@@ -71,7 +71,7 @@ public final class VirtualMachine {
     }
 
     /// KVM_IRQ_LINE (api.rst 4.25) for a shared peripheral interrupt: the
-    /// irq field is (KVM_ARM_IRQ_TYPE_SPI << 24) | INTID (DESIGN.md truth 4).
+    /// irq field is (KVM_ARM_IRQ_TYPE_SPI << 24) | INTID (docs/kernel-facts.md §4).
     public func setSPI(intid: UInt32, level: Bool) throws(KVMError) {
         precondition(intid >= 32 && intid < 1020, "SPI INTIDs are 32-1019")
         var irq = kvm_irq_level()
@@ -81,7 +81,7 @@ public final class VirtualMachine {
     }
 
     /// KVM_IRQFD (api.rst 4.75): a write to `eventfd` injects SPI `intid`. The
-    /// arm64 gsi is the SPI number, INTID - 32 (DESIGN.md truth 4).
+    /// arm64 gsi is the SPI number, INTID - 32 (docs/kernel-facts.md §4).
     public func attachIRQFD(eventfd: Int32, intid: UInt32, resampleFD: Int32? = nil) throws(KVMError) {
         precondition(intid >= 32, "irqfd routes SPIs only")
         var request = kvm_irqfd()

@@ -3,7 +3,7 @@ import Syscalls
 
 /// Host-side interrupt facts: which Linux IRQ carries a GIC INTID, steering it
 /// to the guest's CPU, and whether the host GIC runs in split priority-drop /
-/// deactivate mode (EOImode=1; DESIGN.md truth 2).
+/// deactivate mode (EOImode=1; docs/kernel-facts.md §2).
 public enum HostInterrupts {
     /// The Linux IRQ number mapped to `intid` on the GIC (/sys/kernel/irq/N/
     /// hwirq and chip_name; the mapping exists once the device is populated).

@@ -3,7 +3,7 @@ import Syscalls
 
 /// What host preparation changed for one guest, kept in
 /// /run/cleave/<guest>.host-state so the next start can undo it after a SIGKILL
-/// (DESIGN.md trust model: the kernel frees fds, the supervisor restores
+/// (docs/architecture.md, trust and failure model: the kernel frees fds, the supervisor restores
 /// driver bindings and IRQ affinities). The file is rewritten (temporary file +
 /// rename) before each change is made, so it never misses one.
 ///

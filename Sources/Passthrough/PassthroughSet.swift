@@ -9,8 +9,8 @@ import Syscalls
 /// /dev/mem for a device without interrupts; one with SPIs is refused there,
 /// since /dev/mem forwards none), its MMIO mapped at the device's own physical address (or
 /// trapped and forwarded when a window is not page-aligned), its SPIs wired
-/// with the same INTIDs, the host IRQs steered to the guest's CPU. DESIGN.md
-/// truth 3 has why these are the mainline paths: VFIO eventfd -> KVM_IRQFD
+/// with the same INTIDs, the host IRQs steered to the guest's CPU.
+/// docs/kernel-facts.md §3 has why these are the mainline paths: VFIO eventfd -> KVM_IRQFD
 /// (+ resamplefd and VFIO unmask for level SPIs), or UIO -> the supervisor ->
 /// KVM.
 ///

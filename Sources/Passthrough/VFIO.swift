@@ -2,8 +2,9 @@ import CLinux
 import Syscalls
 
 /// A VFIO container (/dev/vfio/vfio; Documentation/driver-api/vfio.rst) in
-/// no-IOMMU mode: boards without an SMMU, guests trusted with DMA (DESIGN.md
-/// trust model). The IOMMU type is set once the first group is attached:
+/// no-IOMMU mode: boards without an SMMU, guests trusted with DMA
+/// (docs/architecture.md, trust and failure model). The IOMMU type is set
+/// once the first group is attached:
 /// VFIO_SET_IOMMU fails before a group sits in the container.
 public final class VFIOContainer {
     let fd: FileDescriptor

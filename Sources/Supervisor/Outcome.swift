@@ -11,7 +11,7 @@ public enum Outcome: Equatable, CustomStringConvertible {
     /// device (`PanicDevice`), or KVM_SYSTEM_EVENT_CRASH (which arm64 KVM
     /// never raises today). The text says which, and on which vCPU.
     case crashed(String)
-    /// The watchdog found a vCPU stuck (exception loop; DESIGN.md truth 7).
+    /// The watchdog found a vCPU stuck (exception loop; docs/kernel-facts.md §7).
     case stuck(String)
     /// SIGTERM or SIGINT.
     case signalled(Int32)

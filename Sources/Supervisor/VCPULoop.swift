@@ -8,7 +8,8 @@ import Syscalls
 /// console and the pvpanic register, turn PSCI system events and guest panics
 /// into outcomes, sample the watchdog on kicks.
 /// Any access outside the guest's RAM and devices stops the guest with a
-/// report (address, PC): it is never emulated (DESIGN.md, trust model).
+/// report (address, PC): it is never emulated (docs/architecture.md, trust
+/// and failure model).
 final class VCPULoop {
     let vcpu: VirtualCPU
     let machine: GuestMachine

@@ -1,5 +1,5 @@
 /// Detects a vCPU stuck in an exception loop, which KVM never reports: KVM_RUN
-/// just keeps re-entering the guest (DESIGN.md truth 7). The supervisor kicks
+/// just keeps re-entering the guest (docs/kernel-facts.md §7). The supervisor kicks
 /// every vCPU out of KVM_RUN periodically with a signal; each kick samples PC.
 /// A sample is suspicious when PC lies in the first 0x800 bytes of the vector
 /// table (VBAR_EL1), or when the MMU is off and PC is outside guest RAM (an

@@ -5,8 +5,8 @@ import GuestTree
 import KVM
 import Supervisor
 
-/// The tree `cleave run` generates: what standard payloads look for (DESIGN.md,
-/// issue 3 item 7), checked by walking it as a guest would.
+/// The tree `cleave run` generates: what standard payloads look for
+/// (docs/kernel-facts.md §17), checked by walking it as a guest would.
 @Suite struct GuestTreeGeneratorTests {
     /// The spec `cleave run` builds for a board: its GIC (and ITS) at the
     /// board's addresses, the pvpanic register in the console's page.
