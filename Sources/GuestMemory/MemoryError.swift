@@ -23,7 +23,7 @@ public enum MemoryError: Error, CustomStringConvertible {
         case .notContiguous(let size, let needed, let longest):
             return "no physically contiguous run of \(needed) \(size) hugepages in the pool (longest \(longest)): reserve the pool at boot (\(size.bootargs(count: needed))) before memory fragments"
         case .fixedBase(let base, let size):
-            return "memory-base 0x\(String(base, radix: 16)) (+0x\(String(size, radix: 16))) is not inside the free hugepage pool, and this kernel offers no cacheable PFNMAP (KVM 6.1 maps /dev/mem RAM as Device memory: instruction fetch faults, DESIGN.md truth 5); drop memory-base or reserve hugepages covering it"
+            return "memory-base 0x\(String(base, radix: 16)) (+0x\(String(size, radix: 16))) is not inside the free hugepage pool, and this kernel offers no cacheable PFNMAP (KVM 6.1 maps /dev/mem RAM as Device memory: instruction fetch faults, docs/kernel-facts.md §5); drop memory-base or reserve hugepages covering it"
         case .invalidSize(let bytes, let size):
             return "memory size 0x\(String(bytes, radix: 16)) is not a non-zero multiple of the \(size) hugepage size"
         }

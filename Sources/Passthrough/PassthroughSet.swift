@@ -258,6 +258,14 @@ public final class PassthroughSet {
             for (i, window) in device.mmio.enumerated() {
                 guard i < uio.maps.count else { throw .unavailable("/dev/\(uio.node) has \(uio.maps.count) maps, the tree \(device.mmio.count) windows") }
                 let m = uio.maps[i]
+                // Trapped accesses go to mapping + (window.base - m.address): the
+                // window must lie inside the map (uio_pdrv_genirq maps whole pages
+                // from the resource's page), or the supervisor would reach memory
+                // outside its own mapping when the recorded mmio and the kernel's
+                // resource disagree (a --tree that is not the booted tree).
+                guard window.base >= m.address, window.size <= m.size, window.base - m.address <= m.size - window.size else {
+                    throw .unavailable("\(device.path): window \(hex(window.base))+\(hex(window.size)) is not inside /dev/\(uio.node) map \(i) (\(hex(m.address))+\(hex(m.size))): the host tree given is not the one the host booted?")
+                }
                 let mapping = try uio.map(i)
                 if m.offset == 0 && m.address == window.base && m.size == window.size {
                     a.slots.append(Slot(mapping: mapping, base: window.base, size: window.size))

@@ -1,6 +1,6 @@
 /// An emulated pvpanic device on MMIO, QEMU's `qemu,pvpanic-mmio` (Linux:
 /// Documentation/devicetree/bindings/misc/qemu,pvpanic-mmio.yaml and
-/// drivers/misc/pvpanic/; QEMU: docs/specs/pvpanic.rst). One byte register at
+/// drivers/misc/pvpanic/; docs/specs/pvpanic.rst in QEMU's source tree). One byte register at
 /// `base`: a read returns the events the device supports, and the guest's
 /// panic notifier writes one event to it. Bits (include/uapi/misc/pvpanic.h):
 ///

@@ -1,7 +1,7 @@
 import CLinux
 
 /// Owns one open file descriptor and closes it exactly once, in deinit.
-/// Wrap a descriptor the moment the kernel returns it (STYLE.md rule 3).
+/// Wrap a descriptor the moment the kernel returns it: one owner per kernel object (docs/architecture.md).
 public struct FileDescriptor: ~Copyable {
     public let rawValue: Int32
 
