@@ -2,6 +2,7 @@ import CLinux
 import Console
 import GuestMemory
 import KVM
+import Loading
 import Passthrough
 import Synchronization
 import Syscalls

@@ -1,6 +1,7 @@
 import CLinux
 import Console
 import KVM
+import Passthrough
 import Synchronization
 import Syscalls
 
