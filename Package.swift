@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "Loading"),
         .target(name: "GuestTree", dependencies: ["DeviceTree"]),
         // Issue 4: VFIO-platform / UIO / devmem passthrough and host preparation.
-        .target(name: "Passthrough", dependencies: ["CLinux", "Syscalls", "KVM", "GuestMemory"]),
+        .target(name: "Passthrough", dependencies: ["CLinux", "Syscalls", "KVM"]),
         .target(name: "Supervisor", dependencies: [
             "CLinux", "Syscalls", "KVM", "GuestMemory", "Console", "Loading", "GuestTree", "DeviceTree", "Passthrough"]),
         .executableTarget(name: "cleave-boot", dependencies: ["Supervisor", "KVM", "GuestMemory", "DeviceTree", "Syscalls"]),

@@ -1,33 +1,26 @@
 import CLinux
 
 /// KVM capabilities Cleave relies on (api.rst section 8 and 4.4,
-/// KVM_CHECK_EXTENSION). Each names itself in "missing capability" errors.
-public enum Capability: Int32, CustomStringConvertible {
-    case userMemory = 3            // KVM_CAP_USER_MEMORY
-    case irqfd = 32                // KVM_CAP_IRQFD
-    case nrMemslots = 10           // KVM_CAP_NR_MEMSLOTS
-    case nrVCPUs = 9               // KVM_CAP_NR_VCPUS
-    case maxVCPUs = 66             // KVM_CAP_MAX_VCPUS
-    case oneReg = 70               // KVM_CAP_ONE_REG
-    case deviceControl = 89        // KVM_CAP_DEVICE_CTRL
-    case armPSCI02 = 102           // KVM_CAP_ARM_PSCI_0_2
-    case armVMIPASize = 165        // KVM_CAP_ARM_VM_IPA_SIZE
-    case immediateExit = 136       // KVM_CAP_IMMEDIATE_EXIT
-    case irqfdResample = 82        // KVM_CAP_IRQFD_RESAMPLE
+/// KVM_CHECK_EXTENSION). The numbers come from <linux/kvm.h>; each names
+/// itself in "missing capability" errors.
+public struct Capability: Equatable, CustomStringConvertible {
+    public let rawValue: Int32
+    public let description: String
 
-    public var description: String {
-        switch self {
-        case .userMemory: return "KVM_CAP_USER_MEMORY"
-        case .irqfd: return "KVM_CAP_IRQFD"
-        case .nrMemslots: return "KVM_CAP_NR_MEMSLOTS"
-        case .nrVCPUs: return "KVM_CAP_NR_VCPUS"
-        case .maxVCPUs: return "KVM_CAP_MAX_VCPUS"
-        case .oneReg: return "KVM_CAP_ONE_REG"
-        case .deviceControl: return "KVM_CAP_DEVICE_CTRL"
-        case .armPSCI02: return "KVM_CAP_ARM_PSCI_0_2"
-        case .armVMIPASize: return "KVM_CAP_ARM_VM_IPA_SIZE"
-        case .immediateExit: return "KVM_CAP_IMMEDIATE_EXIT"
-        case .irqfdResample: return "KVM_CAP_IRQFD_RESAMPLE"
-        }
+    init(_ rawValue: Int32, _ name: String) {
+        self.rawValue = rawValue
+        description = name
     }
+
+    public static let userMemory = Capability(KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY")
+    public static let irqfd = Capability(KVM_CAP_IRQFD, "KVM_CAP_IRQFD")
+    public static let nrMemslots = Capability(KVM_CAP_NR_MEMSLOTS, "KVM_CAP_NR_MEMSLOTS")
+    public static let nrVCPUs = Capability(KVM_CAP_NR_VCPUS, "KVM_CAP_NR_VCPUS")
+    public static let maxVCPUs = Capability(KVM_CAP_MAX_VCPUS, "KVM_CAP_MAX_VCPUS")
+    public static let oneReg = Capability(KVM_CAP_ONE_REG, "KVM_CAP_ONE_REG")
+    public static let deviceControl = Capability(KVM_CAP_DEVICE_CTRL, "KVM_CAP_DEVICE_CTRL")
+    public static let armPSCI02 = Capability(KVM_CAP_ARM_PSCI_0_2, "KVM_CAP_ARM_PSCI_0_2")
+    public static let armVMIPASize = Capability(KVM_CAP_ARM_VM_IPA_SIZE, "KVM_CAP_ARM_VM_IPA_SIZE")
+    public static let immediateExit = Capability(KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT")
+    public static let irqfdResample = Capability(KVM_CAP_IRQFD_RESAMPLE, "KVM_CAP_IRQFD_RESAMPLE")
 }

@@ -19,8 +19,8 @@ public enum GIC: CustomStringConvertible {
         }
     }
 
-    static let deviceTypeV2: UInt32 = 5 // KVM_DEV_TYPE_ARM_VGIC_V2
-    static let deviceTypeV3: UInt32 = 7 // KVM_DEV_TYPE_ARM_VGIC_V3
+    static let deviceTypeV2 = UInt32(KVM_DEV_TYPE_ARM_VGIC_V2.rawValue)
+    static let deviceTypeV3 = UInt32(KVM_DEV_TYPE_ARM_VGIC_V3.rawValue)
     public static let distributorSize: UInt64 = 0x10000
     public static let redistributorSizePerCPU: UInt64 = 0x20000
     public static let cpuInterfaceSize: UInt64 = 0x2000

@@ -9,8 +9,8 @@ public final class VITS {
     public let device: KVMDevice
     public let base: UInt64
 
-    static let deviceType: UInt32 = 8 // KVM_DEV_TYPE_ARM_VGIC_ITS
-    static let addressType: UInt64 = 4 // KVM_VGIC_ITS_ADDR_TYPE
+    static let deviceType = UInt32(KVM_DEV_TYPE_ARM_VGIC_ITS.rawValue)
+    static let addressType = UInt64(KVM_VGIC_ITS_ADDR_TYPE)
 
     /// KVM_CREATE_DEVICE, the base address (64 KiB aligned, arm-vgic-its.rst
     /// KVM_DEV_ARM_VGIC_GRP_ADDR), then KVM_DEV_ARM_VGIC_CTRL_INIT. A kernel

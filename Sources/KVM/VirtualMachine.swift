@@ -88,7 +88,7 @@ public final class VirtualMachine {
         request.fd = UInt32(bitPattern: eventfd)
         request.gsi = intid - 32
         if let resampleFD {
-            request.flags = 1 << 1 // KVM_IRQFD_FLAG_RESAMPLE
+            request.flags = UInt32(KVM_IRQFD_FLAG_RESAMPLE)
             request.resamplefd = UInt32(bitPattern: resampleFD)
         }
         _ = try checked(cleave_ioctl(fd.rawValue, CLEAVE_KVM_IRQFD, &request), "KVM_IRQFD", "INTID \(intid)")

@@ -1,5 +1,4 @@
 import CLinux
-import GuestMemory
 import KVM
 import Synchronization
 import Syscalls

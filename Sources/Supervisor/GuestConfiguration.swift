@@ -51,8 +51,6 @@ public struct GuestConfiguration {
     public var dumpTreePath: String? = nil
     /// Log the supervisor's clock when the console output contains this text.
     public var consoleMarker: String? = nil
-    /// Passed-through MMIO windows (devmem), mapped at the same address.
-    public var deviceWindows: [(base: UInt64, size: UInt64)] = []
     /// Assigned devices of a carved guest: VFIO/UIO/devmem (PassthroughSet).
     public var passthroughDevices: [PassthroughDevice] = []
     /// Read stdin into the console.

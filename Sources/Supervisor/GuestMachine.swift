@@ -27,7 +27,7 @@ final class GuestMachine {
     let treeHash: UInt32
     let treeSize: Int
 
-    init(_ config: GuestConfiguration, kvm: KVMSystem, ram: IdentityMappedRAM, windows: [DeviceWindow],
+    init(_ config: GuestConfiguration, kvm: KVMSystem, ram: IdentityMappedRAM,
          output: @escaping (UInt8) -> Void) throws(SupervisorError) {
         var timer = PhaseTimer()
         // Images: opened fresh on every boot (a reset reloads them) and read
@@ -85,7 +85,6 @@ final class GuestMachine {
             try gic.finalize()
             timer.mark("vgic")
             try ram.register(in: vm)
-            for w in windows { try w.register(in: vm) }
             timer.mark("slots")
         } catch {
             throw .kvm(error)

@@ -1,12 +1,16 @@
 import CLinux
 
 /// Structured log lines on stderr, the same shape as the CLI's swift-log
-/// output: `cleave-boot: <level> guest=<name> event=<event> <key=value...>`.
+/// output: `<program>: <level> guest=<name> event=<event> <key=value...>`.
 public enum Log {
     public enum Level: String { case info, warning, error }
 
+    /// The binary that runs, first on every line: `cleave-boot`, or `cleave`
+    /// for the CLI's run and boot. Set once at start, before any thread.
+    public static var program = "cleave-boot"
+
     public static func write(_ level: Level, _ guest: String, _ event: String, _ detail: String = "") {
-        var line = "cleave-boot: \(level.rawValue) guest=\(guest) event=\(event)"
+        var line = "\(program): \(level.rawValue) guest=\(guest) event=\(event)"
         if !detail.isEmpty { line += " " + detail }
         line += "\n"
         var bytes = Array(line.utf8)

@@ -46,13 +46,6 @@ public final class Supervisor {
         }
         timer.mark("ram")
         Log.write(.info, name, "timing", timer.text + " (ram: hugepage mmap, fault and kernel zeroing " + milliseconds(IdentityMappedRAM.lastMapNanoseconds) + ", pagemap " + milliseconds(IdentityMappedRAM.lastPagemapNanoseconds) + ")")
-        let windows: [DeviceWindow]
-        do throws(DeviceWindow.Failure) { windows = try DeviceWindow.map(config.deviceWindows) } catch {
-            return fail(.configuration("passthrough: \(error)"))
-        }
-        if !windows.isEmpty {
-            Log.write(.info, name, "devices", "windows=\(windows.map { "\(hex($0.base))+\(hex($0.size))" }.joined(separator: ",")) method=devmem interrupts=not-forwarded")
-        }
         let passthrough: PassthroughSet?
         do throws(SupervisorError) { passthrough = try preparePassthrough() } catch { return fail(error) }
         defer { passthrough?.teardown() }
@@ -67,7 +60,7 @@ public final class Supervisor {
             boots += 1
             let machine: GuestMachine
             do throws(SupervisorError) {
-                machine = try GuestMachine(config, kvm: kvm, ram: ram, windows: windows, output: { sink.put($0) })
+                machine = try GuestMachine(config, kvm: kvm, ram: ram, output: { sink.put($0) })
             } catch {
                 return fail(error)
             }

@@ -44,6 +44,7 @@ struct Boot: ParsableCommand {
         let config: GuestConfiguration
         do { config = try BootOptions.parse(options) } catch {
             guard error.isSetup else { throw ValidationError(error.description) }
+            Log.program = "cleave"
             Log.write(.error, "boot", "setup", "error=\"\(error)\"")
             throw ExitCode(1)
         }
@@ -54,6 +55,7 @@ struct Boot: ParsableCommand {
 /// Runs the guest to its end; the exit status is `Outcome.exitStatus`.
 func supervise(_ config: GuestConfiguration, start: UInt64) throws {
     Signals.install()
+    Log.program = "cleave"
     let outcome = Supervisor(config, startTime: start).run()
     Log.write(.info, config.name, "exit", "status=\(outcome.exitStatus) peak_rss_kib=\(cleave_peak_rss_kib()) t_ms=\(milliseconds(Clock.monotonic - start))")
     if outcome.exitStatus != 0 { throw ExitCode(outcome.exitStatus) }
