@@ -336,6 +336,12 @@ public final class PassthroughSet {
     /// Whether `address` lies in a trapped window (the VM exits for it).
     public func traps(_ address: UInt64) -> Bool { trap(for: address) != nil }
 
+    /// Every window whose accesses exit to the supervisor and are forwarded
+    /// (`read`/`write`), with the device's tree path.
+    public var trappedWindows: [(base: UInt64, size: UInt64, device: String)] {
+        assigned.flatMap { a in a.traps.map { ($0.base, $0.size, a.device.path) } }
+    }
+
     private func trap(for address: UInt64) -> Trap? {
         for a in assigned { for t in a.traps where address >= t.base && address < t.base + t.size { return t } }
         return nil

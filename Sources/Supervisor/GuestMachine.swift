@@ -21,7 +21,11 @@ final class GuestMachine {
     /// The pvpanic register in the console's page: generated trees describe
     /// it; a carved tree's guest finds it only if its tree has the node.
     let panic: PanicDevice
-    /// The guest's passed-through devices (trapped MMIO is forwarded through it).
+    /// What the supervisor serves of the guest's physical address space: the
+    /// console, the pvpanic register, and (once attached) the passed-through
+    /// windows it traps.
+    let bus = MMIOBus()
+    /// The guest's passed-through devices.
     var passthrough: PassthroughSet? = nil
     let placement: BootPlacement
     let treeHash: UInt32
@@ -156,11 +160,31 @@ final class GuestMachine {
         let name = config.name
         timer.mark("registers")
         Log.write(.info, config.name, "timing", timer.text)
-        console = UART16550(base: config.consoleBase, output: output, setLine: { level in
+        let uart = UART16550(base: config.consoleBase, output: output, setLine: { level in
             do throws(KVMError) { try vm.setSPI(intid: intid, level: level) } catch {
                 Log.write(.warning, name, "console-irq", "error=\"\(error)\"")
             }
         })
+        console = uart
+        do throws(MMIOBus.Failure) {
+            try uart.register(on: bus)
+            try panic.register(on: bus, guest: name)
+        } catch {
+            throw .configuration("guest MMIO layout: \(error)")
+        }
+    }
+
+    /// Puts the windows `passthrough` traps on the bus (a passed-through
+    /// window that is not page-aligned: its accesses are forwarded to the device).
+    func attach(_ passthrough: PassthroughSet) throws(MMIOBus.Failure) {
+        self.passthrough = passthrough
+        for window in passthrough.trappedWindows {
+            try bus.register(base: window.base, size: window.size, name: "passthrough \(window.device)",
+                             read: { address, length, _ in
+                                 passthrough.read(address, length: length).map { .value($0) } ?? .failed("passthrough access failed") },
+                             write: { address, length, value, _ in
+                                 passthrough.write(address, length: length, value: value) ? .done : .failed("passthrough access failed") })
+        }
     }
 
     /// A vITS at the board's ITS address (a carved tree's own ITS node wins),

@@ -1,3 +1,5 @@
+import Syscalls
+
 /// An emulated pvpanic device on MMIO, QEMU's `qemu,pvpanic-mmio` (Linux:
 /// Documentation/devicetree/bindings/misc/qemu,pvpanic-mmio.yaml and
 /// drivers/misc/pvpanic/; docs/specs/pvpanic.rst in QEMU's source tree). One byte register at
@@ -46,5 +48,31 @@ public struct PanicDevice {
         if value & PanicDevice.panicked != 0 { return .panicked }
         if value & PanicDevice.crashLoaded != 0 { return .crashLoaded }
         return .unknown(value)
+    }
+}
+
+extension PanicDevice {
+    /// Serves the register on `bus`: a read returns the supported events;
+    /// PANICKED stops the run as a crash (exit status 4), CRASH_LOADED (a kdump
+    /// kernel takes over) and unknown bits are logged and the guest goes on.
+    public func register(on bus: MMIOBus, guest: String) throws(MMIOBus.Failure) {
+        let device = self
+        try bus.register(base: base, size: PanicDevice.size, name: "pvpanic",
+                         read: { address, _, _ in .value(UInt64(device.read(address))) },
+                         write: { address, _, value, vcpu in
+                             switch device.write(address, UInt8(truncatingIfNeeded: value)) {
+                             case nil:
+                                 return .done
+                             case .panicked?:
+                                 return .stop(.crashed("pvpanic: guest panicked on vcpu \(vcpu)"), event: "guest-panic",
+                                              detail: "vcpu=\(vcpu) pvpanic=panicked")
+                             case .crashLoaded?:
+                                 Log.write(.warning, guest, "guest-panic", "vcpu=\(vcpu) pvpanic=crash-loaded (the guest's kdump kernel takes over; it keeps running)")
+                                 return .done
+                             case .unknown(let bits)?:
+                                 Log.write(.warning, guest, "guest-panic", "vcpu=\(vcpu) pvpanic=unknown value=\(hex(UInt64(bits))) (ignored)")
+                                 return .done
+                             }
+                         })
     }
 }

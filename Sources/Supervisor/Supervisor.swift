@@ -66,7 +66,7 @@ public final class Supervisor {
             }
             if let passthrough {
                 do throws(PassthroughError) { try passthrough.attach(machine.vm) } catch { return fail(.configuration("passthrough: \(error)")) }
-                machine.passthrough = passthrough
+                do throws(MMIOBus.Failure) { try machine.attach(passthrough) } catch { return fail(.configuration("passthrough: \(error)")) }
             }
             defer { passthrough?.detach() }
             Log.write(.info, name, "boot", "n=\(boots) \(config.gic) vcpus=\(machine.vcpus.count) kernel=\(hex(machine.placement.kernelAddress)) dtb=\(hex(machine.placement.dtbAddress)) dtb_size=\(hex(machine.treeSize)) dtb_fnv1a=\(hex(machine.treeHash)) t_ms=\(milliseconds(Clock.monotonic - startTime))" + (machine.placement.initrdAddress.map { " initrd=\(hex($0))" } ?? ""))

@@ -1,12 +1,11 @@
 import CLinux
-import Console
 import KVM
-import Passthrough
 import Synchronization
 import Syscalls
 
 /// The run loop of one vCPU thread: pin, KVM_RUN, decode the exit, serve the
-/// console and the pvpanic register, turn PSCI system events and guest panics
+/// MMIO exits through the machine's bus (console, pvpanic, trapped passthrough
+/// windows), turn PSCI system events and guest panics
 /// into outcomes, sample the watchdog on kicks.
 /// Any access outside the guest's RAM and devices stops the guest with a
 /// report (address, PC): it is never emulated (docs/architecture.md, trust
@@ -57,28 +56,14 @@ final class VCPULoop {
             }
             switch exit {
             case .mmio(let address, let isWrite, let length, let data):
-                // The pvpanic register shares the console's page: looked up first.
-                if machine.panic.contains(address) {
-                    if !isWrite {
-                        vcpu.completeRead(UInt64(machine.panic.read(address)), length: length)
-                    } else if let event = machine.panic.write(address, UInt8(truncatingIfNeeded: data)) {
-                        report(event)
-                    }
-                } else if machine.console.contains(address) {
-                    if isWrite {
-                        machine.console.write(address, UInt8(truncatingIfNeeded: data))
-                    } else {
-                        vcpu.completeRead(UInt64(machine.console.read(address)), length: length)
-                    }
-                } else if let p = machine.passthrough, p.traps(address) {
-                    // A passed-through window that is not page-aligned: forwarded to the device.
-                    if isWrite ? p.write(address, length: length, value: data)
-                               : p.read(address, length: length).map({ vcpu.completeRead($0, length: length) }) != nil {
-                        continue
-                    }
-                    state.finish(.fault("passthrough access failed: \(exit) by vcpu \(vcpu.id), \(registers())"))
-                } else {
-                    state.finish(.fault("unhandled \(exit) by vcpu \(vcpu.id), \(registers())"))
+                switch machine.bus.access(address, isWrite: isWrite, length: length, value: data, vcpu: vcpu.id) {
+                case .value(let v)?: if !isWrite { vcpu.completeRead(v, length: length) }
+                case .done?: break
+                case .failed(let reason)?: state.finish(.fault("\(reason): \(exit) by vcpu \(vcpu.id), \(registers())"))
+                case .stop(let outcome, let event, let detail)?:
+                    Log.write(.error, guest, event, "\(detail) \(registers())")
+                    state.finish(outcome)
+                case nil: state.finish(.fault("unhandled \(exit) by vcpu \(vcpu.id), \(registers())"))
                 }
             case .systemEvent(let type, _):
                 switch type {
@@ -93,21 +78,6 @@ final class VCPULoop {
             default:
                 state.finish(.fault("\(exit) on vcpu \(vcpu.id), \(registers())"))
             }
-        }
-    }
-
-    /// A pvpanic event: PANICKED ends the run as a crash (exit status 4);
-    /// CRASH_LOADED (a kdump kernel takes over) and unknown bits are logged
-    /// and the guest goes on.
-    private func report(_ event: PanicDevice.Event) {
-        switch event {
-        case .panicked:
-            Log.write(.error, guest, "guest-panic", "vcpu=\(vcpu.id) pvpanic=panicked \(registers())")
-            state.finish(.crashed("pvpanic: guest panicked on vcpu \(vcpu.id)"))
-        case .crashLoaded:
-            Log.write(.warning, guest, "guest-panic", "vcpu=\(vcpu.id) pvpanic=crash-loaded (the guest's kdump kernel takes over; it keeps running)")
-        case .unknown(let bits):
-            Log.write(.warning, guest, "guest-panic", "vcpu=\(vcpu.id) pvpanic=unknown value=\(hex(UInt64(bits))) (ignored)")
         }
     }
 
