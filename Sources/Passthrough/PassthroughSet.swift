@@ -334,8 +334,6 @@ public final class PassthroughSet {
     // MARK: Trapped MMIO
 
     /// Whether `address` lies in a trapped window (the VM exits for it).
-    public func traps(_ address: UInt64) -> Bool { trap(for: address) != nil }
-
     /// Every window whose accesses exit to the supervisor and are forwarded
     /// (`read`/`write`), with the device's tree path.
     public var trappedWindows: [(base: UInt64, size: UInt64, device: String)] {

@@ -18,15 +18,11 @@ final class GuestMachine {
     /// The vITS, when the board (or the carved tree) has an ITS and KVM made one.
     let its: VITS?
     let console: UART16550
-    /// The pvpanic register in the console's page: generated trees describe
-    /// it; a carved tree's guest finds it only if its tree has the node.
-    let panic: PanicDevice
     /// What the supervisor serves of the guest's physical address space: the
-    /// console, the pvpanic register, and (once attached) the passed-through
-    /// windows it traps.
+    /// console, the pvpanic register (in the console's page: generated trees
+    /// describe it; a carved tree's guest finds it only if its tree has the
+    /// node), and (once attached) the passed-through windows it traps.
     let bus = MMIOBus()
-    /// The guest's passed-through devices.
-    var passthrough: PassthroughSet? = nil
     let placement: BootPlacement
     let treeHash: UInt32
     let treeSize: Int
@@ -155,7 +151,6 @@ final class GuestMachine {
         self.vm = vm
         self.vcpus = vcpus
         self.placement = placement
-        panic = PanicDevice(base: panicBase)
         let intid = config.consoleINTID
         let name = config.name
         timer.mark("registers")
@@ -168,7 +163,7 @@ final class GuestMachine {
         console = uart
         do throws(MMIOBus.Failure) {
             try uart.register(on: bus)
-            try panic.register(on: bus, guest: name)
+            try PanicDevice(base: panicBase).register(on: bus, guest: name)
         } catch {
             throw .configuration("guest MMIO layout: \(error)")
         }
@@ -177,7 +172,6 @@ final class GuestMachine {
     /// Puts the windows `passthrough` traps on the bus (a passed-through
     /// window that is not page-aligned: its accesses are forwarded to the device).
     func attach(_ passthrough: PassthroughSet) throws(MMIOBus.Failure) {
-        self.passthrough = passthrough
         for window in passthrough.trappedWindows {
             try bus.register(base: window.base, size: window.size, name: "passthrough \(window.device)",
                              read: { address, length, _ in

@@ -313,14 +313,20 @@ PY
     done
 }
 
+# The output of board run RUN (cleave-pt-run's CLEAVE-PT-BEGIN/END lines) from
+# LOG into OUT. Serial lines may end in \r; an empty block must fail the checks
+# that read it, not abort the run.
+qv_block() { # log run out
+    sed -n "/CLEAVE-PT-BEGIN $2\r\?\$/,/CLEAVE-PT-END $2\r\?\$/p" "$1" | tr -d '\r' >"$3" || true
+}
+
 # The checks of one passthrough run whose output is BLOCK (the CLEAVE-PT-BEGIN/END
 # block of run RUN), in LOG: every device taken with a backend that delivers its
 # interrupts (or, with METHOD, with that method), the RTC alarm, the GPIO line and
 # its interrupt, the disk, the second transport, exit 0 and the host restored.
 qv_passthrough_checks() { # prefix log run block [method]
     local prefix=$1 log=$2 run=$3 block=$4 method=${5:-} methods rtc before after line n
-    # Serial log lines end in \r; an empty block must fail checks, not abort the run.
-    sed -n "/CLEAVE-PT-BEGIN $run\r\?\$/,/CLEAVE-PT-END $run\r\?\$/p" "$log" | tr -d '\r' >"$block" || true
+    qv_block "$log" "$run" "$block"
     methods=$({ grep -ao "event=passthrough device=[^ ]* method=[a-z]*" "$block" || true; } | sed 's/.*device=//; s/ method=/=/' | tr '\n' ' ')
     n=$(grep -ac "event=passthrough device=" "$block" || true)
     if [[ -n "$method" ]]; then
