@@ -24,21 +24,24 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CFDT"),
         .target(name: "DeviceTree", dependencies: ["CFDT"]),
-        .target(name: "Partitioning", dependencies: ["DeviceTree"]),
+        // Platform facts (GIC frames and interrupt encoding, hugepage sizes, the
+        // console page), each with its reason; no dependencies.
+        .target(name: "Platform"),
+        .target(name: "Partitioning", dependencies: ["DeviceTree", "Platform"]),
         // Boot side (issue 3), Embedded-subset libraries: Linux shims, KVM, guest
         // memory, loading, console, supervision; the static boot-time binary.
         .target(name: "CLinux"),
         .target(name: "Syscalls", dependencies: ["CLinux"]),
-        .target(name: "KVM", dependencies: ["CLinux", "Syscalls"]),
-        .target(name: "GuestMemory", dependencies: ["CLinux", "Syscalls", "KVM"]),
+        .target(name: "KVM", dependencies: ["CLinux", "Syscalls", "Platform"]),
+        .target(name: "GuestMemory", dependencies: ["CLinux", "Syscalls", "KVM", "Platform"]),
         .target(name: "Console", dependencies: ["Syscalls"]),
         .target(name: "Loading"),
-        .target(name: "GuestTree", dependencies: ["DeviceTree"]),
+        .target(name: "GuestTree", dependencies: ["DeviceTree", "Platform"]),
         // Issue 4: VFIO-platform / UIO / devmem passthrough and host preparation.
         .target(name: "Passthrough", dependencies: ["CLinux", "Syscalls", "KVM"]),
         .target(name: "Supervisor", dependencies: [
-            "CLinux", "Syscalls", "KVM", "GuestMemory", "Console", "Loading", "GuestTree", "DeviceTree", "Passthrough"]),
-        .executableTarget(name: "cleave-boot", dependencies: ["Supervisor", "KVM", "GuestMemory", "DeviceTree", "Syscalls"]),
+            "CLinux", "Syscalls", "KVM", "GuestMemory", "Console", "Loading", "GuestTree", "DeviceTree", "Passthrough", "Platform"]),
+        .executableTarget(name: "cleave-boot", dependencies: ["Supervisor", "KVM", "GuestMemory", "DeviceTree", "Syscalls", "Platform"]),
         .executableTarget(
             name: "cleave",
             dependencies: [
@@ -51,12 +54,12 @@ let package = Package(
         // Runs real tools (dtc, cleave) for the test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "DeviceTreeTests", dependencies: ["DeviceTree", "TestSupport"]),
-        .testTarget(name: "PartitioningTests", dependencies: ["Partitioning", "DeviceTree", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "PartitioningTests", dependencies: ["Partitioning", "DeviceTree", "Platform", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "CorpusTests", dependencies: ["Partitioning", "DeviceTree"]),
         // Runs the built `cleave` executable, which it depends on so SwiftPM builds it first.
         .testTarget(name: "CLITests", dependencies: ["cleave", "TestSupport"]),
         .testTarget(name: "BootTests", dependencies: [
-            "GuestTree", "Loading", "Console", "Supervisor", "GuestMemory", "Partitioning", "DeviceTree", "TestSupport"]),
+            "GuestTree", "Loading", "Console", "Supervisor", "GuestMemory", "Partitioning", "DeviceTree", "Platform", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

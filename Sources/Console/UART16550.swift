@@ -12,7 +12,6 @@ import Syscalls
 /// input thread; every entry point takes the lock.
 public final class UART16550 {
     public let base: UInt64
-    public static let size: UInt64 = 0x1000
 
     private let lock = Lock()
     private let output: (UInt8) -> Void
@@ -50,8 +49,6 @@ public final class UART16550 {
         self.output = output
         self.setLine = setLine
     }
-
-    public func contains(_ address: UInt64) -> Bool { address >= base && address < base + UART16550.size }
 
     /// Handles a guest read of `address` (1-byte registers; wider reads see the byte).
     public func read(_ address: UInt64) -> UInt8 {

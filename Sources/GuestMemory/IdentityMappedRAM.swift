@@ -1,5 +1,6 @@
 import CLinux
 import KVM
+import Platform
 import Syscalls
 
 /// Guest RAM at guest physical == host physical, from hugetlb pages

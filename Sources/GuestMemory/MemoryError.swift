@@ -1,3 +1,4 @@
+import Platform
 import Syscalls
 
 /// Why guest RAM could not be set up; each case says what to change.

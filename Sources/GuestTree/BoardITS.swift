@@ -5,10 +5,6 @@ import DeviceTree
 /// bindings/interrupt-controller/arm,gic-v3.yaml, "msi-controller" children).
 /// A guest of that board gets a vITS at the same address.
 public enum BoardITS {
-    /// Register frame size of one ITS (GICv3 architecture spec 12.19: ITS
-    /// control and translation register frames, 64 KiB each).
-    public static let size: UInt64 = 0x20000
-
     /// The CPU physical base of the first enabled ITS of the board's GICv3.
     public static func base(of tree: DeviceTree) -> UInt64? {
         guard let gic = tree.gic(), gic.version == .v3 else { return nil }

@@ -1,4 +1,5 @@
 import DeviceTree
+import Platform
 
 /// What only boot time knows, written into a guest tree (carved or generated)
 /// just before the guest starts (Documentation/arch/arm64/booting.rst section 2,
@@ -76,9 +77,9 @@ public enum GuestTreeFinalizer {
                 let path = try editor.addNode("/", "serial@" + String(console.base, radix: 16))
                 try editor.setProperty(path, "compatible", string: "ns16550a")
                 try editor.setProperty(path, "reg", cells: numberCells(console.base, count: addressCells)
-                                                          + numberCells(0x1000, count: sizeCells))
+                                                          + numberCells(ConsolePage.size, count: sizeCells))
                 try editor.setProperty(path, "interrupts", cells: GICCells.spi(intid: console.intid))
-                try editor.setProperty(path, "clock-frequency", cells: [1_843_200])
+                try editor.setProperty(path, "clock-frequency", cells: [ConsolePage.uartClock])
                 consolePath = path
             }
             try editor.setProperty(chosen, "stdout-path", string: consolePath!)

@@ -1,4 +1,5 @@
 import DeviceTree
+import Platform
 
 /// Builds a complete guest tree for ad-hoc runs, with libfdt's sequential-write
 /// API (the way kvmtool's arm/fdt.c does): enough for Linux and for standard
@@ -17,7 +18,7 @@ import DeviceTree
 /// │   └── its@<base> arm,gic-v3-its, when the board has one and KVM made a vITS
 /// ├── serial@<base> ns16550a, the emulated console, its SPI level-high
 /// └── pvpanic@<base> qemu,pvpanic-mmio, when the spec has one (in the
-///                   console's page; Layout.pvpanicOffset in the supervisor)
+///                   console's page, ConsolePage)
 /// ```
 public enum GuestTreeGenerator {
     public static let memoryPlaceholderBase: UInt64 = 0x4000_0000
@@ -100,7 +101,7 @@ public enum GuestTreeGenerator {
 
         // GICv2 PPI specifiers carry a CPU mask in flags bits 8-15.
         var ppiFlags = GICCells.levelLow
-        if case .v2 = spec.gic { ppiFlags |= UInt32((1 << min(spec.cpuAffinities.count, 8)) - 1) << 8 }
+        if case .v2 = spec.gic { ppiFlags = GICCells.v2PPIFlags(ppiFlags, cpus: spec.cpuAffinities.count) }
         w.beginNode("timer")
         w.property("compatible", string: "arm,armv8-timer")
         w.property("always-on")
@@ -112,15 +113,15 @@ public enum GuestTreeGenerator {
         case .v3(let distributor, let redistributor):
             w.beginNode("intc@" + String(distributor, radix: 16))
             w.property("compatible", string: "arm,gic-v3")
-            w.property("reg", cells: numberCells(distributor, count: 2) + numberCells(0x10000, count: 2)
+            w.property("reg", cells: numberCells(distributor, count: 2) + numberCells(GICFrames.v3DistributorSize, count: 2)
                        + numberCells(redistributor, count: 2)
-                       + numberCells(0x20000 * UInt64(spec.cpuAffinities.count), count: 2))
+                       + numberCells(GICFrames.redistributorStride * UInt64(spec.cpuAffinities.count), count: 2))
             w.property("#redistributor-regions", u32: 1)
         case .v2(let distributor, let cpuInterface):
             w.beginNode("intc@" + String(distributor, radix: 16))
             w.property("compatible", string: "arm,cortex-a15-gic")
-            w.property("reg", cells: numberCells(distributor, count: 2) + numberCells(0x1000, count: 2)
-                       + numberCells(cpuInterface, count: 2) + numberCells(0x2000, count: 2))
+            w.property("reg", cells: numberCells(distributor, count: 2) + numberCells(GICFrames.v2DistributorSize, count: 2)
+                       + numberCells(cpuInterface, count: 2) + numberCells(GICFrames.v2CPUInterfaceSize, count: 2))
         }
         w.property("interrupt-controller")
         w.property("#interrupt-cells", u32: 3)
@@ -133,7 +134,7 @@ public enum GuestTreeGenerator {
             w.property("compatible", string: "arm,gic-v3-its")
             w.property("msi-controller")
             w.property("#msi-cells", u32: 1)
-            w.property("reg", cells: numberCells(its, count: 2) + numberCells(BoardITS.size, count: 2))
+            w.property("reg", cells: numberCells(its, count: 2) + numberCells(GICFrames.itsSize, count: 2))
             w.property("phandle", u32: GuestPhandle.its)
             w.endNode()
         }
@@ -143,7 +144,7 @@ public enum GuestTreeGenerator {
         w.property("compatible", string: "ns16550a")
         w.property("reg", cells: numberCells(spec.consoleBase, count: 2) + numberCells(spec.consoleSize, count: 2))
         w.property("interrupts", cells: GICCells.spi(intid: spec.consoleINTID))
-        w.property("clock-frequency", u32: 1_843_200)
+        w.property("clock-frequency", u32: ConsolePage.uartClock)
         w.endNode()
 
         // Documentation/devicetree/bindings/misc/qemu,pvpanic-mmio.yaml: no
@@ -151,7 +152,7 @@ public enum GuestTreeGenerator {
         if let pvpanic = spec.pvpanic {
             w.beginNode("pvpanic@" + String(pvpanic, radix: 16))
             w.property("compatible", string: "qemu,pvpanic-mmio")
-            w.property("reg", cells: numberCells(pvpanic, count: 2) + numberCells(2, count: 2))
+            w.property("reg", cells: numberCells(pvpanic, count: 2) + numberCells(ConsolePage.pvpanicSize, count: 2))
             w.endNode()
         }
 

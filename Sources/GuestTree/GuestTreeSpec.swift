@@ -1,15 +1,12 @@
+import Platform
+
 /// What a generated guest tree (for `cleave run`, no carve) describes. The
 /// guest physical map is the board's: the GIC at the board's addresses, RAM
 /// identity-mapped, the virtual console where `console` says.
 public struct GuestTreeSpec {
-    public enum InterruptController: Equatable {
-        case v2(distributor: UInt64, cpuInterface: UInt64)
-        case v3(distributor: UInt64, redistributor: UInt64)
-    }
-
     /// MPIDR affinity value of each vCPU, in vCPU order (cpu node `reg`).
     public var cpuAffinities: [UInt64]
-    public var gic: InterruptController
+    public var gic: GIC
     /// The virtual 16550 console: base address and SPI INTID.
     public var consoleBase: UInt64
     public var consoleINTID: UInt32
@@ -22,7 +19,7 @@ public struct GuestTreeSpec {
     /// registers; the console's `reg` then ends where it starts.
     public var pvpanic: UInt64?
 
-    public init(cpuAffinities: [UInt64], gic: InterruptController, consoleBase: UInt64,
+    public init(cpuAffinities: [UInt64], gic: GIC, consoleBase: UInt64,
                 consoleINTID: UInt32, bootargs: String, its: UInt64? = nil, pvpanic: UInt64? = nil) {
         self.cpuAffinities = cpuAffinities
         self.gic = gic
@@ -37,8 +34,8 @@ public struct GuestTreeSpec {
     /// page below the pvpanic register when that lies in it (no two nodes'
     /// `reg` overlap; Linux's 8250 maps only its eight registers either way).
     public var consoleSize: UInt64 {
-        if let p = pvpanic, p > consoleBase, p - consoleBase < 0x1000 { return p - consoleBase }
-        return 0x1000
+        if let p = pvpanic, p > consoleBase, p - consoleBase < ConsolePage.size { return p - consoleBase }
+        return ConsolePage.size
     }
 }
 
@@ -52,20 +49,4 @@ public enum GuestPhandle {
     public static let consoleClock: UInt32 = 2
     /// The GICv3 ITS (`msi-parent` of future MSI devices).
     public static let its: UInt32 = 3
-}
-
-/// Device tree interrupt specifiers for the 3-cell GIC binding
-/// (Documentation/devicetree/bindings/interrupt-controller/arm,gic.yaml and
-/// arm,gic-v3.yaml): <type number flags>, type 0 = SPI, 1 = PPI.
-public enum GICCells {
-    public static let spi: UInt32 = 0
-    public static let ppi: UInt32 = 1
-    public static let levelHigh: UInt32 = 4
-    public static let levelLow: UInt32 = 8
-    public static let edgeRising: UInt32 = 1
-
-    /// `<0 SPI flags>` for an INTID (SPI number = INTID - 32; docs/kernel-facts.md §4).
-    public static func spi(intid: UInt32, flags: UInt32 = levelHigh) -> [UInt32] {
-        [spi, intid - 32, flags]
-    }
 }

@@ -1,4 +1,5 @@
 import DeviceTree
+import Platform
 
 /// Builds one guest's tree with libfdt's sequential writer.
 ///
@@ -120,13 +121,13 @@ struct GuestTreeBuilder {
         if guest.plan.console == .virtual {
             w.beginNode(consoleName)
             w.property("compatible", string: "ns16550a")
-            w.property("reg", cells: numberCells(layout.consoleBase, count: 2) + numberCells(Layout.consoleSize, count: 2))
+            w.property("reg", cells: numberCells(layout.consoleBase, count: 2) + numberCells(ConsolePage.size, count: 2))
             // As many cells as the GIC's #interrupt-cells (rk3399's GICv3 has 4).
             var cells: [UInt32] = [0, layout.consoleSPI, 4]
             let width = Int(tree.property("#interrupt-cells", of: gic.node)?.u32 ?? 3)
             while cells.count < width { cells.append(0) }
             w.property("interrupts", cells: cells)
-            w.property("clock-frequency", u32: Layout.consoleClock)
+            w.property("clock-frequency", u32: ConsolePage.uartClock)
             w.endNode()
         }
 
@@ -186,7 +187,7 @@ struct GuestTreeBuilder {
         for var spec in specifiers {
             // GICv2 PPIs carry a CPU mask in flags[15:8]: the guest's vCPUs.
             if gic.version == .v2 && spec.count >= 3 {
-                spec[2] = (spec[2] & 0xff) | (((UInt32(1) << UInt32(min(vcpus, 8))) - 1) << 8)
+                spec[2] = GICCells.v2PPIFlags(spec[2], cpus: vcpus)
             }
             cells += spec
         }
@@ -203,11 +204,11 @@ struct GuestTreeBuilder {
         case .v3:
             w.property("compatible", string: "arm,gic-v3")
             let redistributor = gic.regions.count > 1 ? gic.regions[1].base : distributor.base + 0xa_0000
-            regions.append(PhysicalRange(base: redistributor, size: UInt64(vcpus) * Layout.redistributorStride))
+            regions.append(PhysicalRange(base: redistributor, size: UInt64(vcpus) * GICFrames.redistributorStride))
         case .v2:
             w.property("compatible", strings: tree.compatible(of: gic.node))
             let cpuInterface = gic.cpuInterface?.base ?? distributor.base + 0x1_0000
-            regions.append(PhysicalRange(base: cpuInterface, size: Layout.gicv2CPUInterfaceSize))
+            regions.append(PhysicalRange(base: cpuInterface, size: GICFrames.v2CPUInterfaceSize))
         }
         var cells: [UInt32] = []
         for r in regions { cells += numberCells(r.base, count: 2) + numberCells(r.size, count: 2) }

@@ -1,4 +1,5 @@
 import DeviceTree
+import Platform
 
 /// Where carving puts the things a guest gets that the board does not have.
 ///
@@ -14,16 +15,6 @@ import DeviceTree
 ///  +---------------------------+ 0
 /// ```
 public enum Layout {
-    /// The 16550's input clock: the PC standard 1.8432 MHz, so the guest's
-    /// 8250 driver computes the usual divisors.
-    public static let consoleClock: UInt32 = 1_843_200
-    /// One page: stage 2 traps at page granularity.
-    public static let consoleSize: UInt64 = 0x1000
-    /// A GICv3 redistributor frame pair (RD_base + SGI_base) per vCPU, 128 KiB.
-    public static let redistributorStride: UInt64 = 0x2_0000
-    /// A GICv2 CPU interface the guest sees: 8 KiB, so GICC_DIR (0x1000) exists.
-    public static let gicv2CPUInterfaceSize: UInt64 = 0x2000
-
     /// The console's page: the highest free 4 KiB page below 4 GiB.
     public static func consoleBase(board: Board) -> UInt64? {
         var occupied: [PhysicalRange] = board.memory + board.reservedMemory.map { $0.range }
@@ -34,7 +25,7 @@ public enum Layout {
         occupied.sort()
         var candidate: UInt64 = 0xffff_f000
         while true {
-            let page = PhysicalRange(base: candidate, size: consoleSize)
+            let page = PhysicalRange(base: candidate, size: ConsolePage.size)
             // The lowest base among the ranges blocking this page, in one pass.
             var lowestBlocker: UInt64? = nil
             for range in occupied where range.overlaps(page) { lowestBlocker = min(lowestBlocker ?? range.base, range.base) }

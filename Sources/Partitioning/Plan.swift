@@ -1,4 +1,5 @@
 import DeviceTree
+import Platform
 
 /// A partition plan (binding `cleave,plan-v1`, documented in Boards/README.md).
 public struct Plan: Equatable {
@@ -61,9 +62,6 @@ public struct GuestPlan: Equatable {
     public var gpioLines: [GPIOLineGroup]
 }
 
-/// Hugepage sizes arm64 (4 KiB granule) offers for identity-mapped guest RAM.
-public let supportedHugepageSizes: [UInt64] = [0x20_0000, 0x200_0000, 0x4000_0000]
-
 extension Plan {
     /// Reads a compiled plan. Problems come back as `plan-invalid` diagnostics
     /// naming the plan node and property; the plan is nil when it is unusable.
@@ -121,8 +119,8 @@ extension Plan {
         }
         var hugepageSize: UInt64 = 0x20_0000
         if let value = tree.property("hugepage-size", of: node) {
-            if let size = value.u64, supportedHugepageSizes.contains(size) { hugepageSize = size }
-            else { fail("'hugepage-size' must be 0x200000 (2 MiB), 0x2000000 (32 MiB) or 0x40000000 (1 GiB)", "hugepage-size = /bits/ 64 <0x200000>;") }
+            if let size = value.u64, HugePageSize(bytes: size) != nil { hugepageSize = size }
+            else { fail("'hugepage-size' must be \(HugePageSize.listed)", "hugepage-size = /bits/ 64 <0x200000>;") }
         }
         let kernel = tree.property("kernel", of: node)?.string ?? ""
         if kernel.isEmpty { fail("missing 'kernel'", "kernel = \"/path/on/the/board/Image\";") }

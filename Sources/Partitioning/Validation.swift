@@ -1,4 +1,5 @@
 import DeviceTree
+import Platform
 
 /// A plan device found in the board tree.
 struct ResolvedDevice {
@@ -352,7 +353,7 @@ struct Validation {
     /// 0x1000 of the CPU interface (GIC architecture spec, 4.4.15).
     mutating func checkSplitEOI(_ guest: ResolvedGuest) {
         guard let gic = board.gic, gic.version == .v2, let cpuInterface = gic.cpuInterface,
-              cpuInterface.size < Layout.gicv2CPUInterfaceSize,
+              cpuInterface.size < GICFrames.v2CPUInterfaceSize,
               guest.devices.contains(where: { !$0.spis.isEmpty }) else { return }
         add(.gicv2CPUInterfaceSmall, .error, tree.path(of: gic.node),
             "the GICv2 CPU interface is 0x\(String(cpuInterface.size, radix: 16)) bytes: passing SPIs to '\(guest.plan.name)' needs split priority-drop/deactivate (EOImode=1), which needs GICC_DIR at 0x1000, so 8 KiB",

@@ -1,6 +1,7 @@
 import DeviceTree
 import GuestMemory
 import KVM
+import Platform
 import Syscalls
 
 /// Reads guest configurations from a host tree that `cleave carve` wrote

@@ -2,6 +2,7 @@ import DeviceTree
 import GuestMemory
 import KVM
 import Passthrough
+import Platform
 
 /// Everything needed to boot one guest, from a carved plan (`cleave boot`) or
 /// from command-line options (`cleave run`).

@@ -6,6 +6,7 @@ import GuestTree
 import KVM
 import Loading
 import Passthrough
+import Platform
 import Syscalls
 
 /// One boot of a guest: a fresh VM over the guest's RAM, with its vCPUs,
@@ -67,6 +68,11 @@ final class GuestMachine {
         }
 
         timer.mark("images")
+        var intids = [config.consoleINTID]
+        for device in config.passthroughDevices { intids += device.interrupts.map { $0.intid } }
+        guard let lines = VGICLines.count(for: intids) else {
+            throw .configuration("an INTID above \(GICCells.lastSPI) among \(intids.map { String($0) }.joined(separator: ", ")): no GIC has it")
+        }
         // vCPUs first: the vGIC's init needs all of them (arm-vgic-v3.rst).
         let vm: VirtualMachine
         let vcpus: [VirtualCPU]
@@ -81,7 +87,7 @@ final class GuestMachine {
             }
             vcpus = created
             timer.mark("vcpus")
-            gic = try VGIC(vm: vm, gic: config.gic, interruptCount: Layout.vgicInterrupts)
+            gic = try VGIC(vm: vm, gic: config.gic, interruptCount: lines)
             try gic.finalize()
             timer.mark("vgic")
             try ram.register(in: vm)
@@ -102,7 +108,7 @@ final class GuestMachine {
         _ = seed.withUnsafeMutableBytes { cleave_getrandom($0.baseAddress, $0.count) }
         var kaslr: UInt64 = 0
         for i in 64..<72 { kaslr = kaslr << 8 | UInt64(seed[i]) }
-        let panicBase = config.consoleBase + Layout.pvpanicOffset
+        let panicBase = config.consoleBase + ConsolePage.pvpanicOffset
         let facts = BootFacts(ramBanks: ram.banks.map { ($0.base, $0.size) }, bootargs: config.bootargs,
                               initrd: placement.initrdAddress.map { ($0, placement.initrdEnd!) },
                               console: (config.consoleBase, config.consoleINTID),
@@ -113,14 +119,9 @@ final class GuestMachine {
             switch config.tree {
             case .carved(let t): finalTree = try GuestTreeFinalizer.finalize(t, facts)
             case .generated:
-                let gicSpec: GuestTreeSpec.InterruptController
-                switch config.gic {
-                case .v2(let d, let c): gicSpec = .v2(distributor: d, cpuInterface: c)
-                case .v3(let d, let r): gicSpec = .v3(distributor: d, redistributor: r)
-                }
                 // Generated final in one pass (no finalizer round trip).
                 finalTree = try GuestTreeGenerator.generate(GuestTreeSpec(
-                    cpuAffinities: affinities, gic: gicSpec, consoleBase: config.consoleBase,
+                    cpuAffinities: affinities, gic: config.gic, consoleBase: config.consoleBase,
                     consoleINTID: config.consoleINTID, bootargs: config.bootargs ?? "", its: its?.base,
                     pvpanic: panicBase), facts: facts)
             }

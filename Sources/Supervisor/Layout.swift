@@ -17,19 +17,7 @@ public enum Layout {
     /// INTID 33 (SPI 1): the board UART's, which stays with the host; in the
     /// guest's own vGIC it is free unless a passed-through device uses it.
     public static let consoleINTID: UInt32 = 33
-    /// The pvpanic register (`PanicDevice`), from the console's base: in the
-    /// console's 4 KiB page, whose 16550 decodes only its first eight bytes.
-    /// Nothing of the host is mapped in that page, whether chosen here or by
-    /// the carve (the highest page no board device, memory or reserved-memory
-    /// range touches): every access to it exits to the supervisor, so a second
-    /// emulated device there needs no address space of its own and can shadow
-    /// no real one, and the check that keeps passed-through devices out of the
-    /// console's page keeps them out of this register too.
-    public static let pvpanicOffset: UInt64 = 0x800
     /// Raw binaries load here above the RAM base (kvmtool and QEMU's default
     /// for arm64 raw kernels, booting.rst's historical text_offset).
     public static let rawLoadOffset: UInt64 = 0x80000
-    /// Number of interrupts the vGIC implements (32 private + 224 SPIs, as QEMU
-    /// virt's GIC reports).
-    public static let vgicInterrupts: UInt32 = 256
 }

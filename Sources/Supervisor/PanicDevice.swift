@@ -1,3 +1,4 @@
+import Platform
 import Syscalls
 
 /// An emulated pvpanic device on MMIO, QEMU's `qemu,pvpanic-mmio` (Linux:
@@ -20,7 +21,7 @@ public struct PanicDevice {
     /// device reports here (`capability &= ioread8(base)`).
     public static let supported: UInt8 = panicked | crashLoaded
     /// The window QEMU's own pvpanic-mmio device decodes (PVPANIC_MMIO_SIZE).
-    public static let size: UInt64 = 2
+    public static let size: UInt64 = ConsolePage.pvpanicSize
 
     /// What one write of the guest means.
     public enum Event: Equatable {
@@ -34,8 +35,6 @@ public struct PanicDevice {
     public let base: UInt64
 
     public init(base: UInt64) { self.base = base }
-
-    public func contains(_ address: UInt64) -> Bool { address >= base && address - base < PanicDevice.size }
 
     /// A read of the register returns the supported events; the rest of the window reads 0.
     public func read(_ address: UInt64) -> UInt8 { address == base ? PanicDevice.supported : 0 }

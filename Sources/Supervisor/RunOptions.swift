@@ -2,6 +2,7 @@ import DeviceTree
 import GuestTree
 import GuestMemory
 import KVM
+import Platform
 import Syscalls
 
 /// The options of an ad-hoc run (`cleave run` and `cleave-boot run`, one

@@ -4,6 +4,7 @@ import GuestMemory
 import KVM
 import Loading
 import Passthrough
+import Platform
 import Synchronization
 import Syscalls
 

@@ -1,3 +1,4 @@
+import Platform
 import Foundation
 import Testing
 import DeviceTree
@@ -12,7 +13,7 @@ import Supervisor
     /// board's addresses, the pvpanic register in the console's page.
     func spec(board: String, cpus: Int, its: Bool = true, pvpanic: Bool = true) throws -> GuestTreeSpec {
         let tree = try boardTree(board)
-        let gic: GuestTreeSpec.InterruptController
+        let gic: GIC
         switch try BoardGIC.of(tree, source: board) {
         case .v2(let d, let c): gic = .v2(distributor: d, cpuInterface: c)
         case .v3(let d, let r): gic = .v3(distributor: d, redistributor: r)
@@ -20,7 +21,7 @@ import Supervisor
         return GuestTreeSpec(cpuAffinities: (0..<cpus).map { UInt64($0) }, gic: gic,
                              consoleBase: Layout.consoleBase, consoleINTID: Layout.consoleINTID,
                              bootargs: "console=ttyS0 earlycon quiet", its: its ? BoardITS.base(of: tree) : nil,
-                             pvpanic: pvpanic ? Layout.consoleBase + Layout.pvpanicOffset : nil)
+                             pvpanic: pvpanic ? Layout.consoleBase + ConsolePage.pvpanicOffset : nil)
     }
 
     @Test func boardGICAndITSComeFromTheBoardTree() throws {
@@ -45,7 +46,7 @@ import Supervisor
         #expect(tree.resolve("serial0") == console)
         guard case .mmio(let ranges) = try tree.deviceAddress(of: console) else { Issue.record("console has no MMIO"); return }
         // The console's page below the pvpanic register.
-        #expect(ranges == [PhysicalRange(base: Layout.consoleBase, size: Layout.pvpanicOffset)])
+        #expect(ranges == [PhysicalRange(base: Layout.consoleBase, size: ConsolePage.pvpanicOffset)])
         // Level-high SPI of the console's INTID (SPI number = INTID - 32).
         #expect(tree.property("interrupts", of: console)?.cells == [0, Layout.consoleINTID - 32, 4])
         #expect(tree.property("clock-frequency", of: console)?.u32 == 1_843_200)
@@ -59,7 +60,7 @@ import Supervisor
     /// found by name and compatible as Linux's driver and the test guests do.
     @Test func pvpanicNodeInTheConsolePage() throws {
         let tree = try GuestTreeGenerator.generate(spec(board: "qemu-virt-gicv3.dtb", cpus: 1))
-        let base = Layout.consoleBase + Layout.pvpanicOffset
+        let base = Layout.consoleBase + ConsolePage.pvpanicOffset
         let node = try #require(tree.lookup(path: "/pvpanic@" + String(base, radix: 16)))
         #expect(tree.isCompatible(node, with: "qemu,pvpanic-mmio"))
         #expect(try tree.deviceAddress(of: node) == .mmio([PhysicalRange(base: base, size: 2)]))
@@ -133,7 +134,7 @@ import Supervisor
         #expect(tree.hasProperty("msi-controller", of: its))
         #expect(tree.property("#msi-cells", of: its)?.u32 == 1)
         // Reachable through the GIC's (identity) ranges, as Linux translates it.
-        #expect(try tree.deviceAddress(of: its) == .mmio([PhysicalRange(base: 0x0808_0000, size: BoardITS.size)]))
+        #expect(try tree.deviceAddress(of: its) == .mmio([PhysicalRange(base: 0x0808_0000, size: GICFrames.itsSize)]))
         #expect(BoardITS.base(of: tree) == 0x0808_0000)
     }
 

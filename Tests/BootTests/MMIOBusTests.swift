@@ -1,3 +1,4 @@
+import Platform
 import Testing
 import Console
 import Supervisor
@@ -60,13 +61,13 @@ import Supervisor
     }
 
     /// The console and the pvpanic register share the console's page without
-    /// overlapping (docs: Layout.pvpanicOffset), each answering its own bytes.
+    /// overlapping (docs: ConsolePage.pvpanicOffset), each answering its own bytes.
     @Test func consoleAndPanicShareThePage() throws {
         let bus = MMIOBus()
         var out: [UInt8] = []
         let uart = UART16550(base: Layout.consoleBase, output: { out.append($0) }, setLine: { _ in })
         try uart.register(on: bus)
-        let panicBase = Layout.consoleBase + Layout.pvpanicOffset
+        let panicBase = Layout.consoleBase + ConsolePage.pvpanicOffset
         try PanicDevice(base: panicBase).register(on: bus, guest: "test")
         #expect(bus.access(Layout.consoleBase, isWrite: true, length: 1, value: 0x41, vcpu: 0) == .done)
         #expect(out == [0x41])

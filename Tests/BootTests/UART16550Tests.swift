@@ -136,10 +136,4 @@ import Console
         #expect(count == 4096)
         #expect(h.uart.receiveRoom == 4096)
     }
-
-    @Test func addressWindow() {
-        let h = Harness()
-        #expect(h.uart.contains(Self.base) && h.uart.contains(Self.base + 0xfff))
-        #expect(!h.uart.contains(Self.base - 1) && !h.uart.contains(Self.base + 0x1000))
-    }
 }

@@ -1,3 +1,4 @@
+import Platform
 import Foundation
 import Testing
 import DeviceTree
@@ -82,8 +83,8 @@ struct LayoutTests {
         let board = Board(try realTree(name))
         let base = try #require(Layout.consoleBase(board: board))
         #expect(base % 0x1000 == 0)
-        #expect(base + Layout.consoleSize <= 0x1_0000_0000)
-        let page = PhysicalRange(base: base, size: Layout.consoleSize)
+        #expect(base + ConsolePage.size <= 0x1_0000_0000)
+        let page = PhysicalRange(base: base, size: ConsolePage.size)
         for range in LayoutTests.occupied(board) {
             #expect(!range.overlaps(page), "console page 0x\(String(base, radix: 16)) overlaps \(range)")
         }

@@ -1,3 +1,4 @@
+import Platform
 import Foundation
 import Testing
 import DeviceTree
@@ -181,7 +182,7 @@ struct CarveSyntheticTests {
         let path = "/serial@\(String(base, radix: 16))"
         let uart = try #require(guest.lookup(path: path))
         #expect(guest.isCompatible(uart, with: "ns16550a"))
-        #expect(guest.property("clock-frequency", of: uart)?.u32 == Layout.consoleClock)
+        #expect(guest.property("clock-frequency", of: uart)?.u32 == ConsolePage.uartClock)
         #expect(gicINTIDs(guest, uart) == [spi + 32])
         #expect(guest.string("/chosen", "stdout-path") == path)
         #expect(host.lookup(path: "/chosen/cleave/g").flatMap { host.property("console-base", of: $0)?.u64 } == base)

@@ -1,3 +1,4 @@
+import Platform
 import Foundation
 import Testing
 import DeviceTree
@@ -38,11 +39,11 @@ func checkGuestTree(_ guest: DeviceTree, plan: GuestPlan, board: Board, report: 
     #expect(guestGIC.regions.first?.base == boardGIC.regions.first?.base, sourceLocation: sourceLocation)
     if boardGIC.version == .v2 {
         #expect(guestGIC.cpuInterface?.base == boardGIC.cpuInterface?.base, sourceLocation: sourceLocation)
-        #expect(guestGIC.cpuInterface?.size == Layout.gicv2CPUInterfaceSize, sourceLocation: sourceLocation)
+        #expect(guestGIC.cpuInterface?.size == GICFrames.v2CPUInterfaceSize, sourceLocation: sourceLocation)
     } else {
         #expect(guestGIC.regions.count == 2, sourceLocation: sourceLocation)
         #expect(guestGIC.regions.last?.base == boardGIC.regions[1].base, sourceLocation: sourceLocation)
-        #expect(guestGIC.regions.last?.size == UInt64(plan.cpus.count) * Layout.redistributorStride, sourceLocation: sourceLocation)
+        #expect(guestGIC.regions.last?.size == UInt64(plan.cpus.count) * GICFrames.redistributorStride, sourceLocation: sourceLocation)
     }
     let rootParent = try #require(guest.property("interrupt-parent", of: root)?.u32, sourceLocation: sourceLocation)
     #expect(guest.node(phandle: rootParent) == gicNode, sourceLocation: sourceLocation)
