@@ -41,12 +41,15 @@ let package = Package(
         .target(name: "Passthrough", dependencies: ["CLinux", "Syscalls", "KVM"]),
         .target(name: "Supervisor", dependencies: [
             "CLinux", "Syscalls", "KVM", "GuestMemory", "Console", "Loading", "GuestTree", "DeviceTree", "Passthrough", "Platform"]),
-        .executableTarget(name: "cleave-boot", dependencies: ["Supervisor", "KVM", "GuestMemory", "DeviceTree", "Syscalls", "Platform"]),
+        // Option parsing of both binaries' run and boot (one parser, so `cleave
+        // run` and `cleave-boot run` accept the same text).
+        .target(name: "Options", dependencies: ["Supervisor", "GuestTree", "DeviceTree", "KVM", "Platform", "Syscalls"]),
+        .executableTarget(name: "cleave-boot", dependencies: ["Options", "Supervisor", "Syscalls", "CLinux"]),
         .executableTarget(
             name: "cleave",
             dependencies: [
                 "DeviceTree", "Partitioning",
-                "Supervisor", "Syscalls", "CLinux",
+                "Options", "Supervisor", "Syscalls", "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -54,12 +57,12 @@ let package = Package(
         // Runs real tools (dtc, cleave) for the test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "DeviceTreeTests", dependencies: ["DeviceTree", "TestSupport"]),
-        .testTarget(name: "PartitioningTests", dependencies: ["Partitioning", "DeviceTree", "Platform", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "PartitioningTests", dependencies: ["Partitioning", "DeviceTree", "GuestTree", "Platform", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "CorpusTests", dependencies: ["Partitioning", "DeviceTree"]),
         // Runs the built `cleave` executable, which it depends on so SwiftPM builds it first.
         .testTarget(name: "CLITests", dependencies: ["cleave", "TestSupport"]),
         .testTarget(name: "BootTests", dependencies: [
-            "GuestTree", "Loading", "Console", "Supervisor", "GuestMemory", "Partitioning", "DeviceTree", "Platform", "TestSupport"]),
+            "GuestTree", "Loading", "Console", "Options", "Supervisor", "GuestMemory", "Partitioning", "DeviceTree", "Platform", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -19,6 +19,10 @@ public struct BootPlacement: Equatable {
     public let initrdEnd: UInt64?
     public let dtbAddress: UInt64
     public static let dtbWindow: UInt64 = 0x20_0000
+    /// Where a raw binary loads above the RAM base by default: kvmtool's and
+    /// QEMU's default for arm64 raw kernels, booting.rst's historical
+    /// text_offset.
+    public static let rawLoadOffset: UInt64 = 0x80000
     /// booting.rst: "The Image must be placed text_offset bytes from a 2MB
     /// aligned base address".
     public static let kernelBaseAlignment: UInt64 = 0x20_0000

@@ -15,43 +15,31 @@ import Platform
 ///  +---------------------------+ 0
 /// ```
 public enum Layout {
-    /// The console's page: the highest free 4 KiB page below 4 GiB.
+    /// The console's page (ConsolePage.base): the highest 4 KiB page below
+    /// 4 GiB that no RAM, reserved-memory range or device window of the board
+    /// (enabled or not) touches. `BoardSpace` gathers the same from a tree for
+    /// `cleave run`.
     public static func consoleBase(board: Board) -> UInt64? {
-        var occupied: [PhysicalRange] = board.memory + board.reservedMemory.map { $0.range }
+        var occupied: [(base: UInt64, size: UInt64)] = []
+        for range in board.memory { occupied.append((range.base, range.size)) }
+        for reserved in board.reservedMemory { occupied.append((reserved.range.base, reserved.range.size)) }
         // Records read in place (by index), not copied one by one.
         for i in board.devices.indices {
-            if case .mmio(let ranges) = board.devices[i].address { occupied += ranges }
+            if case .mmio(let ranges) = board.devices[i].address {
+                for range in ranges { occupied.append((range.base, range.size)) }
+            }
         }
-        occupied.sort()
-        var candidate: UInt64 = 0xffff_f000
-        while true {
-            let page = PhysicalRange(base: candidate, size: ConsolePage.size)
-            // The lowest base among the ranges blocking this page, in one pass.
-            var lowestBlocker: UInt64? = nil
-            for range in occupied where range.overlaps(page) { lowestBlocker = min(lowestBlocker ?? range.base, range.base) }
-            guard let lowest = lowestBlocker else { return candidate }
-            // Continue from the page below the lowest range blocking this one.
-            let lowestPage = lowest & ~0xfff
-            guard lowestPage >= 0x2000 else { return nil }
-            candidate = lowestPage - 0x1000
-        }
+        return ConsolePage.base(avoiding: occupied)
     }
 
-    /// The console's SPI number: the lowest one no board device uses.
-    public static func consoleSPI(board: Board) -> UInt32 {
+    /// The console's SPI number (ConsolePage.spi): the lowest one no board
+    /// device (enabled or not) uses.
+    public static func consoleSPI(board: Board) -> UInt32? {
         var used: [UInt32] = []
         for i in board.devices.indices {
             for case .gic(let irq) in board.devices[i].interrupts where irq.kind == .spi { used.append(irq.number) }
         }
-        // Sorted, the lowest free number is the first gap: one pass, not one
-        // search of the list per candidate.
-        used.sort()
-        var spi: UInt32 = 0
-        for number in used {
-            if number > spi { break }
-            if number == spi { spi += 1 }
-        }
-        return spi
+        return ConsolePage.spi(avoiding: used)
     }
 
     /// The MPIDR KVM gives vCPU `index` by default (Aff0 = index % 16, Aff1 =

@@ -75,7 +75,12 @@ struct Validation {
             add(.consoleInvalid, .error, "/", "no free 4 KiB page below 4 GiB for the virtual console",
                 "pass a UART through and set console = \"<its alias>\" instead")
         }
-        layout = GuestLayout(consoleBase: base ?? 0, consoleSPI: Layout.consoleSPI(board: board))
+        let spi = Layout.consoleSPI(board: board)
+        if spi == nil && plan.guests.contains(where: { $0.console == .virtual }) {
+            add(.consoleInvalid, .error, "/", "no free SPI for the virtual console: the board's devices use every one",
+                "pass a UART through and set console = \"<its alias>\" instead")
+        }
+        layout = GuestLayout(consoleBase: base ?? 0, consoleSPI: spi ?? 0)
 
         var seenNames: [String] = []
         for (index, guest) in plan.guests.enumerated() {

@@ -28,3 +28,45 @@ public enum ConsolePage {
     /// reg-io-width 1; TI PC16550D table 2).
     public static let uartRegisters: UInt64 = 8
 }
+
+extension ConsolePage {
+    /// The console page's base: the highest page below 4 GiB that none of
+    /// `occupied` (the board's RAM, reserved memory and every device window)
+    /// touches; nil when there is none. Below 4 GiB so 32-bit early consoles
+    /// reach it; the highest, because boards put RAM low and devices in
+    /// blocks, leaving the top of the 32-bit space sparse.
+    public static func base(avoiding occupied: [(base: UInt64, size: UInt64)]) -> UInt64? {
+        // Sorted by base: the blocker search below stops early.
+        let sorted = occupied.sorted { $0.base < $1.base }
+        var candidate: UInt64 = 0x1_0000_0000 - size
+        while true {
+            // The lowest base among the ranges blocking this page, in one pass.
+            var lowestBlocker: UInt64? = nil
+            for range in sorted {
+                if range.base >= candidate + size { break }
+                // One past its last byte, saturating (a zero-sized range inside
+                // the page still blocks it, as PhysicalRange.overlaps has it).
+                let end = range.base &+ range.size < range.base ? UInt64.max : range.base &+ range.size
+                if candidate < end { lowestBlocker = min(lowestBlocker ?? range.base, range.base) }
+            }
+            guard let lowest = lowestBlocker else { return candidate }
+            // Continue from the page below the lowest range blocking this one.
+            let lowestPage = lowest & ~(size - 1)
+            guard lowestPage >= 2 * size else { return nil }
+            candidate = lowestPage - size
+        }
+    }
+
+    /// The console's SPI number (INTID - 32): the lowest one that no board
+    /// device uses (`used`, SPI numbers), so the guest's vGIC line is free
+    /// whatever devices the plan assigns; nil when every SPI is taken.
+    public static func spi(avoiding used: [UInt32]) -> UInt32? {
+        // Sorted, the lowest free number is the first gap: one pass.
+        var spi: UInt32 = 0
+        for number in used.sorted() {
+            if number > spi { break }
+            if number == spi { spi += 1 }
+        }
+        return spi <= GICCells.lastSPI - GICCells.firstSPI ? spi : nil
+    }
+}

@@ -41,8 +41,15 @@ public enum CarvedGuest {
             throw .configuration("\(path)/guest-dtb: \(error)")
         }
         let gic = try BoardGIC.of(tree, source: treePath)
+        if let c = string("console"), c != "virtual" {
+            throw .configuration("\(path): console '\(c)' (a passed-through UART) is not supported yet; use \"virtual\"")
+        }
+        guard let consoleBase = number("console-base"), let consoleSPI = tree.property("console-spi", of: node)?.u32 else {
+            throw .configuration("\(path): no console-base and console-spi (the virtual console's page and SPI): carve again")
+        }
         var config = GuestConfiguration(name: name, hostCPUs: cpus.map { Int($0) }, memorySize: memory,
-                                        kernelPath: kernel, gic: gic)
+                                        kernelPath: kernel, gic: gic,
+                                        consoleBase: consoleBase, consoleINTID: consoleSPI + GICCells.firstSPI)
         config.tree = .carved(guestTree)
         config.initrdPath = string("initrd")
         config.bootargs = string("bootargs")
@@ -56,13 +63,8 @@ public enum CarvedGuest {
             config.restart = p
         }
         if let m = number("max-restarts") { config.maxRestarts = Int(m) }
-        if let base = number("console-base") { config.consoleBase = base }
-        if let spi = tree.property("console-spi", of: node)?.u32 { config.consoleINTID = spi + 32 }
         if let devices = tree.child(of: node, named: "devices") {
             config.passthroughDevices = try passthroughDevices(tree, devices: devices)
-        }
-        if let c = string("console"), c != "virtual" {
-            throw .configuration("\(path): console '\(c)' (a passed-through UART) is not supported yet; use \"virtual\"")
         }
         return config
     }
@@ -130,7 +132,7 @@ public enum CarvedGuest {
         return v % mib == 0 ? "\(hex(v)) (\(v / mib) MiB)" : hex(v)
     }
 
-    static func readTree(_ path: String, what: String) throws(SupervisorError) -> DeviceTree {
+    public static func readTree(_ path: String, what: String) throws(SupervisorError) -> DeviceTree {
         let bytes: [UInt8]
         do throws(Errno) { bytes = try Files.read(path, limit: 1 << 26) } catch {
             throw .system("reading the \(what) \(path)", error)

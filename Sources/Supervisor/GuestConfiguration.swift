@@ -1,6 +1,7 @@
 import DeviceTree
 import GuestMemory
 import KVM
+import Loading
 import Passthrough
 import Platform
 
@@ -31,7 +32,7 @@ public struct GuestConfiguration {
     public var kernelPath: String
     public var imageKind: ImageKind = .automatic
     /// Offset from the RAM base for raw images.
-    public var loadOffset: UInt64 = Layout.rawLoadOffset
+    public var loadOffset: UInt64 = BootPlacement.rawLoadOffset
     public var initrdPath: String? = nil
     /// nil keeps the tree's bootargs (carved); generated trees get "".
     public var bootargs: String? = nil
@@ -39,8 +40,12 @@ public struct GuestConfiguration {
     /// The board's GICv3 ITS base: the guest gets a vITS there (and an ITS
     /// node in a generated tree) when the kernel can create one.
     public var its: UInt64? = nil
-    public var consoleBase: UInt64 = Layout.consoleBase
-    public var consoleINTID: UInt32 = Layout.consoleINTID
+    /// The console page (ConsolePage): the 16550 at its base, the pvpanic
+    /// register above it; chosen per board by the carve, or by `cleave run`
+    /// with the carve's rule (BoardSpace) unless its options say otherwise.
+    public var consoleBase: UInt64
+    /// The 16550's interrupt, an SPI INTID.
+    public var consoleINTID: UInt32
     public var tree: TreeSource = .generated
     public var restart: RestartPolicy = .never
     /// 0 = unbounded.
@@ -57,7 +62,10 @@ public struct GuestConfiguration {
     /// Read stdin into the console.
     public var interactive: Bool = false
 
-    public init(name: String, hostCPUs: [Int?], memorySize: UInt64, kernelPath: String, gic: GIC) {
+    public init(name: String, hostCPUs: [Int?], memorySize: UInt64, kernelPath: String, gic: GIC,
+                consoleBase: UInt64, consoleINTID: UInt32) {
+        self.consoleBase = consoleBase
+        self.consoleINTID = consoleINTID
         self.name = name
         self.hostCPUs = hostCPUs
         self.memorySize = memorySize

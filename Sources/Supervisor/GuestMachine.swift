@@ -28,21 +28,54 @@ final class GuestMachine {
     let treeHash: UInt32
     let treeSize: Int
 
+    /// Builds the machine in the order KVM and booting.rst need, one named
+    /// step each: the images into RAM (their size decides where the tree
+    /// goes), the VM with its vCPUs, vGIC and memory slots (the vGIC's init
+    /// needs every vCPU, arm-vgic-v3.rst), the vITS, the guest tree with the
+    /// boot-time facts, the boot registers, then the emulated devices on the
+    /// bus. A phase timing line follows.
     init(_ config: GuestConfiguration, kvm: KVMSystem, ram: IdentityMappedRAM,
          output: @escaping (UInt8) -> Void) throws(SupervisorError) {
         var timer = PhaseTimer()
-        // Images: opened fresh on every boot (a reset reloads them) and read
-        // straight into guest RAM once placed.
-        let kernel = try GuestMachine.open(config.kernelPath)
-        let kernelSize = try GuestMachine.size(kernel, config.kernelPath)
+        placement = try GuestMachine.loadImages(config, into: ram)
+        timer.mark("images")
+        let created = try GuestMachine.createVM(config, kvm: kvm, ram: ram, timer: &timer)
+        vm = created.vm
+        vcpus = created.vcpus
+        gic = created.gic
+        its = GuestMachine.makeITS(config, vm: vm)
+        timer.mark("its")
+        let treeBytes = try GuestMachine.writeTree(config, ram: ram, placement: placement, vcpus: vcpus,
+                                                   its: its, timer: &timer)
+        treeSize = treeBytes.count
+        treeHash = fnv1a(treeBytes)
+        timer.mark("tree-load")
+        try GuestMachine.setBootRegisters(vcpus[0], placement)
+        timer.mark("registers")
+        Log.write(.info, config.name, "timing", timer.text)
+        console = GuestMachine.makeConsole(config, vm: vm, output: output)
+        do throws(MMIOBus.Failure) {
+            try console.register(on: bus)
+            try PanicDevice(base: config.consoleBase + ConsolePage.pvpanicOffset).register(on: bus, guest: config.name)
+        } catch {
+            throw .configuration("guest MMIO layout: \(error)")
+        }
+    }
+
+    /// Reads the kernel (and initrd) straight into guest RAM where
+    /// `BootPlacement` puts them: opened fresh on every boot, so a reset
+    /// reloads them.
+    static func loadImages(_ config: GuestConfiguration, into ram: IdentityMappedRAM) throws(SupervisorError) -> BootPlacement {
+        let kernel = try open(config.kernelPath)
+        let kernelSize = try size(kernel, config.kernelPath)
         var head = [UInt8](repeating: 0, count: min(64, kernelSize))
         if case .failure(let e) = head.withUnsafeMutableBytes({ kernel.readExactly(into: $0, at: 0) }) {
             throw .load(.read(path: config.kernelPath, reason: "\(e)"))
         }
         var initrdSize: Int? = nil
         if let path = config.initrdPath {
-            let initrd = try GuestMachine.open(path)
-            initrdSize = try GuestMachine.size(initrd, path)
+            let initrd = try open(path)
+            initrdSize = try size(initrd, path)
         }
         let header = ArmImageHeader(head)
         let kind: BootPlacement.Kind
@@ -63,43 +96,48 @@ final class GuestMachine {
             throw .load(.read(path: config.kernelPath, reason: "\(e)"))
         }
         if let path = config.initrdPath, let at = placement.initrdAddress, let count = initrdSize {
-            let initrd = try GuestMachine.open(path)
+            let initrd = try open(path)
             if case .failure(let e) = ram.load(initrd, count: count, at: at) { throw .load(.read(path: path, reason: "\(e)")) }
         }
+        return placement
+    }
 
-        timer.mark("images")
+    /// The VM, its vCPUs (all but the first powered off, for PSCI CPU_ON),
+    /// the vGIC sized for the INTIDs the guest is given (VGICLines), and one
+    /// memory slot per RAM run. vCPUs first: the vGIC's init needs all of them.
+    static func createVM(_ config: GuestConfiguration, kvm: KVMSystem, ram: IdentityMappedRAM,
+                         timer: inout PhaseTimer) throws(SupervisorError) -> (vm: VirtualMachine, vcpus: [VirtualCPU], gic: VGIC) {
         var intids = [config.consoleINTID]
         for device in config.passthroughDevices { intids += device.interrupts.map { $0.intid } }
         guard let lines = VGICLines.count(for: intids) else {
             throw .configuration("an INTID above \(GICCells.lastSPI) among \(intids.map { String($0) }.joined(separator: ", ")): no GIC has it")
         }
-        // vCPUs first: the vGIC's init needs all of them (arm-vgic-v3.rst).
-        let vm: VirtualMachine
-        let vcpus: [VirtualCPU]
         do throws(KVMError) {
-            vm = try kvm.createVM()
+            let vm = try kvm.createVM()
             timer.mark("vm")
-            var created: [VirtualCPU] = []
+            var vcpus: [VirtualCPU] = []
             for i in config.hostCPUs.indices {
                 let vcpu = try vm.createVCPU(id: i)
                 try vcpu.initialize(poweredOff: i != 0)
-                created.append(vcpu)
+                vcpus.append(vcpu)
             }
-            vcpus = created
             timer.mark("vcpus")
-            gic = try VGIC(vm: vm, gic: config.gic, interruptCount: lines)
+            let gic = try VGIC(vm: vm, gic: config.gic, interruptCount: lines)
             try gic.finalize()
             timer.mark("vgic")
             try ram.register(in: vm)
             timer.mark("slots")
+            return (vm, vcpus, gic)
         } catch {
             throw .kvm(error)
         }
+    }
 
-        its = GuestMachine.makeITS(config, vm: vm)
-        timer.mark("its")
-
-        // The tree: carved or generated, then finalised with boot-time facts.
+    /// The guest tree, carved or generated, with what only boot time knows
+    /// (RAM banks, initrd, seeds, console), written where `placement` says
+    /// (and to `dumpTreePath`); returns its bytes.
+    static func writeTree(_ config: GuestConfiguration, ram: IdentityMappedRAM, placement: BootPlacement,
+                          vcpus: [VirtualCPU], its: VITS?, timer: inout PhaseTimer) throws(SupervisorError) -> [UInt8] {
         var affinities: [UInt64] = []
         do throws(KVMError) {
             for vcpu in vcpus { affinities.append(try vcpu.get(.mpidrEL1) & 0xff_00ff_ffff) }
@@ -108,7 +146,6 @@ final class GuestMachine {
         _ = seed.withUnsafeMutableBytes { cleave_getrandom($0.baseAddress, $0.count) }
         var kaslr: UInt64 = 0
         for i in 64..<72 { kaslr = kaslr << 8 | UInt64(seed[i]) }
-        let panicBase = config.consoleBase + ConsolePage.pvpanicOffset
         let facts = BootFacts(ramBanks: ram.banks.map { ($0.base, $0.size) }, bootargs: config.bootargs,
                               initrd: placement.initrdAddress.map { ($0, placement.initrdEnd!) },
                               console: (config.consoleBase, config.consoleINTID),
@@ -123,7 +160,7 @@ final class GuestMachine {
                 finalTree = try GuestTreeGenerator.generate(GuestTreeSpec(
                     cpuAffinities: affinities, gic: config.gic, consoleBase: config.consoleBase,
                     consoleINTID: config.consoleINTID, bootargs: config.bootargs ?? "", its: its?.base,
-                    pvpanic: panicBase), facts: facts)
+                    pvpanic: config.consoleBase + ConsolePage.pvpanicOffset), facts: facts)
             }
         } catch {
             throw .tree(error)
@@ -134,40 +171,33 @@ final class GuestMachine {
         }
         let treeBytes = finalTree.bytes
         treeBytes.withUnsafeBytes { _ = ram.write($0, at: placement.dtbAddress) }
-        treeSize = treeBytes.count
-        treeHash = fnv1a(treeBytes)
         if let path = config.dumpTreePath {
             do throws(Errno) { try Files.write(treeBytes, to: path) } catch { throw .system("writing \(path)", error) }
         }
+        return treeBytes
+    }
 
-        timer.mark("tree-load")
-        // booting.rst: x0 = DTB physical address, x1-x3 = 0, PC = kernel entry;
-        // KVM_ARM_VCPU_INIT already left PSTATE at EL1h with DAIF masked, MMU off.
+    /// booting.rst: x0 = the tree's physical address, x1-x3 = 0, PC = the
+    /// kernel's entry; KVM_ARM_VCPU_INIT already left PSTATE at EL1h with
+    /// DAIF masked and the MMU off.
+    static func setBootRegisters(_ vcpu: VirtualCPU, _ placement: BootPlacement) throws(SupervisorError) {
         do throws(KVMError) {
-            try vcpus[0].set(.pc, placement.kernelAddress)
-            try vcpus[0].set(.x(0), placement.dtbAddress)
-            for r in 1...3 { try vcpus[0].set(.x(r), 0) }
+            try vcpu.set(.pc, placement.kernelAddress)
+            try vcpu.set(.x(0), placement.dtbAddress)
+            for r in 1...3 { try vcpu.set(.x(r), 0) }
         } catch { throw .kvm(error) }
+    }
 
-        self.vm = vm
-        self.vcpus = vcpus
-        self.placement = placement
+    /// The 16550 at the console page's base, its interrupt driven through
+    /// KVM_IRQ_LINE on the console's SPI.
+    static func makeConsole(_ config: GuestConfiguration, vm: VirtualMachine, output: @escaping (UInt8) -> Void) -> UART16550 {
         let intid = config.consoleINTID
         let name = config.name
-        timer.mark("registers")
-        Log.write(.info, config.name, "timing", timer.text)
-        let uart = UART16550(base: config.consoleBase, output: output, setLine: { level in
+        return UART16550(base: config.consoleBase, output: output, setLine: { level in
             do throws(KVMError) { try vm.setSPI(intid: intid, level: level) } catch {
                 Log.write(.warning, name, "console-irq", "error=\"\(error)\"")
             }
         })
-        console = uart
-        do throws(MMIOBus.Failure) {
-            try uart.register(on: bus)
-            try PanicDevice(base: panicBase).register(on: bus, guest: name)
-        } catch {
-            throw .configuration("guest MMIO layout: \(error)")
-        }
     }
 
     /// Puts the windows `passthrough` traps on the bus (a passed-through

@@ -1,4 +1,5 @@
 import CLinux
+import Options
 import Supervisor
 import Syscalls
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CLinux
+import Options
 import Supervisor
 import Syscalls
 

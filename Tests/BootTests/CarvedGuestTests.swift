@@ -165,7 +165,8 @@ struct PassthroughFallbackTests {
 
     @Test func theRefusalIsASetupErrorWithExitStatus1() throws {
         var config = GuestConfiguration(name: "cleave-unit-test-\(getpid())", hostCPUs: [nil], memorySize: 0x20_0000,
-                                        kernelPath: "/k", gic: .v3(distributor: 0x800_0000, redistributor: 0x80a_0000))
+                                        kernelPath: "/k", gic: .v3(distributor: 0x800_0000, redistributor: 0x80a_0000),
+                                        consoleBase: TestConsole.base, consoleINTID: TestConsole.intid)
         config.passthroughDevices = [device(method: .auto, intids: [34])]
         let supervisor = Supervisor(config, startTime: 0)
         do throws(SupervisorError) {

@@ -19,9 +19,9 @@ import Supervisor
         case .v3(let d, let r): gic = .v3(distributor: d, redistributor: r)
         }
         return GuestTreeSpec(cpuAffinities: (0..<cpus).map { UInt64($0) }, gic: gic,
-                             consoleBase: Layout.consoleBase, consoleINTID: Layout.consoleINTID,
+                             consoleBase: TestConsole.base, consoleINTID: TestConsole.intid,
                              bootargs: "console=ttyS0 earlycon quiet", its: its ? BoardITS.base(of: tree) : nil,
-                             pvpanic: pvpanic ? Layout.consoleBase + ConsolePage.pvpanicOffset : nil)
+                             pvpanic: pvpanic ? TestConsole.base + ConsolePage.pvpanicOffset : nil)
     }
 
     @Test func boardGICAndITSComeFromTheBoardTree() throws {
@@ -46,9 +46,9 @@ import Supervisor
         #expect(tree.resolve("serial0") == console)
         guard case .mmio(let ranges) = try tree.deviceAddress(of: console) else { Issue.record("console has no MMIO"); return }
         // The console's page below the pvpanic register.
-        #expect(ranges == [PhysicalRange(base: Layout.consoleBase, size: ConsolePage.pvpanicOffset)])
+        #expect(ranges == [PhysicalRange(base: TestConsole.base, size: ConsolePage.pvpanicOffset)])
         // Level-high SPI of the console's INTID (SPI number = INTID - 32).
-        #expect(tree.property("interrupts", of: console)?.cells == [0, Layout.consoleINTID - 32, 4])
+        #expect(tree.property("interrupts", of: console)?.cells == [0, TestConsole.intid - 32, 4])
         #expect(tree.property("clock-frequency", of: console)?.u32 == 1_843_200)
         // The root's interrupt parent is the GIC node.
         let parent = try #require(tree.property("interrupt-parent", of: tree.root)?.u32)
@@ -60,22 +60,22 @@ import Supervisor
     /// found by name and compatible as Linux's driver and the test guests do.
     @Test func pvpanicNodeInTheConsolePage() throws {
         let tree = try GuestTreeGenerator.generate(spec(board: "qemu-virt-gicv3.dtb", cpus: 1))
-        let base = Layout.consoleBase + ConsolePage.pvpanicOffset
+        let base = TestConsole.base + ConsolePage.pvpanicOffset
         let node = try #require(tree.lookup(path: "/pvpanic@" + String(base, radix: 16)))
         #expect(tree.isCompatible(node, with: "qemu,pvpanic-mmio"))
         #expect(try tree.deviceAddress(of: node) == .mmio([PhysicalRange(base: base, size: 2)]))
         #expect(!tree.hasProperty("interrupts", of: node))
         // Same page as the console, whose reg ends where the register starts.
-        #expect(base & ~0xfff == Layout.consoleBase)
+        #expect(base & ~0xfff == TestConsole.base)
         let console = try #require(tree.resolve("serial0"))
-        #expect(try tree.deviceAddress(of: console) == .mmio([PhysicalRange(base: Layout.consoleBase, size: base - Layout.consoleBase)]))
+        #expect(try tree.deviceAddress(of: console) == .mmio([PhysicalRange(base: TestConsole.base, size: base - TestConsole.base)]))
     }
 
     @Test func withoutPvpanicTheConsoleKeepsItsPage() throws {
         let tree = try GuestTreeGenerator.generate(spec(board: "qemu-virt-gicv3.dtb", cpus: 1, pvpanic: false))
         #expect(!tree.children(of: tree.root).contains { tree.name(of: $0).hasPrefix("pvpanic") })
         let console = try #require(tree.resolve("serial0"))
-        #expect(try tree.deviceAddress(of: console) == .mmio([PhysicalRange(base: Layout.consoleBase, size: 0x1000)]))
+        #expect(try tree.deviceAddress(of: console) == .mmio([PhysicalRange(base: TestConsole.base, size: 0x1000)]))
     }
 
     /// dtc reads the generated tree back without a warning (its checks of

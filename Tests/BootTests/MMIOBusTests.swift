@@ -65,11 +65,11 @@ import Supervisor
     @Test func consoleAndPanicShareThePage() throws {
         let bus = MMIOBus()
         var out: [UInt8] = []
-        let uart = UART16550(base: Layout.consoleBase, output: { out.append($0) }, setLine: { _ in })
+        let uart = UART16550(base: TestConsole.base, output: { out.append($0) }, setLine: { _ in })
         try uart.register(on: bus)
-        let panicBase = Layout.consoleBase + ConsolePage.pvpanicOffset
+        let panicBase = TestConsole.base + ConsolePage.pvpanicOffset
         try PanicDevice(base: panicBase).register(on: bus, guest: "test")
-        #expect(bus.access(Layout.consoleBase, isWrite: true, length: 1, value: 0x41, vcpu: 0) == .done)
+        #expect(bus.access(TestConsole.base, isWrite: true, length: 1, value: 0x41, vcpu: 0) == .done)
         #expect(out == [0x41])
         #expect(bus.access(panicBase, isWrite: false, length: 1, value: 0, vcpu: 0) == .value(UInt64(PanicDevice.supported)))
         #expect(bus.access(panicBase, isWrite: true, length: 1, value: UInt64(PanicDevice.crashLoaded), vcpu: 0) == .done)

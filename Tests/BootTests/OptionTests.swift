@@ -2,6 +2,9 @@ import Foundation
 import Testing
 import GuestMemory
 import KVM
+import DeviceTree
+import Options
+import Partitioning
 import Supervisor
 
 /// The option parser `cleave run|boot` and `cleave-boot run|boot` share:
@@ -28,7 +31,13 @@ import Supervisor
         #expect(c.imageKind == .automatic)
         #expect(c.loadOffset == 0x80000)
         #expect(c.bootargs == "")
-        #expect(c.consoleBase == 0x09ff_f000 && c.consoleINTID == 33)
+        // The console where carving puts it on this board (Partitioning's
+        // Layout over its inventory; the parser reads the tree alone).
+        let board = Board(try DeviceTree(bytes: [UInt8](Data(contentsOf: URL(fileURLWithPath: gicv3)))))
+        let base = try #require(Layout.consoleBase(board: board))
+        let spi = try #require(Layout.consoleSPI(board: board))
+        #expect(c.consoleBase == base && c.consoleINTID == spi + 32)
+        #expect(base % 0x1000 == 0 && base < 0x1_0000_0000)
         #expect(c.restart == .never && !c.interactive)
         #expect(c.its == 0x0808_0000)
         guard case .v3(let d, let r) = c.gic else { Issue.record("not GICv3"); return }
@@ -67,7 +76,9 @@ import Supervisor
         (["--kernel", "k", "--board", "B", "--memory-base", "here"], "--memory-base"),
         (["--kernel", "k", "--board", "B", "--load-offset", "0xg"], "--load-offset"),
         (["--kernel", "k", "--board", "B", "--console", "-1"], "--console"),
+        (["--kernel", "k", "--board", "B", "--console", "0x9fff800"], "--console"),
         (["--kernel", "k", "--board", "B", "--console-intid", "16"], "--console-intid"),
+        (["--kernel", "k", "--board", "B", "--console-intid", "1020"], "--console-intid"),
         (["--kernel", "k", "--board", "B", "--watchdog-ms", "5"], "--watchdog-ms"),
         (["--kernel", "k", "--board", "B", "--restart", "sometimes"], "--restart"),
         (["--kernel", "k", "--board", "B", "--max-restarts", "-1"], "--max-restarts"),

@@ -8,7 +8,7 @@ import Supervisor
 /// it (drivers/misc/pvpanic/): probe reads the supported events, the panic
 /// notifier writes one.
 @Suite struct PanicDeviceTests {
-    static let base = Layout.consoleBase + ConsolePage.pvpanicOffset
+    static let base = TestConsole.base + ConsolePage.pvpanicOffset
     let device = PanicDevice(base: PanicDeviceTests.base)
 
     @Test func readReportsPanickedAndCrashLoaded() {
@@ -32,7 +32,7 @@ import Supervisor
     @Test func sharesTheConsolePageClearOfTheUART() {
         #expect(ConsolePage.pvpanicOffset >= ConsolePage.uartRegisters)
         #expect(ConsolePage.pvpanicOffset + PanicDevice.size <= ConsolePage.size)
-        #expect(Layout.consoleBase % ConsolePage.size == 0)
+        #expect(TestConsole.base % ConsolePage.size == 0)
     }
 
     @Test func crashIsExitStatusFourAndAFailure() {

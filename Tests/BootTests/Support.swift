@@ -90,3 +90,11 @@ func numbers(_ cells: [UInt32], width: Int) -> [UInt64] {
         (0..<width).reduce(UInt64(0)) { $0 << 32 | UInt64(cells[i + $1]) }
     }
 }
+
+/// A console page and INTID for tests that need one: QEMU virt's page below
+/// the virtio-mmio window and SPI 1, what `cleave run` used before it placed
+/// the console by the carve's rule.
+enum TestConsole {
+    static let base: UInt64 = 0x09ff_f000
+    static let intid: UInt32 = 33
+}

@@ -2,6 +2,7 @@ import Platform
 import Foundation
 import Testing
 import DeviceTree
+import GuestTree
 @testable import Partitioning
 
 @Suite("Bootargs")
@@ -93,10 +94,22 @@ struct LayoutTests {
         #expect(above.end > 0x1_0000_0000 || LayoutTests.occupied(board).contains { $0.overlaps(above) })
     }
 
+    /// `cleave run` places its console from the tree alone (BoardSpace, in the
+    /// boot binary) by the rule carving uses with its inventory (Layout): the
+    /// same page and SPI on every board.
+    @Test("cleave run's console placement is carve's", arguments: RealBoard.allTrees)
+    func runPlacementIsCarves(_ name: String) throws {
+        let tree = try realTree(name)
+        let board = Board(tree)
+        let space = BoardSpace(tree)
+        #expect(space.consoleBase == Layout.consoleBase(board: board))
+        #expect(space.consoleSPI == Layout.consoleSPI(board: board))
+    }
+
     @Test("the console SPI is used by no board device", arguments: RealBoard.allTrees)
     func consoleSPIReal(_ name: String) throws {
         let board = Board(try realTree(name))
-        let spi = Layout.consoleSPI(board: board)
+        let spi = try #require(Layout.consoleSPI(board: board))
         for device in board.devices {
             for case .gic(let irq) in device.interrupts where irq.kind == .spi {
                 #expect(irq.number != spi, "\(device.path) uses SPI \(spi)")

@@ -178,7 +178,7 @@ struct CarveSyntheticTests {
         let (result, host) = try carveOK(board, try parsedPlan(onePlan()))
         let guest = try #require(result.guests.first?.tree)
         let base = try #require(Layout.consoleBase(board: Board(board)))
-        let spi = Layout.consoleSPI(board: Board(board))
+        let spi = try #require(Layout.consoleSPI(board: Board(board)))
         let path = "/serial@\(String(base, radix: 16))"
         let uart = try #require(guest.lookup(path: path))
         #expect(guest.isCompatible(uart, with: "ns16550a"))

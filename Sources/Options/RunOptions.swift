@@ -1,8 +1,8 @@
 import DeviceTree
 import GuestTree
-import GuestMemory
 import KVM
 import Platform
+import Supervisor
 import Syscalls
 
 /// The options of an ad-hoc run (`cleave run` and `cleave-boot run`, one
@@ -21,8 +21,11 @@ public enum RunOptions {
       --vcpus N              N unpinned vCPUs instead of --cpus (default 1)
       --bootargs TEXT        guest command line, verbatim
       --board DTB            board tree for the GIC (default /sys/firmware/fdt)
-      --console ADDR         virtual 16550 base (default 0x9fff000)
-      --console-intid N      its interrupt, an SPI INTID (default 33)
+      --console ADDR         the console page: virtual 16550, pvpanic at +0x800
+                             (default: as carve places it, the highest page
+                             below 4 GiB the board tree leaves free)
+      --console-intid N      the 16550's interrupt, an SPI INTID (default: as
+                             carve, the lowest SPI no board device uses)
       --dump-dtb PATH        write the final guest tree there
       --mark TEXT            log the time when the console prints TEXT
       --watchdog-ms N        watchdog sampling period (default 250)
@@ -56,13 +59,43 @@ public enum RunOptions {
         let boardPath = try args.option("--board") ?? "/sys/firmware/fdt"
         let gic: GIC
         let its: UInt64?
+        let board: DeviceTree
         do throws(SupervisorError) {
-            let board = try CarvedGuest.readTree(boardPath, what: "board tree")
+            board = try CarvedGuest.readTree(boardPath, what: "board tree")
             gic = try BoardGIC.of(board, source: boardPath)
             its = BoardITS.base(of: board)
         } catch { throw UsageError("--board: \(error)") }
+        // The console page and SPI: the options', else the carve's rule over
+        // the board tree (an ad-hoc guest sits where a carved one would).
+        var consoleBase: UInt64? = nil
+        if let v = try args.option("--console") {
+            let base = try size(v, "--console")
+            guard base % ConsolePage.size == 0 else { throw UsageError("--console: \(v) is not 4 KiB aligned (the console page is trapped as a whole page)") }
+            consoleBase = base
+        }
+        var consoleINTID: UInt32? = nil
+        if let v = try args.option("--console-intid") {
+            guard let n = UInt32(v), n >= GICCells.firstSPI, n <= GICCells.lastSPI else { throw UsageError("--console-intid: an SPI INTID, 32-1019") }
+            consoleINTID = n
+        }
+        if consoleBase == nil || consoleINTID == nil {
+            let space = BoardSpace(board)
+            if consoleBase == nil {
+                guard let base = space.consoleBase else {
+                    throw UsageError("--board: \(boardPath) leaves no 4 KiB page below 4 GiB free for the console: pass --console ADDR")
+                }
+                consoleBase = base
+            }
+            if consoleINTID == nil {
+                guard let spi = space.consoleSPI else {
+                    throw UsageError("--board: \(boardPath)'s devices use every SPI: pass --console-intid N")
+                }
+                consoleINTID = spi + GICCells.firstSPI
+            }
+        }
         var config = GuestConfiguration(name: try args.option("--name") ?? "run", hostCPUs: hostCPUs,
-                                        memorySize: memory, kernelPath: kernel, gic: gic)
+                                        memorySize: memory, kernelPath: kernel, gic: gic,
+                                        consoleBase: consoleBase!, consoleINTID: consoleINTID!)
         config.its = its
         if args.flag("--raw") { config.imageKind = .raw }
         if args.flag("--linux") { config.imageKind = .linux }
@@ -74,11 +107,6 @@ public enum RunOptions {
         }
         if let v = try args.option("--memory-base") { config.fixedBase = try size(v, "--memory-base") }
         config.bootargs = try args.option("--bootargs") ?? ""
-        if let v = try args.option("--console") { config.consoleBase = try size(v, "--console") }
-        if let v = try args.option("--console-intid") {
-            guard let n = UInt32(v), n >= 32, n < 32 + 224 else { throw UsageError("--console-intid: an SPI INTID, 32-255") }
-            config.consoleINTID = n
-        }
         config.dumpTreePath = try args.option("--dump-dtb")
         config.consoleMarker = try args.option("--mark")
         if let v = try args.option("--watchdog-ms") {

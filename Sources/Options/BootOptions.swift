@@ -1,3 +1,5 @@
+import Supervisor
+
 /// The options of a carved boot (`cleave boot` and `cleave-boot boot`).
 public enum BootOptions {
     public static let usage = """
