@@ -59,17 +59,6 @@ public final class PassthroughSet {
         let size: UInt64
     }
 
-    /// A window whose accesses exit to the supervisor and are forwarded.
-    struct Trap {
-        enum Access {
-            case vfio(VFIODevice, VFIODevice.Region)
-            /// The supervisor's own mapping of the page(s); `offset` of the window in it.
-            case mapped(Mapping, offset: UInt64)
-        }
-        let base: UInt64
-        let size: UInt64
-        let access: Access
-    }
 
     /// One SPI's wiring. `trigger` is signalled by the host side (VFIO in the
     /// kernel, or the UIO relay) and attached to each VM with KVM_IRQFD;
@@ -98,7 +87,7 @@ public final class PassthroughSet {
         let backend: Backend
         let reason: String
         var slots: [Slot] = []
-        var traps: [Trap] = []
+        var traps: [TrappedWindow] = []
         var wires: [Wire] = []
         init(device: PassthroughDevice, backend: Backend, reason: String) {
             self.device = device
@@ -229,7 +218,7 @@ public final class PassthroughSet {
                 if region.mappable && window.base & 0xfff == 0 && region.size == window.size {
                     a.slots.append(Slot(mapping: try vfio.map(region), base: window.base, size: window.size))
                 } else {
-                    a.traps.append(Trap(base: window.base, size: window.size, access: .vfio(vfio, region)))
+                    a.traps.append(TrappedWindow(base: window.base, size: window.size, device: device.path, access: .vfio(vfio, region)))
                 }
             }
             for (i, irq) in device.interrupts.enumerated() {
@@ -269,7 +258,7 @@ public final class PassthroughSet {
                 if m.offset == 0 && m.address == window.base && m.size == window.size {
                     a.slots.append(Slot(mapping: mapping, base: window.base, size: window.size))
                 } else {
-                    a.traps.append(Trap(base: window.base, size: window.size, access: .mapped(mapping, offset: window.base - m.address)))
+                    a.traps.append(TrappedWindow(base: window.base, size: window.size, device: device.path, access: .mapped(mapping, offset: window.base - m.address)))
                 }
             }
             if let irq = device.interrupts.first {
@@ -333,42 +322,9 @@ public final class PassthroughSet {
 
     // MARK: Trapped MMIO
 
-    /// Whether `address` lies in a trapped window (the VM exits for it).
-    /// Every window whose accesses exit to the supervisor and are forwarded
-    /// (`read`/`write`), with the device's tree path.
-    public var trappedWindows: [(base: UInt64, size: UInt64, device: String)] {
-        assigned.flatMap { a in a.traps.map { ($0.base, $0.size, a.device.path) } }
-    }
-
-    private func trap(for address: UInt64) -> Trap? {
-        for a in assigned { for t in a.traps where address >= t.base && address < t.base + t.size { return t } }
-        return nil
-    }
-
-    /// Forwards a trapped read; nil when the address is not trapped or the access failed.
-    public func read(_ address: UInt64, length: Int) -> UInt64? {
-        guard let t = trap(for: address), address + UInt64(length) <= t.base + t.size else { return nil }
-        switch t.access {
-        case .vfio(let device, let region):
-            if case .success(let v) = device.read(region, offset: address - t.base, length: length) { return v }
-            return nil
-        case .mapped(let m, let offset):
-            return cleave_mmio_read(m.base + Int(offset + address - t.base), Int32(length))
-        }
-    }
-
-    /// Forwards a trapped write; false when the address is not trapped or the access failed.
-    public func write(_ address: UInt64, length: Int, value: UInt64) -> Bool {
-        guard let t = trap(for: address), address + UInt64(length) <= t.base + t.size else { return false }
-        switch t.access {
-        case .vfio(let device, let region):
-            if case .success = device.write(region, offset: address - t.base, length: length, value: value) { return true }
-            return false
-        case .mapped(let m, let offset):
-            cleave_mmio_write(m.base + Int(offset + address - t.base), Int32(length), value)
-            return true
-        }
-    }
+    /// Every window whose accesses exit to the supervisor, each forwarding
+    /// them to its device (the machine puts them on its MMIO bus).
+    public var trappedWindows: [TrappedWindow] { assigned.flatMap { $0.traps } }
 
     // MARK: The UIO relay
 

@@ -206,9 +206,9 @@ final class GuestMachine {
         for window in passthrough.trappedWindows {
             try bus.register(base: window.base, size: window.size, name: "passthrough \(window.device)",
                              read: { address, length, _ in
-                                 passthrough.read(address, length: length).map { .value($0) } ?? .failed("passthrough access failed") },
+                                 window.read(address, length: length).map { .value($0) } ?? .failed("passthrough access failed") },
                              write: { address, length, value, _ in
-                                 passthrough.write(address, length: length, value: value) ? .done : .failed("passthrough access failed") })
+                                 window.write(address, length: length, value: value) ? .done : .failed("passthrough access failed") })
         }
     }
 
