@@ -6,6 +6,7 @@
 // Embedded Swift subset so the static boot-time binary can use them):
 //   CFDT          libfdt, plus shims for its macros
 //   DeviceTree    reading, resolving and editing flattened device trees
+//   PartitionRecord  the carve-to-boot record under /chosen/cleave (pure)
 //   Partitioning  plans, device inventory, carving (pure: no syscalls)
 //   cleave        the developer-facing CLI (normal Swift only)
 import PackageDescription
@@ -27,7 +28,10 @@ let package = Package(
         // Platform facts (GIC frames and interrupt encoding, hugepage sizes, the
         // console page), each with its reason; no dependencies.
         .target(name: "Platform"),
-        .target(name: "Partitioning", dependencies: ["DeviceTree", "Platform"]),
+        // The carve-to-boot record (`cleave,partitions-v1` under /chosen/cleave):
+        // each record type writes and reads itself. Pure, like Partitioning.
+        .target(name: "PartitionRecord", dependencies: ["DeviceTree", "Platform"]),
+        .target(name: "Partitioning", dependencies: ["DeviceTree", "Platform", "PartitionRecord"]),
         // Boot side (issue 3), Embedded-subset libraries: Linux shims, KVM, guest
         // memory, loading, console, supervision; the static boot-time binary.
         .target(name: "CLinux"),
@@ -38,12 +42,13 @@ let package = Package(
         .target(name: "Loading"),
         .target(name: "GuestTree", dependencies: ["DeviceTree", "Platform"]),
         // Issue 4: VFIO-platform / UIO / devmem passthrough and host preparation.
-        .target(name: "Passthrough", dependencies: ["CLinux", "Syscalls", "KVM"]),
+        .target(name: "Passthrough", dependencies: ["CLinux", "Syscalls", "KVM", "PartitionRecord"]),
         .target(name: "Supervisor", dependencies: [
-            "CLinux", "Syscalls", "KVM", "GuestMemory", "Console", "Loading", "GuestTree", "DeviceTree", "Passthrough", "Platform"]),
+            "CLinux", "Syscalls", "KVM", "GuestMemory", "Console", "Loading", "GuestTree", "DeviceTree", "Passthrough", "Platform",
+            "PartitionRecord"]),
         // Option parsing of both binaries' run and boot (one parser, so `cleave
         // run` and `cleave-boot run` accept the same text).
-        .target(name: "Options", dependencies: ["Supervisor", "GuestTree", "DeviceTree", "KVM", "Platform", "Syscalls"]),
+        .target(name: "Options", dependencies: ["Supervisor", "GuestTree", "DeviceTree", "KVM", "Platform", "PartitionRecord", "Syscalls"]),
         .executableTarget(name: "cleave-boot", dependencies: ["Options", "Supervisor", "Syscalls", "CLinux"]),
         .executableTarget(
             name: "cleave",
@@ -57,12 +62,13 @@ let package = Package(
         // Runs real tools (dtc, cleave) for the test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "DeviceTreeTests", dependencies: ["DeviceTree", "TestSupport"]),
-        .testTarget(name: "PartitioningTests", dependencies: ["Partitioning", "DeviceTree", "GuestTree", "Platform", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "PartitioningTests", dependencies: ["Partitioning", "PartitionRecord", "DeviceTree", "GuestTree", "Platform", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "CorpusTests", dependencies: ["Partitioning", "DeviceTree"]),
         // Runs the built `cleave` executable, which it depends on so SwiftPM builds it first.
         .testTarget(name: "CLITests", dependencies: ["cleave", "TestSupport"]),
         .testTarget(name: "BootTests", dependencies: [
-            "GuestTree", "Loading", "Console", "Options", "Supervisor", "GuestMemory", "Partitioning", "DeviceTree", "Platform", "TestSupport"]),
+            "GuestTree", "Loading", "Console", "Options", "Supervisor", "GuestMemory", "Partitioning", "PartitionRecord", "DeviceTree",
+            "Platform", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

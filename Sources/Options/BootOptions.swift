@@ -28,7 +28,7 @@ public enum BootOptions {
         let interactive = args.flag("--interactive")
         guard args.isEmpty else { throw UsageError("unknown arguments: \(args.remaining.joined(separator: " "))") }
         var config: GuestConfiguration
-        do throws(SupervisorError) { config = try CarvedGuest.configuration(treePath: treePath, guest: only) } catch {
+        do throws(SupervisorError) { config = try HostTreeGuest.configuration(treePath: treePath, guest: only) } catch {
             throw UsageError(setup: "\(error)")
         }
         config.dumpTreePath = dump

@@ -1,6 +1,7 @@
 import DeviceTree
 import GuestTree
 import KVM
+import PartitionRecord
 import Platform
 import Supervisor
 import Syscalls
@@ -61,7 +62,7 @@ public enum RunOptions {
         let its: UInt64?
         let board: DeviceTree
         do throws(SupervisorError) {
-            board = try CarvedGuest.readTree(boardPath, what: "board tree")
+            board = try TreeFile.read(boardPath, what: "board tree")
             gic = try BoardGIC.of(board, source: boardPath)
             its = BoardITS.base(of: board)
         } catch { throw UsageError("--board: \(error)") }

@@ -1,3 +1,5 @@
+import Platform
+
 /// The host kernel command line carving produces.
 ///
 /// Cleave owns these parameters (kernel-parameters.txt): `isolcpus`,
@@ -12,7 +14,7 @@ enum Bootargs {
                         "default_hugepagesz", "clk_ignore_unused", "pd_ignore_unused"]
 
     static func merge(existing: String, guestCPUs: [UInt32], hostCPUs: [UInt32],
-                      hugepages: [(size: UInt64, count: UInt64)], keepClocks: Bool, keepPowerDomains: Bool) -> String {
+                      hugepages: [(size: HugePageSize, count: UInt64)], keepClocks: Bool, keepPowerDomains: Bool) -> String {
         var tokens: [String] = []
         var initArguments: [String] = []   // after "--": the kernel passes them to init
         var afterDashes = false
@@ -29,8 +31,8 @@ enum Bootargs {
             tokens.append("rcu_nocbs=\(list)")
             tokens.append("irqaffinity=\(cpuList(hostCPUs))")
         }
-        for page in hugepages.sorted(by: { $0.size > $1.size }) where page.count > 0 {
-            tokens.append("hugepagesz=\(sizeName(page.size))")
+        for page in hugepages.sorted(by: { $0.size.bytes > $1.size.bytes }) where page.count > 0 {
+            tokens.append("hugepagesz=\(page.size.kernelName)")
             tokens.append("hugepages=\(page.count)")
         }
         if keepClocks { tokens.append("clk_ignore_unused") }
@@ -51,11 +53,5 @@ enum Bootargs {
             i = j + 1
         }
         return parts.joined(separator: ",")
-    }
-
-    static func sizeName(_ size: UInt64) -> String {
-        if size % 0x4000_0000 == 0 { return "\(size / 0x4000_0000)G" }
-        if size % 0x10_0000 == 0 { return "\(size / 0x10_0000)M" }
-        return "\(size / 0x400)K"
     }
 }

@@ -1,4 +1,5 @@
 import DeviceTree
+import Platform
 
 /// One guest's output.
 public struct CarvedGuest {
@@ -23,7 +24,7 @@ public struct GuestReport {
     public var cpus: [UInt32]
     public var memorySize: UInt64
     public var memoryBase: UInt64?
-    public var hugepageSize: UInt64
+    public var hugepageSize: HugePageSize
     public var devices: [(path: String, guestPath: String, mmio: [PhysicalRange], interrupts: [GICInterrupt])]
     public var standInClocks: [(name: String, rate: UInt32, replaces: String)]
     public var dropped: [(path: String, property: String, why: String)]

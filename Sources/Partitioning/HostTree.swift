@@ -1,4 +1,6 @@
 import DeviceTree
+import PartitionRecord
+import Platform
 
 /// Edits the board tree into the host tree: guest devices held from host
 /// drivers (or disabled for devmem passthrough), the
@@ -20,8 +22,8 @@ struct HostTreeBuilder {
     var tree: DeviceTree { board.tree }
 
     /// The compatible that keeps an assigned device from every host driver
-    /// while leaving it present for VFIO/UIO (the original is kept under
-    /// /chosen/cleave/<guest>/devices/<label>/device-compatible).
+    /// while leaving it present for VFIO/UIO (the original is kept in its
+    /// `DeviceRecord`, /chosen/cleave/<guest>/devices/<label>/device-compatible).
     static let passthroughCompatible = "cleave,passthrough"
 
     mutating func build() throws(DeviceTreeError) -> (bytes: [UInt8], edits: [HostEdit], bootargs: String) {
@@ -74,10 +76,10 @@ struct HostTreeBuilder {
         var guestCPUs: [UInt32] = []
         for g in validation.guests { guestCPUs += g.cpus.map { $0.logical } }
         let hostCPUs = board.cpus.map { $0.logical }.filter { !guestCPUs.contains($0) }
-        var pools: [(size: UInt64, count: UInt64)] = []
+        var pools: [(size: HugePageSize, count: UInt64)] = []
         for g in validation.guests where g.plan.memoryBase == nil {
             let size = g.plan.hugepageSize
-            let count = g.plan.memorySize / size
+            let count = g.plan.memorySize / size.bytes
             if let i = pools.firstIndex(where: { $0.size == size }) { pools[i].count += count }
             else { pools.append((size, count)) }
         }
@@ -113,75 +115,52 @@ struct HostTreeBuilder {
     /// /chosen/cleave: what the boot-time side needs to start each guest.
     mutating func embedPlan(_ patch: inout DeviceTreePatch) {
         // A host tree carved before is carved again from scratch.
-        if tree.lookup(path: "/chosen/cleave") != nil { patch.deleteNode("/chosen/cleave") }
-        let root = patch.addNode("/chosen", "cleave")
-        patch.set(root, "compatible", string: "cleave,partitions-v1")
+        if tree.lookup(path: PartitionsRecord.path) != nil { patch.deleteNode(PartitionsRecord.path) }
+        let root = partitionsRecord().write(into: &patch)
         edits.append(HostEdit(path: root, property: nil, why: "the partition plan for the boot-time side"))
+    }
+
+    /// The record of the validated plan: paths resolved in the board tree,
+    /// the console placed, each device's windows and SPIs found.
+    func partitionsRecord() -> PartitionsRecord {
+        var guests: [GuestRecord] = []
         for (guest, carved) in zip(validation.guests, guestTrees) {
             let p = guest.plan
-            let path = patch.addNode(root, p.name)
-            patch.set(path, "cpus", cells: guest.cpus.map { $0.logical })
-            var mpidrs: [UInt32] = []
-            for cpu in guest.cpus { mpidrs += numberCells(cpu.mpidr, count: 2) }
-            patch.set(path, "cpu-mpidrs", cells: mpidrs)
-            patch.set(path, "memory-size", cells: numberCells(p.memorySize, count: 2))
-            if let base = p.memoryBase { patch.set(path, "memory-base", cells: numberCells(base, count: 2)) }
-            patch.set(path, "hugepage-size", cells: numberCells(p.hugepageSize, count: 2))
-            patch.set(path, "kernel", string: p.kernel)
-            if let initrd = p.initrd { patch.set(path, "initrd", string: initrd) }
-            patch.set(path, "bootargs", string: p.bootargs)
+            let console: ConsoleRecord
             switch p.console {
-            case .virtual:
-                patch.set(path, "console", string: "virtual")
-                patch.set(path, "console-base", cells: numberCells(validation.layout.consoleBase, count: 2))
-                patch.set(path, "console-spi", cells: [validation.layout.consoleSPI])
-            case .device(let reference):
-                patch.set(path, "console", string: board.resolve(reference).map { tree.path(of: $0) } ?? reference)
+            case .virtual: console = .virtual(base: validation.layout.consoleBase, spi: validation.layout.consoleSPI)
+            case .device(let reference): console = .device(path: boardPath(reference))
             }
-            patch.set(path, "restart", string: p.restart.rawValue)
-            patch.set(path, "max-restarts", cells: [p.maxRestarts])
-            patch.set(path, "guest-dtb", bytes: carved.tree.bytes)
-            let devicesPath = patch.addNode(path, "devices")
-            for device in guest.devices {
-                let d = patch.addNode(devicesPath, device.assignment.label)
-                patch.set(d, "path", string: device.info.path)
-                patch.set(d, "device-compatible", strings: recordedCompatible(tree, device.info.path) ?? device.info.compatible)
-                var reg: [UInt32] = []
-                for r in device.info.mmioRanges { reg += numberCells(r.base, count: 2) + numberCells(r.size, count: 2) }
-                // Named mmio/intids, not reg/interrupts: these describe another
-                // node, and dtc would check them against this node's cells.
-                patch.set(d, "mmio", cells: reg)
-                // <INTID trigger-flags> pairs, the device's and its children's
-                // SPIs; flags as in the GIC binding (1 edge, 4 level).
-                var irqs: [UInt32] = []
-                for irq in device.spis { irqs += [irq.intid, irq.specifier.count > 2 ? irq.specifier[2] & 0xf : 0] }
-                patch.set(d, "intids", cells: irqs)
-                patch.set(d, "passthrough", string: device.assignment.passthrough.rawValue)
-                if device.assignment.allowUnbind { patch.set(d, "allow-unbind", bytes: []) }
+            let devices = guest.devices.map { device in
+                DeviceRecord(label: device.assignment.label, path: device.info.path,
+                             compatible: DeviceRecord.compatible(recordedFor: device.info.path, in: tree) ?? device.info.compatible,
+                             mmio: device.info.mmioRanges,
+                             interrupts: device.spis.map {
+                                 .init(intid: $0.intid, flags: $0.specifier.count > 2 ? $0.specifier[2] & GICCells.triggerMask : 0)
+                             },
+                             passthrough: device.assignment.passthrough, allowUnbind: device.assignment.allowUnbind)
             }
-            if !p.gpioLines.isEmpty {
-                let linesPath = patch.addNode(path, "gpio-lines")
-                for group in p.gpioLines {
-                    let g = patch.addNode(linesPath, group.label)
-                    patch.set(g, "chip", string: board.resolve(group.chip).map { tree.path(of: $0) } ?? group.chip)
-                    patch.set(g, "lines", cells: group.lines)
-                    patch.set(g, "direction", string: group.output ? "output" : "input")
-                }
+            let gpioLines = p.gpioLines.map {
+                GPIOLinesRecord(label: $0.label, chip: boardPath($0.chip), lines: $0.lines, output: $0.output)
             }
+            guests.append(GuestRecord(name: p.name, cpus: guest.cpus.map { $0.logical }, cpuMPIDRs: guest.cpus.map { $0.mpidr },
+                                      memorySize: p.memorySize, memoryBase: p.memoryBase, hugepageSize: p.hugepageSize,
+                                      kernel: p.kernel, initrd: p.initrd, bootargs: p.bootargs, console: console,
+                                      restart: p.restart, maxRestarts: p.maxRestarts, guestTree: carved.tree.bytes,
+                                      devices: devices, gpioLines: gpioLines))
         }
+        return PartitionsRecord(guests: guests)
+    }
+
+    /// A reference's path in the board tree (the reference itself when it
+    /// does not resolve; validation has reported that).
+    func boardPath(_ reference: String) -> String {
+        board.resolve(reference).map { tree.path(of: $0) } ?? reference
     }
 }
 
-/// The `device-compatible` an earlier carve recorded under /chosen/cleave for
-/// the device at `path`: re-carving a carved host tree finds
-/// "cleave,passthrough" in the device node itself.
+/// The `device-compatible` an earlier carve recorded for the device at `path`
+/// (`DeviceRecord.compatible(recordedFor:in:)`), for the guest tree builder.
 func recordedCompatible(_ tree: DeviceTree, _ path: String) -> [String]? {
-    guard let partitions = tree.lookup(path: "/chosen/cleave") else { return nil }
-    for guest in tree.children(of: partitions) {
-        guard let devices = tree.child(of: guest, named: "devices") else { continue }
-        for d in tree.children(of: devices) where tree.property("path", of: d)?.string == path {
-            return tree.property("device-compatible", of: d)?.strings
-        }
-    }
-    return nil
+    DeviceRecord.compatible(recordedFor: path, in: tree)
 }

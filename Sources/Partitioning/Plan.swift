@@ -1,4 +1,5 @@
 import DeviceTree
+import PartitionRecord
 import Platform
 
 /// A partition plan (binding `cleave,plan-v1`, documented in Boards/README.md).
@@ -8,21 +9,11 @@ public struct Plan: Equatable {
     public var guests: [GuestPlan]
 }
 
-public enum RestartPolicy: String, Equatable {
-    case never, always
-    case onFailure = "on-failure"
-}
-
 public enum ConsoleChoice: Equatable {
     /// An emulated 16550 UART the supervisor serves.
     case virtual
     /// One of the guest's own devices (a passed-through UART), by reference.
     case device(String)
-}
-
-/// How the boot-time side takes a device away from the host.
-public enum PassthroughBackend: String, Equatable {
-    case auto, vfio, uio, devmem
 }
 
 public struct DeviceAssignment: Equatable {
@@ -34,7 +25,7 @@ public struct DeviceAssignment: Equatable {
     public var clockFrequency: UInt32?
     /// Per-clock rates, in the order of the device's `clocks`.
     public var clockFrequencies: [UInt32]
-    public var passthrough: PassthroughBackend
+    public var passthrough: PassthroughMethod
     public var allowUnbind: Bool
 }
 
@@ -51,7 +42,7 @@ public struct GuestPlan: Equatable {
     public var cpus: [UInt32]
     public var memorySize: UInt64
     public var memoryBase: UInt64?
-    public var hugepageSize: UInt64
+    public var hugepageSize: HugePageSize
     public var kernel: String
     public var initrd: String?
     public var bootargs: String
@@ -117,9 +108,9 @@ extension Plan {
         if let value = tree.property("memory-base", of: node) {
             if let base = value.u64 { memoryBase = base } else { fail("'memory-base' is not a u32 or u64", "memory-base = /bits/ 64 <0x60000000>;") }
         }
-        var hugepageSize: UInt64 = 0x20_0000
+        var hugepageSize = HugePageSize.twoMiB
         if let value = tree.property("hugepage-size", of: node) {
-            if let size = value.u64, HugePageSize(bytes: size) != nil { hugepageSize = size }
+            if let size = value.u64.flatMap(HugePageSize.init(bytes:)) { hugepageSize = size }
             else { fail("'hugepage-size' must be \(HugePageSize.listed)", "hugepage-size = /bits/ 64 <0x200000>;") }
         }
         let kernel = tree.property("kernel", of: node)?.string ?? ""
@@ -165,9 +156,9 @@ extension Plan {
                         "add device = \"/path/to/node\"; (or an alias or label), or remove the node"); ok = false
                 continue
             }
-            var backend = PassthroughBackend.auto
+            var backend = PassthroughMethod.auto
             if let text = tree.property("passthrough", of: child)?.string {
-                if let b = PassthroughBackend(rawValue: text) { backend = b }
+                if let b = PassthroughMethod(rawValue: text) { backend = b }
                 else { problem(childPath, "'passthrough' is \"\(text)\"", "use auto, vfio, uio or devmem"); ok = false }
             }
             var frequency: UInt32? = nil

@@ -1,4 +1,5 @@
 import DeviceTree
+import Platform
 
 /// Human-readable and JSON renderings of inventories, diagnostics and carve
 /// reports. Pure string building, shared by the CLI and the tests.
@@ -179,7 +180,7 @@ public enum Render {
         for guest in report.guests {
             out += "\nGuest '\(guest.name)': CPUs \(guest.cpus.map { String($0) }.joined(separator: ",")), "
             out += "\(mebibytes(guest.memorySize)) RAM "
-            out += guest.memoryBase.map { "at fixed base \(hex($0))" } ?? "in \(mebibytes(guest.hugepageSize)) hugepages (base chosen at boot)"
+            out += guest.memoryBase.map { "at fixed base \(hex($0))" } ?? "in \(mebibytes(guest.hugepageSize.bytes)) hugepages (base chosen at boot)"
             out += "\n  console: \(guest.console)\n"
             out += "  devices:\n"
             for d in guest.devices {

@@ -1,4 +1,6 @@
 import DeviceTree
+import PartitionRecord
+import Platform
 
 extension Plan {
     /// A starting plan for a board: one guest on the last CPU with up to
@@ -36,7 +38,7 @@ extension Plan {
             while size > 0x20_0000 && (size > ram || ram - size < 0x1000_0000) { size /= 2 }
         }
         let guest = GuestPlan(name: "guest", cpus: [board.cpus[board.cpus.count - 1].logical], memorySize: size,
-                              memoryBase: nil, hugepageSize: 0x20_0000, kernel: "/guest/Image", initrd: nil,
+                              memoryBase: nil, hugepageSize: .twoMiB, kernel: "/guest/Image", initrd: nil,
                               bootargs: "console=ttyS0", console: .virtual, restart: .never, maxRestarts: 0,
                               devices: devices, gpioLines: [])
         return Plan(board: compatible, guests: [guest])

@@ -1,4 +1,5 @@
 import DeviceTree
+import PartitionRecord
 import Platform
 
 /// A plan device found in the board tree.
@@ -153,15 +154,16 @@ struct Validation {
             let p = guest.plan
             let here = "plan:/guests/\(p.name)"
             total &+= p.memorySize
-            if p.memorySize % p.hugepageSize != 0 {
-                add(.memoryMisaligned, .error, here, "memory-size 0x\(String(p.memorySize, radix: 16)) is not a multiple of the hugepage size 0x\(String(p.hugepageSize, radix: 16))",
-                    "round memory-size up to a multiple of 0x\(String(p.hugepageSize, radix: 16))")
+            let page = p.hugepageSize.bytes
+            if p.memorySize % page != 0 {
+                add(.memoryMisaligned, .error, here, "memory-size 0x\(String(p.memorySize, radix: 16)) is not a multiple of the hugepage size 0x\(String(page, radix: 16))",
+                    "round memory-size up to a multiple of 0x\(String(page, radix: 16))")
             }
             guard let base = p.memoryBase else { continue }
             let range = PhysicalRange(base: base, size: p.memorySize)
-            if base % p.hugepageSize != 0 {
-                add(.memoryMisaligned, .error, here, "memory-base 0x\(String(base, radix: 16)) is not aligned to the hugepage size 0x\(String(p.hugepageSize, radix: 16))",
-                    "align memory-base to 0x\(String(p.hugepageSize, radix: 16))")
+            if base % page != 0 {
+                add(.memoryMisaligned, .error, here, "memory-base 0x\(String(base, radix: 16)) is not aligned to the hugepage size 0x\(String(page, radix: 16))",
+                    "align memory-base to 0x\(String(page, radix: 16))")
             }
             if !board.memory.isEmpty && !board.memory.contains(where: { $0.base <= range.base && range.end <= $0.end }) {
                 add(.memoryNotRAM, .error, here, "memory-base..+size \(range) is not inside the board's RAM (\(board.memory.map { $0.description }.joined(separator: ", ")))",
@@ -326,7 +328,7 @@ struct Validation {
     /// cannot reach the neighbours. /dev/mem (devmem, and auto's fallback for
     /// a device without interrupts) maps the whole pages at stage 2
     /// (DeviceWindow.map), and so does every backend for a whole-page window.
-    static func pageSharing(range: PhysicalRange, page: UInt64, others: String, backend: PassthroughBackend,
+    static func pageSharing(range: PhysicalRange, page: UInt64, others: String, backend: PassthroughMethod,
                             hasSPIs: Bool, guest: String) -> (severity: Severity, message: String, hint: String) {
         let shares = "shares the 4 KiB page 0x\(String(page, radix: 16)) with \(others)"
         let method = "passthrough \"\(backend.rawValue)\""

@@ -1,11 +1,8 @@
-/// One device the plan assigns to a guest, as `cleave carve` recorded it under
-/// /chosen/cleave/<guest>/devices/<label> (Boards/README.md).
-public struct PassthroughDevice {
-    /// How the plan asks for the device to be taken from the host.
-    public enum Method: String {
-        case auto, vfio, uio, devmem
-    }
+import PartitionRecord
 
+/// One device the plan assigns to a guest, as `cleave carve` recorded it under
+/// /chosen/cleave/<guest>/devices/<label> (`DeviceRecord`, Boards/README.md).
+public struct PassthroughDevice {
     public struct Interrupt {
         /// GIC INTID (an SPI: 32-1019), identical on host and guest.
         public var intid: UInt32
@@ -23,11 +20,12 @@ public struct PassthroughDevice {
     public var mmio: [(base: UInt64, size: UInt64)]
     /// SPIs, in `interrupts` order (VFIO IRQ index i / the UIO interrupt).
     public var interrupts: [Interrupt]
-    public var method: Method
+    /// How the plan asks for the device to be taken from the host.
+    public var method: PassthroughMethod
     public var allowUnbind: Bool
 
     public init(label: String, path: String, compatible: [String], mmio: [(base: UInt64, size: UInt64)],
-                interrupts: [Interrupt], method: Method, allowUnbind: Bool) {
+                interrupts: [Interrupt], method: PassthroughMethod, allowUnbind: Bool) {
         self.label = label
         self.path = path
         self.compatible = compatible

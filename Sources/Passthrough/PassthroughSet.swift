@@ -1,5 +1,6 @@
 import CLinux
 import KVM
+import PartitionRecord
 import Synchronization
 import Syscalls
 

@@ -2,6 +2,7 @@ import DeviceTree
 import GuestMemory
 import KVM
 import Loading
+import PartitionRecord
 import Passthrough
 import Platform
 
@@ -26,6 +27,9 @@ public struct GuestConfiguration {
     /// Host CPUs (Linux logical numbers), one vCPU each, pinned; nil entries
     /// leave that vCPU thread unpinned.
     public var hostCPUs: [Int?]
+    /// The MPIDR the carve recorded for each of `hostCPUs` (`cpu-mpidrs`):
+    /// boot checks the live host's CPUs against them. Empty for ad-hoc runs.
+    public var hostCPUMPIDRs: [UInt64] = []
     public var memorySize: UInt64
     public var pageSize: HugePageSize = .twoMiB
     public var fixedBase: UInt64? = nil
@@ -59,6 +63,9 @@ public struct GuestConfiguration {
     public var consoleMarker: String? = nil
     /// Assigned devices of a carved guest: VFIO/UIO/devmem (PassthroughSet).
     public var passthroughDevices: [PassthroughDevice] = []
+    /// GPIO lines the plan gives a carved guest. Not served yet: a guest with
+    /// any is refused (`Supervisor.checkGPIOLines`).
+    public var gpioLines: [GPIOLinesRecord] = []
     /// Read stdin into the console.
     public var interactive: Bool = false
 

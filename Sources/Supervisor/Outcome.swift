@@ -52,9 +52,3 @@ public enum Outcome: Equatable, CustomStringConvertible {
         }
     }
 }
-
-/// When a guest that ended is started again (plan property `restart`).
-public enum RestartPolicy: String {
-    case never, always
-    case onFailure = "on-failure"
-}

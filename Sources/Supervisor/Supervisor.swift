@@ -29,6 +29,7 @@ public final class Supervisor {
     public func run() -> Outcome {
         let name = config.name
         Log.write(.info, name, "start", "t_ms=\(milliseconds(Clock.monotonic - startTime)) exec_to_main_ms=\(milliseconds(mainTime - startTime)) faults=\(cleave_minor_faults())")
+        do throws(SupervisorError) { try checkHost() } catch { return fail(error) }
         var timer = PhaseTimer()
         let kvm: KVMSystem
         let ram: IdentityMappedRAM

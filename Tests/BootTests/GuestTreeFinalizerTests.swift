@@ -21,7 +21,7 @@ import Supervisor
     func carvedConfiguration() throws -> GuestConfiguration {
         let host = try carvedHostTree(board: "qemu-virt-gicv3.dtb", plan: "qemu-virt")
         defer { try? FileManager.default.removeItem(at: host.directory) }
-        return try CarvedGuest.configuration(treePath: host.path, guest: nil)
+        return try HostTreeGuest.configuration(treePath: host.path, guest: nil)
     }
 
     func memoryNodes(_ tree: DeviceTree) -> [Node] {

@@ -19,20 +19,12 @@ struct BootargsTests {
         #expect(Bootargs.cpuList(cpus) == expected)
     }
 
-    @Test("sizeName: 2M, 32M, 1G, 64K")
-    func sizeNames() {
-        #expect(Bootargs.sizeName(0x20_0000) == "2M")
-        #expect(Bootargs.sizeName(0x200_0000) == "32M")
-        #expect(Bootargs.sizeName(0x4000_0000) == "1G")
-        #expect(Bootargs.sizeName(0x1_0000) == "64K")
-    }
-
     @Test("merge replaces the keys Cleave owns and keeps every other token in order")
     func mergeReplacesOwnedKeys() {
         let existing = "console=ttyAMA0 isolcpus=2 root=/dev/vda hugepages=10 quiet hugepagesz=1G nohz_full=2 "
             + "rcu_nocbs=2 irqaffinity=0 default_hugepagesz=1G clk_ignore_unused pd_ignore_unused rw isolcpus_extra=1"
         let merged = Bootargs.merge(existing: existing, guestCPUs: [2, 3, 1], hostCPUs: [0],
-                                    hugepages: [(0x20_0000, 128)], keepClocks: false, keepPowerDomains: false)
+                                    hugepages: [(.twoMiB, 128)], keepClocks: false, keepPowerDomains: false)
         #expect(tokens(merged) == ["console=ttyAMA0", "root=/dev/vda", "quiet", "rw", "isolcpus_extra=1",
                                    "isolcpus=managed_irq,domain,1-3", "nohz_full=1-3", "rcu_nocbs=1-3", "irqaffinity=0",
                                    "hugepagesz=2M", "hugepages=128"])
@@ -41,7 +33,7 @@ struct BootargsTests {
     @Test("merge: gigantic pages first, keep-alive flags last, nothing for an empty plan")
     func mergeOrder() {
         let merged = Bootargs.merge(existing: "earlycon", guestCPUs: [3], hostCPUs: [0, 1, 2],
-                                    hugepages: [(0x20_0000, 64), (0x4000_0000, 2), (0x200_0000, 0)],
+                                    hugepages: [(.twoMiB, 64), (.oneGiB, 2), (.thirtyTwoMiB, 0)],
                                     keepClocks: true, keepPowerDomains: true)
         #expect(tokens(merged) == ["earlycon", "isolcpus=managed_irq,domain,3", "nohz_full=3", "rcu_nocbs=3",
                                    "irqaffinity=0-2", "hugepagesz=1G", "hugepages=2", "hugepagesz=2M", "hugepages=64",
@@ -53,16 +45,16 @@ struct BootargsTests {
     @Test("merge is idempotent: merging its own output again changes nothing")
     func mergeIdempotent() {
         let once = Bootargs.merge(existing: "console=ttyS0 root=/dev/mmcblk0p2", guestCPUs: [2, 3], hostCPUs: [0, 1],
-                                  hugepages: [(0x20_0000, 128)], keepClocks: true, keepPowerDomains: false)
+                                  hugepages: [(.twoMiB, 128)], keepClocks: true, keepPowerDomains: false)
         let twice = Bootargs.merge(existing: once, guestCPUs: [2, 3], hostCPUs: [0, 1],
-                                   hugepages: [(0x20_0000, 128)], keepClocks: true, keepPowerDomains: false)
+                                   hugepages: [(.twoMiB, 128)], keepClocks: true, keepPowerDomains: false)
         #expect(once == twice)
     }
 
     @Test("merge puts Cleave's parameters before a '--' (everything after it goes to init)")
     func mergeBeforeInitArguments() {
         let merged = Bootargs.merge(existing: "console=ttyAMA0 -- single", guestCPUs: [1], hostCPUs: [0],
-                                    hugepages: [(0x20_0000, 128)], keepClocks: false, keepPowerDomains: false)
+                                    hugepages: [(.twoMiB, 128)], keepClocks: false, keepPowerDomains: false)
         let t = tokens(merged)
         let separator = t.firstIndex(of: "--") ?? t.count
         #expect(t.suffix(2) == ["--", "single"], "\(merged)")

@@ -55,7 +55,7 @@ struct PlanTests {
         #expect(g.cpus == [1, 3])
         #expect(g.memorySize == 0x8000_0000)
         #expect(g.memoryBase == 0x1_0000_0000)
-        #expect(g.hugepageSize == 0x4000_0000)
+        #expect(g.hugepageSize == .oneGiB)
         #expect(g.kernel == "/boot/guests/Image")
         #expect(g.initrd == "/boot/guests/initrd.cpio")
         #expect(g.bootargs == "console=ttyS0 earlycon")
@@ -79,7 +79,7 @@ struct PlanTests {
         let g = plan.guests[1]
         #expect(g.memorySize == 0x1000_0000)
         #expect(g.memoryBase == nil)
-        #expect(g.hugepageSize == 0x20_0000)
+        #expect(g.hugepageSize == .twoMiB)
         #expect(g.initrd == nil)
         #expect(g.bootargs == "")
         #expect(g.console == .virtual)
@@ -93,7 +93,7 @@ struct PlanTests {
         let plan = try parsedPlan(onePlan(extra: "console = \"virtual\"; restart = \"always\"; hugepage-size = <0x2000000>;"))
         #expect(plan.guests[0].console == .virtual)
         #expect(plan.guests[0].restart == .always)
-        #expect(plan.guests[0].hugepageSize == 0x200_0000)
+        #expect(plan.guests[0].hugepageSize == .thirtyTwoMiB)
     }
 
     @Test("every plan in Boards/ parses cleanly", arguments: RealBoard.planned)

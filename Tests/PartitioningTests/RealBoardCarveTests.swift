@@ -160,7 +160,7 @@ struct RealBoardCarveTests {
             let mpidrs = guestPlan.cpus.flatMap { numberCells(board.cpus[Int($0)].mpidr, count: 2) }
             #expect(host.property("cpu-mpidrs", of: node)?.cells == mpidrs)
             #expect(host.property("memory-size", of: node)?.u64 == guestPlan.memorySize)
-            #expect(host.property("hugepage-size", of: node)?.u64 == guestPlan.hugepageSize)
+            #expect(host.property("hugepage-size", of: node)?.u64 == guestPlan.hugepageSize.bytes)
             #expect(host.string(base, "kernel") == guestPlan.kernel)
             #expect(host.string(base, "initrd") == guestPlan.initrd)
             #expect(host.string(base, "bootargs") == guestPlan.bootargs)

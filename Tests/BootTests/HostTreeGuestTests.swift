@@ -2,14 +2,15 @@ import Foundation
 import Testing
 import DeviceTree
 import Partitioning
+import PartitionRecord
 @testable import Passthrough
 @testable import Supervisor
 
 /// `cleave check` cannot size a guest's RAM on a board tree without /memory
 /// (memory-unknown): `cleave boot` does, against the live tree's /memory the
 /// bootloader filled in (or /proc/iomem's System RAM when the tree has none).
-@Suite("Carved guest: memory-size against the host's RAM")
-struct CarvedGuestMemoryTests {
+@Suite("Host tree guest: memory-size against the host's RAM")
+struct HostTreeGuestMemoryTests {
     static let gib: UInt64 = 0x4000_0000
 
     /// rk3399-rockpro64 (no /memory in the board tree) carved with `guests`
@@ -47,7 +48,7 @@ struct CarvedGuestMemoryTests {
     /// The message of the configuration error reading `path` gives, or nil when it reads.
     func refusal(_ path: String, guest: String? = nil, iomem: String = "/nonexistent/iomem") -> String? {
         do throws(SupervisorError) {
-            _ = try CarvedGuest.configuration(treePath: path, guest: guest, iomemPath: iomem)
+            _ = try HostTreeGuest.configuration(treePath: path, guest: guest, iomemPath: iomem)
             return nil
         } catch {
             guard case .configuration(let message) = error else { return "not a configuration error: \(error)" }
@@ -68,7 +69,7 @@ struct CarvedGuestMemoryTests {
     @Test func guestThatFitsBoots() throws {
         let host = try liveHostTree(guests: guest("small", cpus: "4", size: 0x1000_0000), ram: (0x20_0000, 0xf7e0_0000))
         defer { try? FileManager.default.removeItem(at: host.directory) }
-        let config = try CarvedGuest.configuration(treePath: host.path, guest: nil, iomemPath: "/nonexistent/iomem")
+        let config = try HostTreeGuest.configuration(treePath: host.path, guest: nil, iomemPath: "/nonexistent/iomem")
         #expect(config.name == "small" && config.memorySize == 0x1000_0000)
     }
 
@@ -120,7 +121,7 @@ struct CarvedGuestMemoryTests {
 /// /dev/mem, no sysfs write).
 @Suite("Passthrough: auto never silently drops a device's interrupts")
 struct PassthroughFallbackTests {
-    func device(method: PassthroughDevice.Method, intids: [UInt32]) -> PassthroughDevice {
+    func device(method: PassthroughMethod, intids: [UInt32]) -> PassthroughDevice {
         PassthroughDevice(label: "rtc", path: "/cleave-test-no-such-device@9010000", compatible: ["arm,pl031"], mmio: [],
                           interrupts: intids.map { .init(intid: $0, level: $0 == 34) }, method: method, allowUnbind: false)
     }
