@@ -17,6 +17,7 @@ public struct BoardSpace {
     /// SPI numbers (INTID - 32) of the board's devices.
     public var usedSPIs: [UInt32] = []
 
+    @export(interface)
     public init(_ tree: DeviceTree) {
         var skipped = [Bool](repeating: false, count: tree.nodeCount)
         var inCPUs = [Bool](repeating: false, count: tree.nodeCount)

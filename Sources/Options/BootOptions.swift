@@ -19,6 +19,7 @@ public enum BootOptions {
     /// Whether `items` ask for this help instead of a boot.
     public static func wantsHelp(_ items: [String]) -> Bool { Arguments.wantsHelp(items, switches: switches) }
 
+    @export(interface)
     public static func parse(_ items: [String]) throws(UsageError) -> GuestConfiguration {
         var args = Arguments(items)
         let treePath = try args.option("--tree") ?? "/sys/firmware/fdt"

@@ -45,6 +45,7 @@ public enum RunOptions {
     /// Whether `items` ask for this help instead of a run.
     public static func wantsHelp(_ items: [String]) -> Bool { Arguments.wantsHelp(items, switches: switches) }
 
+    @export(interface)
     public static func parse(_ items: [String]) throws(UsageError) -> GuestConfiguration {
         var args = Arguments(items)
         guard let kernel = try args.option("--kernel") else { throw UsageError("--kernel is required") }

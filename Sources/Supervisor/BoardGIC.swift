@@ -8,6 +8,7 @@ public enum BoardGIC {
         try of(TreeFile.read(path, what: "board tree"), source: path)
     }
 
+    @export(interface)
     public static func of(_ tree: DeviceTree, source path: String) throws(SupervisorError) -> GIC {
         guard let gic = tree.gic(), gic.regions.count >= 2 else {
             throw .configuration("board tree \(path): no GIC with two register windows")

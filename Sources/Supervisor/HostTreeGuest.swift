@@ -13,6 +13,7 @@ public enum HostTreeGuest {
     /// Refuses a guest whose RAM the host cannot hold (`checkMemory`);
     /// `iomemPath` is where the host's RAM is read when the tree has no
     /// /memory (a seam for tests).
+    @export(interface)
     public static func configuration(treePath: String, guest: String?,
                                      iomemPath: String = "/proc/iomem") throws(SupervisorError) -> GuestConfiguration {
         let tree = try TreeFile.read(treePath, what: "host tree")

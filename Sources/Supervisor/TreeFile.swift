@@ -5,6 +5,7 @@ import Syscalls
 /// board tree `cleave run --board` reads.
 public enum TreeFile {
     /// `what` names the tree in errors ("host tree", "board tree").
+    @export(interface)
     public static func read(_ path: String, what: String) throws(SupervisorError) -> DeviceTree {
         let bytes: [UInt8]
         do throws(Errno) { bytes = try Files.read(path, limit: 1 << 26) } catch {
