@@ -36,14 +36,11 @@ extension ConsolePage {
     /// reach it; the highest, because boards put RAM low and devices in
     /// blocks, leaving the top of the 32-bit space sparse.
     public static func base(avoiding occupied: [(base: UInt64, size: UInt64)]) -> UInt64? {
-        // Sorted by base: the blocker search below stops early.
-        let sorted = occupied.sorted { $0.base < $1.base }
         var candidate: UInt64 = 0x1_0000_0000 - size
         while true {
             // The lowest base among the ranges blocking this page, in one pass.
             var lowestBlocker: UInt64? = nil
-            for range in sorted {
-                if range.base >= candidate + size { break }
+            for range in occupied where range.base < candidate + size {
                 // One past its last byte, saturating (a zero-sized range inside
                 // the page still blocks it, as PhysicalRange.overlaps has it).
                 let end = range.base &+ range.size < range.base ? UInt64.max : range.base &+ range.size
@@ -61,12 +58,10 @@ extension ConsolePage {
     /// device uses (`used`, SPI numbers), so the guest's vGIC line is free
     /// whatever devices the plan assigns; nil when every SPI is taken.
     public static func spi(avoiding used: [UInt32]) -> UInt32? {
-        // Sorted, the lowest free number is the first gap: one pass.
-        var spi: UInt32 = 0
-        for number in used.sorted() {
-            if number > spi { break }
-            if number == spi { spi += 1 }
-        }
-        return spi <= GICCells.lastSPI - GICCells.firstSPI ? spi : nil
+        let count = Int(GICCells.lastSPI - GICCells.firstSPI) + 1
+        var taken = [Bool](repeating: false, count: count)
+        for number in used where number < UInt32(count) { taken[Int(number)] = true }
+        guard let free = taken.firstIndex(of: false) else { return nil }
+        return UInt32(free)
     }
 }
