@@ -19,8 +19,7 @@ final class ConsoleSink {
     }
 
     func put(_ byte: UInt8) {
-        var b = byte
-        _ = cleave_write(1, &b, 1)
+        StandardStream.write(StandardStream.output, byte)
         guard !marker.isEmpty else { return }
         lock.withLock {
             guard !markerSeen else { return }

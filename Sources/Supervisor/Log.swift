@@ -1,4 +1,5 @@
 import CLinux
+import Syscalls
 
 /// Structured log lines on stderr, the same shape as the CLI's swift-log
 /// output: `<program>: <level> guest=<name> event=<event> <key=value...>`.
@@ -13,8 +14,8 @@ public enum Log {
         var line = "\(program): \(level.rawValue) guest=\(guest) event=\(event)"
         if !detail.isEmpty { line += " " + detail }
         line += "\n"
-        var bytes = Array(line.utf8)
-        bytes.withUnsafeMutableBytes { _ = cleave_write(2, $0.baseAddress, $0.count) }
+        let bytes = Array(line.utf8)
+        bytes.withUnsafeBytes { StandardStream.write(StandardStream.error, $0) }
     }
 }
 
