@@ -7,6 +7,7 @@
 //   CFDT          libfdt, plus shims for its macros
 //   DeviceTree    reading, resolving and editing flattened device trees
 //   PartitionRecord  the carve-to-boot record under /chosen/cleave (pure)
+//   GuestTree     the nodes of guest trees, written once for every producer
 //   Partitioning  plans, device inventory, carving (pure: no syscalls)
 //   cleave        the developer-facing CLI (normal Swift only)
 import PackageDescription
@@ -31,7 +32,11 @@ let package = Package(
         // The carve-to-boot record (`cleave,partitions-v1` under /chosen/cleave):
         // each record type writes and reads itself. Pure, like Partitioning.
         .target(name: "PartitionRecord", dependencies: ["DeviceTree", "Platform"]),
-        .target(name: "Partitioning", dependencies: ["DeviceTree", "Platform", "PartitionRecord"]),
+        // Guest-tree node writers (cpus, memory, psci, timer, GIC and ITS, the
+        // console page, chosen, fixed clocks), shared by carving, `cleave run`
+        // and boot-time finalisation.
+        .target(name: "GuestTree", dependencies: ["DeviceTree", "Platform"]),
+        .target(name: "Partitioning", dependencies: ["DeviceTree", "Platform", "PartitionRecord", "GuestTree"]),
         // Boot side (issue 3), Embedded-subset libraries: Linux shims, KVM, guest
         // memory, loading, console, supervision; the static boot-time binary.
         .target(name: "CLinux"),
@@ -40,7 +45,6 @@ let package = Package(
         .target(name: "GuestMemory", dependencies: ["CLinux", "Syscalls", "KVM", "Platform"]),
         .target(name: "Console", dependencies: ["Syscalls"]),
         .target(name: "Loading"),
-        .target(name: "GuestTree", dependencies: ["DeviceTree", "Platform"]),
         // Issue 4: VFIO-platform / UIO / devmem passthrough and host preparation.
         .target(name: "Passthrough", dependencies: ["CLinux", "Syscalls", "KVM", "PartitionRecord"]),
         .target(name: "Supervisor", dependencies: [
@@ -63,6 +67,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "DeviceTreeTests", dependencies: ["DeviceTree", "TestSupport"]),
         .testTarget(name: "PartitioningTests", dependencies: ["Partitioning", "PartitionRecord", "DeviceTree", "GuestTree", "Platform", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "GuestTreeTests", dependencies: ["GuestTree", "DeviceTree", "Platform", "TestSupport"]),
         .testTarget(name: "CorpusTests", dependencies: ["Partitioning", "DeviceTree"]),
         // Runs the built `cleave` executable, which it depends on so SwiftPM builds it first.
         .testTarget(name: "CLITests", dependencies: ["cleave", "TestSupport"]),

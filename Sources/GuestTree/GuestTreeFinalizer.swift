@@ -30,9 +30,10 @@ public struct BootFacts {
 public enum GuestTreeFinalizer {
     /// Returns `tree` with: every `device_type = "memory"` node replaced by one
     /// `memory@<base>` with the real base and size; /chosen bootargs,
-    /// linux,initrd-start/-end, rng-seed, kaslr-seed; a ns16550a node for the
-    /// virtual console (unless one already sits at its address) and
-    /// stdout-path pointing at it.
+    /// linux,initrd-start/-end, rng-seed, kaslr-seed; the virtual console's
+    /// page (16550 and pvpanic nodes) unless a ns16550a already sits at its
+    /// address, and stdout-path pointing at the console. The nodes are this
+    /// module's writers' (`GuestNode`), the ones carving and `cleave run` use.
     /// Emitted once, in this module, for the reason `GuestTreeGenerator.generate` gives.
     @export(interface)
     public static func finalize(_ tree: DeviceTree, _ facts: BootFacts) throws(DeviceTreeError) -> DeviceTree {
@@ -51,39 +52,29 @@ public enum GuestTreeFinalizer {
                 consolePath = tree.path(of: node)
             }
         }
+        // The console page's nodes, when the tree has no console there.
+        var consolePage: [GuestNode] = []
+        if let console = facts.console, consolePath == nil {
+            let gicCells = tree.gic().flatMap { tree.property("#interrupt-cells", of: $0.node)?.u32 } ?? 3
+            consolePage = GuestNode.consolePage(base: console.base, intid: console.intid, interruptCells: Int(gicCells),
+                                                addressCells: addressCells, sizeCells: sizeCells)
+            consolePath = GuestNode.consolePath(base: console.base)
+        }
 
         let editor = try DeviceTreeEditor(tree, extraSpace: 4096)
         for path in memoryNodes { try editor.deleteNode(path) }
-        let memory = try editor.addNode("/", "memory@" + String(facts.ramBanks.first?.base ?? 0, radix: 16))
-        try editor.setProperty(memory, "device_type", string: "memory")
-        var reg: [UInt32] = []
-        for bank in facts.ramBanks { reg += numberCells(bank.base, count: addressCells) + numberCells(bank.size, count: sizeCells) }
-        try editor.setProperty(memory, "reg", cells: reg)
-
-        let chosen = try editor.addNode("/", "chosen")
-        if let bootargs = facts.bootargs { try editor.setProperty(chosen, "bootargs", string: bootargs) }
-        if let initrd = facts.initrd {
-            try editor.setProperty(chosen, "linux,initrd-start", cells: numberCells(initrd.start, count: 2))
-            try editor.setProperty(chosen, "linux,initrd-end", cells: numberCells(initrd.end, count: 2))
-        } else {
+        try GuestNode.memory(banks: facts.ramBanks, addressCells: addressCells, sizeCells: sizeCells).add(to: editor)
+        // Properties a carved tree has (bootargs, stdout-path) are replaced in
+        // place; nil ones are left as the tree says.
+        let chosen = try GuestNode.chosen(bootargs: facts.bootargs, stdoutPath: facts.console == nil ? nil : consolePath,
+                                          initrd: facts.initrd, rngSeed: facts.rngSeed, kaslrSeed: facts.kaslrSeed)
+                                  .add(to: editor)
+        if facts.initrd == nil {
+            // A tree finalised before (a reset, a test) keeps no initrd of that boot.
             try editor.deleteProperty(chosen, "linux,initrd-start")
             try editor.deleteProperty(chosen, "linux,initrd-end")
         }
-        try editor.setProperty(chosen, "rng-seed", bytes: facts.rngSeed)
-        try editor.setProperty(chosen, "kaslr-seed", cells: numberCells(facts.kaslrSeed, count: 2))
-
-        if let console = facts.console {
-            if consolePath == nil {
-                let path = try editor.addNode("/", "serial@" + String(console.base, radix: 16))
-                try editor.setProperty(path, "compatible", string: "ns16550a")
-                try editor.setProperty(path, "reg", cells: numberCells(console.base, count: addressCells)
-                                                          + numberCells(ConsolePage.size, count: sizeCells))
-                try editor.setProperty(path, "interrupts", cells: GICCells.spi(intid: console.intid))
-                try editor.setProperty(path, "clock-frequency", cells: [ConsolePage.uartClock])
-                consolePath = path
-            }
-            try editor.setProperty(chosen, "stdout-path", string: consolePath!)
-        }
+        try GuestNode.add(consolePage, to: editor)
         return try editor.finish()
     }
 }

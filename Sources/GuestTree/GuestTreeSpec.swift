@@ -2,40 +2,31 @@ import Platform
 
 /// What a generated guest tree (for `cleave run`, no carve) describes. The
 /// guest physical map is the board's: the GIC at the board's addresses, RAM
-/// identity-mapped, the virtual console where `console` says.
+/// identity-mapped, the virtual console's page where `consoleBase` says.
 public struct GuestTreeSpec {
     /// MPIDR affinity value of each vCPU, in vCPU order (cpu node `reg`).
     public var cpuAffinities: [UInt64]
     public var gic: GIC
-    /// The virtual 16550 console: base address and SPI INTID.
+    /// The console page (`ConsolePage`: the 16550 and the pvpanic register):
+    /// its base and the 16550's SPI INTID.
     public var consoleBase: UInt64
     public var consoleINTID: UInt32
     public var bootargs: String
     /// GICv3 only: the vITS base, when the board has an ITS and KVM created
     /// one (an `msi-controller` child of the GIC node).
     public var its: UInt64?
-    /// The emulated pvpanic register (`qemu,pvpanic-mmio`, 2 bytes), nil for
-    /// none. The supervisor puts it in the console's page, above the 16550's
-    /// registers; the console's `reg` then ends where it starts.
-    public var pvpanic: UInt64?
+    /// The board's timer interrupts (`TimerInterrupts.of(board:)`).
+    public var timer: TimerInterrupts
 
-    public init(cpuAffinities: [UInt64], gic: GIC, consoleBase: UInt64,
-                consoleINTID: UInt32, bootargs: String, its: UInt64? = nil, pvpanic: UInt64? = nil) {
+    public init(cpuAffinities: [UInt64], gic: GIC, consoleBase: UInt64, consoleINTID: UInt32, bootargs: String,
+                its: UInt64? = nil, timer: TimerInterrupts = .fallback) {
         self.cpuAffinities = cpuAffinities
         self.gic = gic
         self.consoleBase = consoleBase
         self.consoleINTID = consoleINTID
         self.bootargs = bootargs
         self.its = its
-        self.pvpanic = pvpanic
-    }
-
-    /// The window the 16550's node claims: its 4 KiB page, or the part of the
-    /// page below the pvpanic register when that lies in it (no two nodes'
-    /// `reg` overlap; Linux's 8250 maps only its eight registers either way).
-    public var consoleSize: UInt64 {
-        if let p = pvpanic, p > consoleBase, p - consoleBase < ConsolePage.size { return p - consoleBase }
-        return ConsolePage.size
+        self.timer = timer
     }
 }
 

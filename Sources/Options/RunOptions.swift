@@ -99,6 +99,7 @@ public enum RunOptions {
                                         memorySize: memory, kernelPath: kernel, gic: gic,
                                         consoleBase: consoleBase!, consoleINTID: consoleINTID!)
         config.its = its
+        config.timer = TimerInterrupts.of(board: board)
         if args.flag("--raw") { config.imageKind = .raw }
         if args.flag("--linux") { config.imageKind = .linux }
         if let v = try args.option("--load-offset") { config.loadOffset = try size(v, "--load-offset") }

@@ -72,7 +72,7 @@ public func carve(board: Board, plan: Plan) -> CarveResult {
     var guests: [CarvedGuest] = []
     var nextPhandle = board.tree.maxPhandle + 1
     for guest in validation.guests {
-        var builder = GuestTreeBuilder(board: board, guest: guest, layout: validation.layout, nextPhandle: nextPhandle)
+        var builder = GuestCarver(board: board, guest: guest, layout: validation.layout, nextPhandle: nextPhandle)
         do throws(DeviceTreeError) {
             let (tree, guestReport) = try builder.build()
             nextPhandle = builder.nextPhandle

@@ -1,7 +1,14 @@
 import DeviceTree
+import GuestTree
 import Platform
 
-/// Builds one guest's tree with libfdt's sequential writer.
+/// Carves one guest's tree out of the board tree, with libfdt's sequential
+/// writer: the platform nodes come from the GuestTree module's writers
+/// (`GuestNode`, shared with `cleave run` and boot-time finalisation), fed
+/// with what this board says; this type decides what only carving knows:
+/// which clocks get fixed-clock stand-ins, and how each assigned device is
+/// copied (addresses translated, interrupts as GIC specifiers, references to
+/// what the host keeps dropped).
 ///
 /// The guest sees (all at the board's physical addresses, identity-mapped):
 /// ```
@@ -11,14 +18,15 @@ import Platform
 ///   cpus          one cpu@N per vCPU, PSCI, MPIDR as KVM assigns it
 ///   memory@base   RAM (base finalised at boot unless the plan fixes it)
 ///   psci          method = "hvc" (KVM's PSCI)
-///   timer         the architected timer's PPIs (virtualised by KVM)
+///   timer         the board's architected-timer PPIs (virtualised by KVM)
 ///   <GIC>         the board's GIC node, regions sized for the guest's vCPUs
-///   serial@...    the virtual 16550 console (console = "virtual")
+///   serial@...    the virtual 16550 console (console = "virtual") in the
+///   pvpanic@...   console page's first half, the pvpanic register above it
 ///   clk-...       fixed-clock stand-ins for clocks the host keeps
 ///   <devices>     each assigned device and its children, reg translated to
 ///                 physical, interrupts as GIC specifiers with the same INTIDs
 /// ```
-struct GuestTreeBuilder {
+struct GuestCarver {
     let board: Board
     let guest: ResolvedGuest
     let layout: GuestLayout
@@ -52,7 +60,7 @@ struct GuestTreeBuilder {
     static func hex(_ value: UInt64) -> String { String(value, radix: 16) }
 
     func guestNodeName(_ device: DeviceInfo) -> String {
-        if let first = device.mmioRanges.first { return "\(tree.baseName(of: device.node))@\(GuestTreeBuilder.hex(first.base))" }
+        if let first = device.mmioRanges.first { return "\(tree.baseName(of: device.node))@\(GuestCarver.hex(first.base))" }
         return tree.name(of: device.node)
     }
 
@@ -60,13 +68,13 @@ struct GuestTreeBuilder {
         guard let gic = board.gic else { throw .malformed("no GIC") }
         let gicPhandle = tree.phandle(of: gic.node) ?? allocatePhandle()
         let vcpus = guest.cpus.count
-        let consoleName = "serial@\(GuestTreeBuilder.hex(layout.consoleBase))"
+        let interruptCells = tree.property("#interrupt-cells", of: gic.node)?.u32 ?? 3
 
         // Clock stand-ins are decided first: device nodes reference their phandles.
         var clockRewrites: [Node: [UInt32]] = [:]
         for device in guest.devices { clockRewrites[device.info.node] = try standInClocks(for: device) }
 
-        var consolePath = "/" + consoleName
+        var consolePath = GuestNode.consolePath(base: layout.consoleBase)
         if case .device(let reference) = guest.plan.console, let node = board.resolve(reference),
            let device = board.device(node) {
             consolePath = "/" + guestNodeName(device)
@@ -81,65 +89,21 @@ struct GuestTreeBuilder {
         w.property("#size-cells", u32: 2)
         w.property("interrupt-parent", u32: gicPhandle)
 
-        w.beginNode("chosen")
-        w.property("bootargs", string: guest.plan.bootargs)
-        w.property("stdout-path", string: consolePath)
-        w.endNode()
-
-        w.beginNode("aliases")
-        w.property("serial0", string: consolePath)
-        w.endNode()
-
-        w.beginNode("cpus")
-        w.property("#address-cells", u32: 1)
-        w.property("#size-cells", u32: 0)
-        for index in 0..<vcpus {
-            let mpidr = Layout.vcpuMPIDR(index)
-            w.beginNode("cpu@\(GuestTreeBuilder.hex(mpidr))")
-            w.property("device_type", string: "cpu")
-            w.property("compatible", string: "arm,armv8")
-            w.property("reg", u32: UInt32(mpidr))
-            w.property("enable-method", string: "psci")
-            w.endNode()
-        }
-        w.endNode()
-
-        let base = guest.plan.memoryBase ?? 0
-        w.beginNode("memory@\(GuestTreeBuilder.hex(base))")
-        w.property("device_type", string: "memory")
-        w.property("reg", cells: numberCells(base, count: 2) + numberCells(guest.plan.memorySize, count: 2))
-        w.endNode()
-
-        w.beginNode("psci")
-        w.property("compatible", strings: ["arm,psci-1.0", "arm,psci-0.2"])
-        w.property("method", string: "hvc")
-        w.endNode()
-
-        writeTimer(w, gic: gic, vcpus: vcpus)
-        writeGIC(w, gic: gic, phandle: gicPhandle, vcpus: vcpus)
-
+        GuestNode.chosen(bootargs: guest.plan.bootargs, stdoutPath: consolePath).write(to: w)
+        GuestNode.aliases(serial0: consolePath).write(to: w)
+        GuestNode.cpus(mpidrs: (0..<vcpus).map { Layout.vcpuMPIDR($0) }).write(to: w)
+        GuestNode.memory(banks: [(guest.plan.memoryBase ?? 0, guest.plan.memorySize)]).write(to: w)
+        GuestNode.psci().write(to: w)
+        GuestNode.timer(TimerInterrupts.of(board: tree), gic: gic.version, vcpus: vcpus,
+                        interruptCells: Int(interruptCells)).write(to: w)
+        guestGIC(gic, vcpus: vcpus, phandle: gicPhandle, interruptCells: interruptCells).write(to: w)
         if guest.plan.console == .virtual {
-            w.beginNode(consoleName)
-            w.property("compatible", string: "ns16550a")
-            w.property("reg", cells: numberCells(layout.consoleBase, count: 2) + numberCells(ConsolePage.size, count: 2))
-            // As many cells as the GIC's #interrupt-cells (rk3399's GICv3 has 4).
-            var cells: [UInt32] = [0, layout.consoleSPI, 4]
-            let width = Int(tree.property("#interrupt-cells", of: gic.node)?.u32 ?? 3)
-            while cells.count < width { cells.append(0) }
-            w.property("interrupts", cells: cells)
-            w.property("clock-frequency", u32: ConsolePage.uartClock)
-            w.endNode()
+            for node in GuestNode.consolePage(base: layout.consoleBase, intid: layout.consoleSPI + GICCells.firstSPI,
+                                              interruptCells: Int(interruptCells)) {
+                node.write(to: w)
+            }
         }
-
-        for key in standInKeys {
-            w.beginNode(key.name)
-            w.property("compatible", string: "fixed-clock")
-            w.property("#clock-cells", u32: 0)
-            w.property("clock-frequency", u32: key.rate)
-            w.property("clock-output-names", string: key.name)
-            w.property("phandle", u32: key.phandle)
-            w.endNode()
-        }
+        for key in standInKeys { GuestNode.fixedClock(key.name, rate: key.rate, phandle: key.phandle).write(to: w) }
 
         var reportDevices: [(path: String, guestPath: String, mmio: [PhysicalRange], interrupts: [GICInterrupt])] = []
         for device in guest.devices {
@@ -156,71 +120,32 @@ struct GuestTreeBuilder {
                                  memoryBase: guest.plan.memoryBase, hugepageSize: guest.plan.hugepageSize,
                                  devices: reportDevices, standInClocks: standIns, dropped: dropped,
                                  console: guest.plan.console == .virtual
-                                    ? "virtual 16550 at 0x\(GuestTreeBuilder.hex(layout.consoleBase)), SPI \(layout.consoleSPI) (INTID \(layout.consoleSPI + 32))"
+                                    ? "virtual 16550 at 0x\(GuestCarver.hex(layout.consoleBase)), SPI \(layout.consoleSPI) (INTID \(layout.consoleSPI + 32))"
                                     : consolePath)
         return (result, report)
     }
 
-    // MARK: Platform nodes
-
-    func writeTimer(_ w: DeviceTreeWriter, gic: GICDescription, vcpus: Int) {
-        var timer: Node? = nil
-        // The first device whose role is the timer and that names arm,armv8-timer
-        // (the compatible test first: it reads bytes in place).
-        // By index: the records are read in place, not copied one by one.
-        for i in board.devices.indices where tree.isCompatible(board.devices[i].node, with: "arm,armv8-timer")
-                                             && board.devices[i].role == .timer {
-            timer = board.devices[i].node
-            break
-        }
-        // Secure, non-secure, virtual, hypervisor physical timer PPIs (arm,arch_timer.yaml).
-        var specifiers: [[UInt32]] = [[1, 13, 4], [1, 14, 4], [1, 11, 4], [1, 10, 4]]
-        if let t = timer {
-            let resolved = tree.interrupts(of: t).compactMap { (r: ResolvedInterrupt) -> [UInt32]? in
-                if case .gic(let irq) = r { return irq.specifier } else { return nil }
-            }
-            if resolved.count >= 4 { specifiers = resolved }
-        }
-        w.beginNode("timer")
-        w.property("compatible", string: "arm,armv8-timer")
-        var cells: [UInt32] = []
-        for var spec in specifiers {
-            // GICv2 PPIs carry a CPU mask in flags[15:8]: the guest's vCPUs.
-            if gic.version == .v2 && spec.count >= 3 {
-                spec[2] = GICCells.v2PPIFlags(spec[2], cpus: vcpus)
-            }
-            cells += spec
-        }
-        w.property("interrupts", cells: cells)
-        w.property("always-on")
-        w.endNode()
-    }
-
-    func writeGIC(_ w: DeviceTreeWriter, gic: GICDescription, phandle: UInt32, vcpus: Int) {
+    /// The guest's GIC node from the board's: the same model (a GICv2's
+    /// compatible), distributor window and cells; the redistributor region
+    /// or CPU interface sized for the guest's vCPUs (`GIC.guestWindows`).
+    func guestGIC(_ gic: GICDescription, vcpus: Int, phandle: UInt32, interruptCells: UInt32) -> GuestNode {
         let distributor = gic.regions.first ?? PhysicalRange(base: 0, size: 0x1_0000)
-        w.beginNode("interrupt-controller@\(GuestTreeBuilder.hex(distributor.base))")
-        var regions: [PhysicalRange] = [distributor]
+        let platformGIC: GIC
+        var compatible: [String]? = nil
         switch gic.version {
         case .v3:
-            w.property("compatible", string: "arm,gic-v3")
             let redistributor = gic.regions.count > 1 ? gic.regions[1].base : distributor.base + 0xa_0000
-            regions.append(PhysicalRange(base: redistributor, size: UInt64(vcpus) * GICFrames.redistributorStride))
+            platformGIC = .v3(distributor: distributor.base, redistributor: redistributor)
         case .v2:
-            w.property("compatible", strings: tree.compatible(of: gic.node))
-            let cpuInterface = gic.cpuInterface?.base ?? distributor.base + 0x1_0000
-            regions.append(PhysicalRange(base: cpuInterface, size: GICFrames.v2CPUInterfaceSize))
+            platformGIC = .v2(distributor: distributor.base, cpuInterface: gic.cpuInterface?.base ?? distributor.base + 0x1_0000)
+            compatible = tree.compatible(of: gic.node)
         }
-        var cells: [UInt32] = []
-        for r in regions { cells += numberCells(r.base, count: 2) + numberCells(r.size, count: 2) }
-        w.property("reg", cells: cells)
-        w.property("#interrupt-cells", u32: tree.property("#interrupt-cells", of: gic.node)?.u32 ?? 3)
         // Only what the board says: an interrupt-map's parent unit address
         // is sized by the GIC's #address-cells (absent means 0).
-        w.property("#address-cells", u32: tree.property("#address-cells", of: gic.node)?.u32 ?? 0)
-        if let cells = tree.property("#size-cells", of: gic.node)?.u32 { w.property("#size-cells", u32: cells) }
-        w.property("interrupt-controller")
-        w.property("phandle", u32: phandle)
-        w.endNode()
+        return GuestNode.gic(platformGIC, vcpus: vcpus, phandle: phandle, compatible: compatible,
+                             distributorSize: distributor.size, interruptCells: interruptCells,
+                             addressCells: tree.property("#address-cells", of: gic.node)?.u32 ?? 0,
+                             sizeCells: tree.property("#size-cells", of: gic.node)?.u32)
     }
 
     // MARK: Clocks
@@ -363,7 +288,7 @@ struct GuestTreeBuilder {
                 }
             }
         }
-        for (base, companion) in GuestTreeBuilder.companionNames where drop[base] != nil && names.contains(companion) {
+        for (base, companion) in GuestCarver.companionNames where drop[base] != nil && names.contains(companion) {
             if companion == "interrupt-names" && names.contains("interrupts") && names.contains("interrupts-extended") { continue }
             drop[companion] = "its '\(base)' was dropped"
         }

@@ -1,5 +1,6 @@
 import DeviceTree
 import GuestMemory
+import GuestTree
 import KVM
 import Loading
 import PartitionRecord
@@ -44,6 +45,9 @@ public struct GuestConfiguration {
     /// The board's GICv3 ITS base: the guest gets a vITS there (and an ITS
     /// node in a generated tree) when the kernel can create one.
     public var its: UInt64? = nil
+    /// The board's timer interrupts, for a generated tree (a carved tree has
+    /// its own timer node).
+    public var timer: TimerInterrupts = .fallback
     /// The console page (ConsolePage): the 16550 at its base, the pvpanic
     /// register above it; chosen per board by the carve, or by `cleave run`
     /// with the carve's rule (BoardSpace) unless its options say otherwise.

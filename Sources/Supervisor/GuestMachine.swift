@@ -160,7 +160,7 @@ final class GuestMachine {
                 finalTree = try GuestTreeGenerator.generate(GuestTreeSpec(
                     cpuAffinities: affinities, gic: config.gic, consoleBase: config.consoleBase,
                     consoleINTID: config.consoleINTID, bootargs: config.bootargs ?? "", its: its?.base,
-                    pvpanic: config.consoleBase + ConsolePage.pvpanicOffset), facts: facts)
+                    timer: config.timer), facts: facts)
             }
         } catch {
             throw .tree(error)

@@ -140,9 +140,12 @@ import Supervisor
         #expect(tree.lookup(path: "/memory@0") == nil)
         let stdout = try #require(tree.string("/chosen", "stdout-path"))
         let console = try #require(tree.resolve(stdout))
-        #expect(tree.property("reg", of: console)?.cells == [0x1c09_0000, 0x1000])
+        // The console page as the supervisor serves it: the 16550 below the pvpanic register.
+        #expect(tree.property("reg", of: console)?.cells == [0x1c09_0000, 0x800])
         #expect(tree.property("interrupts", of: console)?.cells == [0, 8, 4])
         #expect(tree.isCompatible(console, with: "ns16550a"))
+        #expect(tree.cells("/pvpanic@1c090800", "reg") == [0x1c09_0800, 2])
+        #expect(tree.children(of: tree.root).map { tree.name(of: $0) } == ["serial@1c090000", "pvpanic@1c090800", "chosen", "memory@80000000"])
     }
 
     @Test func unsupportedCellWidthsAreRefused() throws {

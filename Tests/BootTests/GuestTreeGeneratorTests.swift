@@ -10,8 +10,8 @@ import Supervisor
 /// (docs/kernel-facts.md §17), checked by walking it as a guest would.
 @Suite struct GuestTreeGeneratorTests {
     /// The spec `cleave run` builds for a board: its GIC (and ITS) at the
-    /// board's addresses, the pvpanic register in the console's page.
-    func spec(board: String, cpus: Int, its: Bool = true, pvpanic: Bool = true) throws -> GuestTreeSpec {
+    /// board's addresses, its timer interrupts.
+    func spec(board: String, cpus: Int, its: Bool = true) throws -> GuestTreeSpec {
         let tree = try boardTree(board)
         let gic: GIC
         switch try BoardGIC.of(tree, source: board) {
@@ -21,7 +21,7 @@ import Supervisor
         return GuestTreeSpec(cpuAffinities: (0..<cpus).map { UInt64($0) }, gic: gic,
                              consoleBase: TestConsole.base, consoleINTID: TestConsole.intid,
                              bootargs: "console=ttyS0 earlycon quiet", its: its ? BoardITS.base(of: tree) : nil,
-                             pvpanic: pvpanic ? TestConsole.base + ConsolePage.pvpanicOffset : nil)
+                             timer: TimerInterrupts.of(board: tree))
     }
 
     @Test func boardGICAndITSComeFromTheBoardTree() throws {
@@ -45,8 +45,8 @@ import Supervisor
         #expect(tree.isCompatible(console, with: "ns16550a"))
         #expect(tree.resolve("serial0") == console)
         guard case .mmio(let ranges) = try tree.deviceAddress(of: console) else { Issue.record("console has no MMIO"); return }
-        // The console's page below the pvpanic register.
-        #expect(ranges == [PhysicalRange(base: TestConsole.base, size: ConsolePage.pvpanicOffset)])
+        // The console page's first half: the pvpanic register is above it.
+        #expect(ranges == [PhysicalRange(base: TestConsole.base, size: ConsolePage.uartSize)])
         // Level-high SPI of the console's INTID (SPI number = INTID - 32).
         #expect(tree.property("interrupts", of: console)?.cells == [0, TestConsole.intid - 32, 4])
         #expect(tree.property("clock-frequency", of: console)?.u32 == 1_843_200)
@@ -69,13 +69,6 @@ import Supervisor
         #expect(base & ~0xfff == TestConsole.base)
         let console = try #require(tree.resolve("serial0"))
         #expect(try tree.deviceAddress(of: console) == .mmio([PhysicalRange(base: TestConsole.base, size: base - TestConsole.base)]))
-    }
-
-    @Test func withoutPvpanicTheConsoleKeepsItsPage() throws {
-        let tree = try GuestTreeGenerator.generate(spec(board: "qemu-virt-gicv3.dtb", cpus: 1, pvpanic: false))
-        #expect(!tree.children(of: tree.root).contains { tree.name(of: $0).hasPrefix("pvpanic") })
-        let console = try #require(tree.resolve("serial0"))
-        #expect(try tree.deviceAddress(of: console) == .mmio([PhysicalRange(base: TestConsole.base, size: 0x1000)]))
     }
 
     /// dtc reads the generated tree back without a warning (its checks of
@@ -107,17 +100,22 @@ import Supervisor
         #expect(tree.cells("/cpus", "#address-cells") == [1] && tree.cells("/cpus", "#size-cells") == [0])
     }
 
-    @Test func timerPPIsGICv3() throws {
+    @Test func timerPPIsAreTheBoards() throws {
         let tree = try GuestTreeGenerator.generate(spec(board: "qemu-virt-gicv3.dtb", cpus: 2))
         let timer = try #require(tree.lookup(path: "/timer"))
         #expect(tree.isCompatible(timer, with: "arm,armv8-timer"))
-        // Secure, non-secure, virtual, hypervisor PPIs 13 14 11 10, level-low (8).
-        #expect(tree.property("interrupts", of: timer)?.cells == [1, 13, 8, 1, 14, 8, 1, 11, 8, 1, 10, 8])
+        // Secure, non-secure, virtual, hypervisor PPIs 13 14 11 10, level-high (4) as QEMU virt says.
+        #expect(tree.property("interrupts", of: timer)?.cells == [1, 13, 4, 1, 14, 4, 1, 11, 4, 1, 10, 4])
+        // rk3399 says level-low (8), in 4-cell specifiers: cut to the generated GIC's 3 cells.
+        let rk3399 = try GuestTreeGenerator.generate(spec(board: "rk3399-rockpro64.dtb", cpus: 2))
+        #expect(rk3399.cells("/timer", "interrupts") == [1, 13, 8, 1, 14, 8, 1, 11, 8, 1, 10, 8])
+        #expect(rk3399.gic().flatMap { rk3399.property("#interrupt-cells", of: $0.node)?.u32 } == 3)
     }
 
-    @Test func timerPPIsGICv2CarryTheCPUMask() throws {
-        let tree = try GuestTreeGenerator.generate(spec(board: "qemu-virt-gicv2.dtb", cpus: 2))
-        let flags: UInt32 = 0x3 << 8 | 8
+    @Test func timerPPIsGICv2CarryTheGuestsCPUMask() throws {
+        // The board's flags are 0x304 (level-high, two CPUs); a one-vCPU guest's mask names one.
+        let tree = try GuestTreeGenerator.generate(spec(board: "qemu-virt-gicv2.dtb", cpus: 1))
+        let flags: UInt32 = 0x1 << 8 | 4
         #expect(tree.cells("/timer", "interrupts") == [1, 13, flags, 1, 14, flags, 1, 11, flags, 1, 10, flags])
     }
 

@@ -1,0 +1,63 @@
+import DeviceTree
+import Platform
+
+/// The architected timer's interrupts a guest tree gives: the board's own.
+///
+/// KVM raises a guest's virtual and physical timers on INTIDs 27 and 30 unless
+/// the VMM sets others (Documentation/virt/kvm/devices/vcpu.rst,
+/// KVM_ARM_VCPU_TIMER_IRQ_*), the PPIs 11 and 14 boards use too; what boards
+/// write differently is the trigger: QEMU virt says level-high, rk3399,
+/// i.MX 8M and sc7280 level-low, and GICv2 boards add a CPU mask. The GIC
+/// itself only tells level from edge; Linux's arch_timer reads the flags and
+/// wants a level. The guest gets the specifiers its board's own kernel runs
+/// with, on carved and generated trees alike.
+public struct TimerInterrupts: Equatable {
+    /// GIC specifiers in arm,arch_timer.yaml's order: secure physical,
+    /// non-secure physical, virtual, hypervisor physical (and hypervisor
+    /// virtual when the board lists it), each as the board's GIC encodes it.
+    public var specifiers: [[UInt32]]
+
+    public init(specifiers: [[UInt32]]) { self.specifiers = specifiers }
+
+    /// The board's timer: the first enabled `arm,armv8-timer` node whose
+    /// interrupts resolve to at least four GIC interrupts; `fallback` when
+    /// the board has none.
+    public static func of(board tree: DeviceTree) -> TimerInterrupts {
+        for node in tree.allNodes where tree.isCompatible(node, with: "arm,armv8-timer") && tree.isEnabled(node) {
+            var specifiers: [[UInt32]] = []
+            for case .gic(let irq) in tree.interrupts(of: node) { specifiers.append(irq.specifier) }
+            if specifiers.count >= 4 { return TimerInterrupts(specifiers: specifiers) }
+        }
+        return fallback
+    }
+
+    /// For a board without a usable timer node: PPIs 13, 14, 11, 10 (INTIDs
+    /// 29, 30, 27, 26, the Server Base System Architecture's numbers, which
+    /// KVM uses by default), level-high as QEMU virt describes the same
+    /// lines: the GIC only knows level or edge, and KVM drives the timer's
+    /// PPI as a level.
+    public static let fallback = TimerInterrupts(specifiers: [
+        [GICCells.ppi, 13, GICCells.levelHigh], [GICCells.ppi, 14, GICCells.levelHigh],
+        [GICCells.ppi, 11, GICCells.levelHigh], [GICCells.ppi, 10, GICCells.levelHigh],
+    ])
+}
+
+extension GuestNode {
+    /// `/timer`, arm,armv8-timer (timer/arm,arch_timer.yaml), always on. On a
+    /// GICv2 each PPI's CPU mask names the guest's `vcpus` CPUs (a GICv2 PPI
+    /// specifier carries one; the board's names the board's CPUs).
+    /// `interruptCells` is the guest GIC node's `#interrupt-cells`.
+    public static func timer(_ interrupts: TimerInterrupts, gic: GICVersion, vcpus: Int,
+                             interruptCells: Int = 3) -> GuestNode {
+        var timer = GuestNode("timer")
+        timer.property("compatible", string: "arm,armv8-timer")
+        var cells: [UInt32] = []
+        for var specifier in interrupts.specifiers {
+            if gic == .v2 && specifier.count >= 3 { specifier[2] = GICCells.v2PPIFlags(specifier[2], cpus: vcpus) }
+            cells += specifier.fitted(to: interruptCells)
+        }
+        timer.property("interrupts", cells: cells)
+        timer.property("always-on")
+        return timer
+    }
+}
