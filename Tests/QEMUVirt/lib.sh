@@ -138,8 +138,9 @@ qv_guest_initramfs() {
 /bin/busybox mkdir -p /proc /sys /dev
 /bin/busybox mount -t proc proc /proc
 /bin/guest-clock CLEAVE-GUEST-USERSPACE
-# A kernel panic reported through the VMM's pvpanic device (cleave run trees
-# carry one; Debian's kernel lacks the driver, Scripts/build-modules builds it).
+# A kernel panic reported through the VMM's pvpanic device (every guest tree,
+# carved or generated, describes it; Debian's kernel lacks the driver,
+# Scripts/build-modules builds it).
 if /bin/busybox grep -q cleave.panic /proc/cmdline; then
     /bin/busybox mount -t sysfs sys /sys
     /bin/busybox insmod /lib/pvpanic.ko; /bin/busybox insmod /lib/pvpanic-mmio.ko
