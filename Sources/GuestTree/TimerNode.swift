@@ -19,16 +19,51 @@ public struct TimerInterrupts: Equatable {
 
     public init(specifiers: [[UInt32]]) { self.specifiers = specifiers }
 
-    /// The board's timer: the first enabled `arm,armv8-timer` node whose
-    /// interrupts resolve to at least four GIC interrupts; `fallback` when
-    /// the board has none.
+    /// The board's timer: the first enabled `arm,armv8-timer` node with at
+    /// least four interrupts, all of them GIC specifiers (arm,arch_timer.yaml:
+    /// the timer's PPIs go straight to the GIC); `fallback` when the board
+    /// has none. The cells are read as they are, in the GIC's
+    /// `#interrupt-cells`, rather than through the general resolver
+    /// (`DeviceTree.interrupts(of:)`, interrupt maps and all), which the
+    /// static boot binary would carry for this one call; over Debian's 577
+    /// board trees both find the same specifiers.
+    @export(interface)
     public static func of(board tree: DeviceTree) -> TimerInterrupts {
         for node in tree.allNodes where tree.isCompatible(node, with: "arm,armv8-timer") && tree.isEnabled(node) {
-            var specifiers: [[UInt32]] = []
-            for case .gic(let irq) in tree.interrupts(of: node) { specifiers.append(irq.specifier) }
-            if specifiers.count >= 4 { return TimerInterrupts(specifiers: specifiers) }
+            if let specifiers = gicSpecifiers(tree, node), specifiers.count >= 4 { return TimerInterrupts(specifiers: specifiers) }
         }
         return fallback
+    }
+
+    /// `node`'s interrupt specifiers when each one is for a GIC: from
+    /// `interrupts-extended` (<phandle cells...> entries; it wins over
+    /// `interrupts`, as in Linux's of_irq_parse_one) or from `interrupts` in
+    /// the interrupt parent's `#interrupt-cells`.
+    static func gicSpecifiers(_ tree: DeviceTree, _ node: Node) -> [[UInt32]]? {
+        func width(_ gic: Node) -> Int? {
+            guard tree.isGIC(gic), let cells = tree.property("#interrupt-cells", of: gic)?.u32, cells >= 3 else { return nil }
+            return Int(cells)
+        }
+        var specifiers: [[UInt32]] = []
+        if let extended = tree.property("interrupts-extended", of: node) {
+            var at = 0
+            while at < extended.cellCount {
+                guard let gic = tree.node(phandle: extended.cell(at)), let n = width(gic),
+                      at + 1 + n <= extended.cellCount else { return nil }
+                specifiers.append((at + 1..<at + 1 + n).map { extended.cell($0) })
+                at += 1 + n
+            }
+            return specifiers
+        }
+        guard let gic = tree.interruptParent(of: node), let n = width(gic),
+              let value = tree.property("interrupts", of: node), value.count == value.cellCount * 4,
+              value.cellCount % n == 0 else { return nil }
+        var at = 0
+        while at < value.cellCount {
+            specifiers.append((at..<at + n).map { value.cell($0) })
+            at += n
+        }
+        return specifiers
     }
 
     /// For a board without a usable timer node: PPIs 13, 14, 11, 10 (INTIDs

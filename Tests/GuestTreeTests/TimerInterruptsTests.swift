@@ -65,6 +65,22 @@ import Platform
         #expect(TimerInterrupts.fallback.specifiers == specifiers([13, 14, 11, 10], GICCells.levelHigh))
     }
 
+    /// Renesas R-Car boards name the GIC per entry (`interrupts-extended`),
+    /// which wins over `interrupts` as in Linux; an entry for another
+    /// controller makes the node unusable.
+    @Test func interruptsExtended() throws {
+        #expect(TimerInterrupts.of(board: try board("""
+            timer { compatible = "arm,armv8-timer";
+                    interrupts-extended = <&gic 1 13 0x3f08>, <&gic 1 14 0x3f08>, <&gic 1 11 0x3f08>, <&gic 1 10 0x3f08>;
+                    interrupts = <1 13 4>, <1 14 4>, <1 11 4>, <1 10 4>; };
+            """)).specifiers == specifiers([13, 14, 11, 10], 0x3f08))
+        #expect(TimerInterrupts.of(board: try board("""
+            intc: interrupt-controller@9000000 { compatible = "vendor,intc"; interrupt-controller; #interrupt-cells = <3>; };
+            timer { compatible = "arm,armv8-timer";
+                    interrupts-extended = <&gic 1 13 8>, <&gic 1 14 8>, <&gic 1 11 8>, <&intc 1 10 8>; };
+            """)) == .fallback)
+    }
+
     @Test func aDisabledTimerIsPassedOver() throws {
         let timer = TimerInterrupts.of(board: try board("""
             timer-old { compatible = "arm,armv8-timer"; status = "disabled";
