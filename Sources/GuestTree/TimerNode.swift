@@ -29,8 +29,12 @@ public struct TimerInterrupts: Equatable {
     /// board trees both find the same specifiers.
     @export(interface)
     public static func of(board tree: DeviceTree) -> TimerInterrupts {
-        for node in tree.allNodes where tree.isCompatible(node, with: "arm,armv8-timer") && tree.isEnabled(node) {
-            if let specifiers = gicSpecifiers(tree, node), specifiers.count >= 4 { return TimerInterrupts(specifiers: specifiers) }
+        // The root's children first, where boards put the node (sc7280's is
+        // node 959 of 997 in tree order); Marvell's AP806 nests it in a bus.
+        for nodes in [tree.children(of: tree.root), tree.allNodes] {
+            for node in nodes where tree.isCompatible(node, with: "arm,armv8-timer") && tree.isEnabled(node) {
+                if let specifiers = gicSpecifiers(tree, node), specifiers.count >= 4 { return TimerInterrupts(specifiers: specifiers) }
+            }
         }
         return fallback
     }
