@@ -81,6 +81,15 @@ import Platform
             """)) == .fallback)
     }
 
+    /// Marvell's AP806 puts the timer in a bus, not at the root.
+    @Test func aNestedTimerIsFound() throws {
+        #expect(TimerInterrupts.of(board: try board("""
+            config-space@f0000000 { compatible = "simple-bus"; #address-cells = <1>; #size-cells = <1>; ranges;
+                timer { compatible = "arm,armv8-timer"; interrupts = <1 13 8>, <1 14 8>, <1 11 8>, <1 10 8>; };
+            };
+            """)).specifiers == specifiers([13, 14, 11, 10], GICCells.levelLow))
+    }
+
     @Test func aDisabledTimerIsPassedOver() throws {
         let timer = TimerInterrupts.of(board: try board("""
             timer-old { compatible = "arm,armv8-timer"; status = "disabled";
