@@ -111,6 +111,18 @@ qv_machine() { # gic cpu memory
     echo "-M virt,virtualization=on,gic-version=$1,acpi=off -cpu $2 -smp 2 -m $3 -nic none"
 }
 
+# A harness variant's machine: sets plan (Boards/<plan>), cpu, gic, mode
+# (KVM's) and qv_memory (MiB). 3 GiB on gicv3 leave a free 1 GiB-aligned
+# range for a 1 GiB hugepage at run time.
+qv_variant() { # gicv3 (VHE) | gicv2 | nvhe
+    case $1 in
+        gicv3) plan=qemu-virt; cpu=max,pauth=off; gic=3; mode=VHE; qv_memory=3072 ;;
+        gicv2) plan=qemu-virt-gicv2; cpu=max,pauth=off; gic=2; mode=VHE; qv_memory=2048 ;;
+        nvhe)  plan=qemu-virt; cpu=cortex-a57; gic=3; mode=nVHE; qv_memory=2048 ;;
+        *) echo "unknown variant $1"; return 2 ;;
+    esac
+}
+
 # The board's tree as QEMU builds it for this machine (its /memory follows -m).
 # Seeds zeroed and the padding removed as in Scripts/dump-qemu-virt-trees.
 qv_dump_board() { # out gic cpu memory
@@ -240,6 +252,7 @@ qv_initramfs() {
     cp "$static" "$root/bin/cleave-boot"
     cp "$work/guests/exec-clock" "$root/bin/exec-clock"
     cp "$work/guests/pty-keys" "$root/bin/pty-keys"
+    cp "$work/guests/forward-probe" "$root/bin/forward-probe"
     cp "$repo"/Tests/QEMUVirt/board/* "$root/bin/"
     cp "$kernel" "$root/guest/Image"
     cp "$work/guest-initrd.cpio" "$root/guest/initrd.cpio"
@@ -364,4 +377,84 @@ qv_host_restored_check() { # name log
     check "$1" $(grep -aq "CLEAVE-PT-AFTER 9010000.pl031" "$2" && ! grep -a "CLEAVE-PT-AFTER .*driver=[a-z]" "$2" | grep -q . &&
         ! grep -a "CLEAVE-PT-AFTER .*override=[a-z]" "$2" | grep -v "override=(null)" | grep -q . &&
         grep -aq "CLEAVE-PT-AFTER state-file=0" "$2"; echo $?) "" "$2"
+}
+
+# cleave-forward's checks (Tests/QEMUVirt/board/cleave-forward-run's CLEAVE-FWD-
+# lines in LOG): each refusal with its errno and its dmesg line, the PL031's
+# level SPI and an edge SPI through the forwarded path, the active state the
+# guest holds and its EOI clears, SIGKILL while it is held, a second forwarding
+# after it, the module's unload.
+qv_forward_checks() { # prefix log
+    local prefix=$1 log=$2 line c errno why phase
+    line=$(grep -a -m1 "CLEAVE-FWD-MODULE" "$log" || true)
+    check "$prefix: cleave-forward loads (kallsyms through a kprobe; the kernel tainted)" \
+        $([[ "$line" == *"loaded tainted="[1-9]* ]]; echo $?) "${line#*CLEAVE-FWD-MODULE }" "$log"
+    # case errno dmesg-text
+    while read -r c errno why; do
+        line=$(grep -a -m1 "CLEAVE-FWD-REFUSE case=$c " "$log" || true)
+        check "$prefix: refused: $c ($errno, dmesg: \"$why\")" \
+            $([[ "$line" == *"errno=$errno"* ]] && grep -a "CLEAVE-FWD-DMESG .*refused:" "$log" | grep -aq "$why"; echo $?) \
+            "${line#*CLEAVE-FWD-REFUSE }" "$log"
+    done <<'CASES'
+closed-fd EBADF fd 999 is not open
+not-a-vm EINVAL is not a KVM VM
+ppi ERANGE INTID 27 is not an SPI
+beyond-1019 ERANGE INTID 1020 is not an SPI
+beyond-the-vgic ERANGE INTID 79 is beyond the VM's vGIC
+no-vcpu ENOENT the VM has no vCPU 7
+cpu-offline EXDEV host CPU 7 is not online
+host-driver EBUSY INTID 33 (IRQ [0-9]*) is already requested
+no-host-mapping ENXIO INTID 200 has no Linux IRQ
+vgic-not-initialised ENODEV vGIC is not initialised
+already-forwarded EBUSY INTID 34 (IRQ [0-9]*) is already requested
+vcpu-thread-elsewhere EXDEV thread is pinned elsewhere
+CASES
+    line=$(grep -a -m1 "CLEAVE-FWD-ACCEPT case=vcpu-thread-pinned" "$log" || true)
+    check "$prefix: accepted once the vCPU's thread is pinned to the IRQ's CPU" \
+        $([[ "$line" == *"errno=0 vcpu_thread_cpu=1"* ]]; echo $?) "${line#*CLEAVE-FWD-ACCEPT }" "$log"
+    phase=$(grep -a -m1 "CLEAVE-FWD-PHASE" "$log" || true)
+    check "$prefix: PL031 alarm (level SPI 34) 3/3 through the forwarded path: host /proc/interrupts +3, no exit to userspace" \
+        $(grep -aq "CLEAVE-FWD-RUN .*intid=34 .*trigger=level cpu=1 .*forwarded=1" "$log" &&
+          [[ "$phase" == *"interrupts=3 host_irqs=3 handled=3 user_exits=0"* ]]; echo $?) "${phase#*PHASE }" "$log"
+    # The killed guest left the PL031 asserting: the host takes that line as
+    # soon as the IRQ is enabled again, before the guest's START mark, and it
+    # is the guest's first of its 3 interrupts.
+    phase=$(grep -a -m1 "CLEAVE-FWD-AGAIN-PHASE" "$log" || true)
+    check "$prefix: after the SIGKILL, SPI 34 forwarded again: the line the killed guest left asserted, then 2 alarms, 3/3, no exit to userspace" \
+        $(grep -aq "CLEAVE-FWD-AGAIN-RUN .*intid=34 .*trigger=level cpu=1 .*forwarded=1" "$log" &&
+          [[ "$phase" == *"interrupts=3 host_irqs=2 handled=3 user_exits=0"* ]]; echo $?) "${phase#*PHASE }" "$log"
+    for run in "" EDGE-; do
+        local what="PL031 (level SPI 34)"
+        [[ -n "$run" ]] && what="edge SPI 48 (idle virtio-mmio transport, made pending by the host)"
+        line=$(grep -a -m1 "CLEAVE-FWD-${run}HELD" "$log" || true)
+        check "$prefix: $what: the guest holds it acknowledged, the host reads ACTIVE=1" \
+            $([[ "$line" == *"active=1"* ]]; echo $?) "${line#*HELD }" "$log"
+        line=$(grep -a -m1 "CLEAVE-FWD-${run}EOIED" "$log" || true)
+        check "$prefix: $what: the guest's EOI deactivates it (ACTIVE=0) with no host handler run in between" \
+            $([[ "$line" == *"handled_since_held=0 "*"active=0"* ]]; echo $?) "${line#*EOIED }" "$log"
+        line=$(grep -a -m1 "CLEAVE-FWD-${run}AFTER" "$log" || true)
+        # The carved host's bootargs say irqaffinity=0: CPU 0 is where the IRQ was.
+        check "$prefix: $what: closing the forwarding fd leaves no handler, no forwarded flag, not active, the IRQ back on CPU 0" \
+            $([[ "$line" == *"cpu=0 requested=0 forwarded=0 active=0"* ]] && grep -aq "CLEAVE-FWD-${run}STATUS .*off_cpu=0 vcpu_thread_cpu=1 " "$log"; echo $?) \
+            "$(grep -a -m1 "CLEAVE-FWD-${run}STATUS" "$log" | sed 's/.*STATUS //' | cut -d' ' -f1-3)" "$log"
+    done
+    phase=$(grep -a -m1 "CLEAVE-FWD-EDGE-PHASE" "$log" || true)
+    check "$prefix: edge SPI 48 3/3 through the forwarded path" \
+        $(grep -aq "CLEAVE-FWD-EDGE-RUN .*intid=48 .*trigger=edge .*forwarded=1" "$log" && [[ "$phase" == *"interrupts=3 host_irqs=3 handled=3 "* ]]; echo $?) \
+        "${phase#*PHASE }" "$log"
+    check "$prefix: SIGKILL while the guest holds SPI 34: held before (requested, forwarded, active), nothing left after" \
+        $(grep -aq "CLEAVE-FWD-KILL-BEFORE .*requested=1 forwarded=1 active=1" "$log" && grep -aq "CLEAVE-FWD-KILLED status=137" "$log" &&
+          grep -aq "CLEAVE-FWD-KILL-AFTER .*requested=0 forwarded=0 active=0" "$log"; echo $?) \
+        "$(grep -a -m1 "CLEAVE-FWD-KILL-AFTER" "$log" | grep -o "requested.*")" "$log"
+    check "$prefix: cleave-forward unloads after its forwardings are closed" $(grep -aq "CLEAVE-FWD-UNLOADED" "$log"; echo $?) "" "$log"
+}
+
+# The refusal of a host GIC not in split EOI/Deactivate mode (a boot whose
+# GICv2 CPU interface window is 4 KiB; cleave-forward-run not-split).
+qv_forward_not_split_check() { # prefix log
+    local line
+    line=$(grep -a -m1 "CLEAVE-FWD-REFUSE case=not-split" "$2" || true)
+    check "$1: refused: host GIC not in split EOI/Deactivate mode (EOPNOTSUPP, dmesg: \"not in split EOI\")" \
+        $(! grep -aq "GIC: Using split EOI" "$2" && [[ "$line" == *"errno=EOPNOTSUPP"* ]] &&
+          grep -a "CLEAVE-FWD-DMESG .*refused:" "$2" | grep -aq "not in split EOI"; echo $?) "${line#*CLEAVE-FWD-REFUSE }" "$2"
 }

@@ -1,0 +1,394 @@
+// The userspace side of cleave-forward's proofs in the QEMU-virt board
+// (Tests/QEMUVirt/board/cleave-forward-run): a minimal VMM for
+// forward-guest.bin, with one SPI forwarded through /dev/cleave-forward
+// (Kernel/cleave-forward/cleave-forward.h). Every line it prints starts with
+// CLEAVE-FWD-.
+//
+//   forward-probe info INTID [map]     the host side of INTID (map: create its
+//                                      Linux IRQ from the host's tree)
+//   forward-probe run GUEST INTID CPU COUNT rtc|raise [hold]
+//        maps INTID, pins itself to CPU, creates a VM (1 vCPU, the host's
+//        vGIC model, the PL031 page from /dev/mem with `rtc`), forwards INTID
+//        to vCPU 0 on CPU and runs the guest (forward-guest.S):
+//        COUNT interrupts then one held. Reports at each guest mark: the
+//        host's /proc/interrupts count, the forwarding's status, this
+//        process's KVM_RUN returns. With `hold` the guest keeps the SPI
+//        active forever: the probe says HOLDING and runs until killed.
+//   forward-probe refuse INTID CPU     each refusal of CLEAVE_FORWARD_SPI, one
+//                                      line each: case, errno (INTID: an SPI of
+//                                      the host's tree no host driver holds)
+//   forward-probe refuse-split INTID CPU   the refusal of a host GIC that is
+//                                      not in split EOI/Deactivate mode
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "cleave-forward.h"
+
+#define RAM_BASE 0x40000000ull
+#define RAM_SIZE 0x200000ull
+#define LOAD_OFFSET 0x80000ull
+#define GICD_BASE 0x08000000ull
+#define GICR_BASE 0x080a0000ull /* v3: redistributors */
+#define GICC_BASE 0x08010000ull /* v2: CPU interface */
+#define PL031_BASE 0x09010000ull
+#define MARK_ADDRESS 0x0b000000ull /* no slot: each store is an MMIO exit */
+#define RUN_SECONDS 60
+
+enum { MARK_START = 1, MARK_RAISE = 2, MARK_HELD = 3, MARK_EOIED = 4, MARK_END = 0x100, MARK_WRONG = 0xe00 };
+
+static void die(const char *what) {
+    printf("CLEAVE-FWD-ERROR %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+static const char *errno_name(int e) {
+    switch (e) {
+    case 0: return "0";
+    case EBADF: return "EBADF";
+    case EINVAL: return "EINVAL";
+    case ENODEV: return "ENODEV";
+    case ENOENT: return "ENOENT";
+    case ERANGE: return "ERANGE";
+    case ENXIO: return "ENXIO";
+    case EOPNOTSUPP: return "EOPNOTSUPP";
+    case EXDEV: return "EXDEV";
+    case EBUSY: return "EBUSY";
+    case EPERM: return "EPERM";
+    default: return strerror(e);
+    }
+}
+
+static int device(void) {
+    int fd = open(CLEAVE_FORWARD_DEVICE, O_RDWR | O_CLOEXEC);
+    if (fd < 0) die(CLEAVE_FORWARD_DEVICE);
+    return fd;
+}
+
+static struct cleave_forward_irq_info irq_info(int dev, unsigned intid, int map) {
+    struct cleave_forward_irq_info info = { .intid = intid, .flags = map ? CLEAVE_FORWARD_INFO_MAP : 0 };
+    if (ioctl(dev, CLEAVE_FORWARD_IRQ_INFO, &info) < 0) die("CLEAVE_FORWARD_IRQ_INFO");
+    return info;
+}
+
+static void print_state(unsigned state) {
+    printf("requested=%d forwarded=%d active=%d pending=%d split=%d", !!(state & CLEAVE_FORWARD_REQUESTED),
+           !!(state & CLEAVE_FORWARD_FORWARDED), !!(state & CLEAVE_FORWARD_ACTIVE), !!(state & CLEAVE_FORWARD_PENDING),
+           !!(state & CLEAVE_FORWARD_SPLIT_EOI));
+}
+
+static void print_info(const char *tag, const struct cleave_forward_irq_info *info) {
+    printf("%s intid=%u irq=%u trigger=%s cpu=%d ", tag, info->intid, info->irq,
+           info->trigger == 1 ? "edge" : info->trigger == 4 ? "level" : "none", info->cpu);
+    print_state(info->state);
+    printf("\n");
+    fflush(stdout);
+}
+
+// The host's interrupt count of a GIC INTID, all CPUs, from /proc/interrupts
+// (the line "IRQ: counts... GICv3 INTID Level name"); -1 when it has none.
+static long host_count(unsigned intid) {
+    FILE *f = fopen("/proc/interrupts", "r");
+    char line[512];
+    long found = -1;
+    if (!f) return -1;
+    while (found < 0 && fgets(line, sizeof line, f)) {
+        char *fields[64], *save = NULL;
+        int n = 0;
+        for (char *t = strtok_r(line, " \t\n", &save); t && n < 64; t = strtok_r(NULL, " \t\n", &save)) fields[n++] = t;
+        for (int i = 1; i + 1 < n; i++) {
+            if (strncmp(fields[i], "GIC", 3) || strtoul(fields[i + 1], NULL, 10) != intid) continue;
+            found = 0;
+            for (int j = 1; j < i; j++) found += strtol(fields[j], NULL, 10);
+            break;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+static void pin(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(0, sizeof set, &set)) die("sched_setaffinity");
+}
+
+struct vm {
+    int kvm, fd, vcpu, gic_fd, gic_version;
+    struct kvm_run *run;
+    uint8_t *ram;
+};
+
+static void set_attr(int fd, uint32_t group, uint64_t attr, void *value, const char *what) {
+    struct kvm_device_attr a = { .group = group, .attr = attr, .addr = (uint64_t)(uintptr_t)value };
+    if (ioctl(fd, KVM_SET_DEVICE_ATTR, &a) < 0) die(what);
+}
+
+// A VM with RAM, one vCPU and a vGIC of the host's model with NR_IRQS lines,
+// initialised when `init`.
+static struct vm make_vm(unsigned nr_irqs, int init) {
+    struct vm vm = { .gic_fd = -1 };
+    vm.kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (vm.kvm < 0) die("/dev/kvm");
+    vm.fd = ioctl(vm.kvm, KVM_CREATE_VM, 0);
+    if (vm.fd < 0) die("KVM_CREATE_VM");
+    vm.ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (vm.ram == MAP_FAILED) die("mmap RAM");
+    struct kvm_userspace_memory_region region = { .slot = 0, .guest_phys_addr = RAM_BASE, .memory_size = RAM_SIZE,
+                                                  .userspace_addr = (uint64_t)(uintptr_t)vm.ram };
+    if (ioctl(vm.fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) die("KVM_SET_USER_MEMORY_REGION RAM");
+    vm.vcpu = ioctl(vm.fd, KVM_CREATE_VCPU, 0);
+    if (vm.vcpu < 0) die("KVM_CREATE_VCPU");
+    struct kvm_vcpu_init vcpu_init;
+    if (ioctl(vm.fd, KVM_ARM_PREFERRED_TARGET, &vcpu_init) < 0) die("KVM_ARM_PREFERRED_TARGET");
+    vcpu_init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
+    if (ioctl(vm.vcpu, KVM_ARM_VCPU_INIT, &vcpu_init) < 0) die("KVM_ARM_VCPU_INIT");
+    int size = ioctl(vm.kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+    vm.run = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, vm.vcpu, 0);
+    if (vm.run == MAP_FAILED) die("mmap kvm_run");
+
+    struct kvm_create_device gic = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
+    vm.gic_version = 3;
+    if (ioctl(vm.fd, KVM_CREATE_DEVICE, &gic) < 0) {
+        gic.type = KVM_DEV_TYPE_ARM_VGIC_V2; // a GICv2 host has no vGICv3 (ENODEV)
+        vm.gic_version = 2;
+        if (ioctl(vm.fd, KVM_CREATE_DEVICE, &gic) < 0) die("KVM_CREATE_DEVICE vGIC");
+    }
+    vm.gic_fd = (int)gic.fd;
+    uint64_t dist = GICD_BASE, cpu = vm.gic_version == 3 ? GICR_BASE : GICC_BASE;
+    set_attr(vm.gic_fd, KVM_DEV_ARM_VGIC_GRP_ADDR, vm.gic_version == 3 ? KVM_VGIC_V3_ADDR_TYPE_DIST : KVM_VGIC_V2_ADDR_TYPE_DIST, &dist, "vGIC distributor address");
+    set_attr(vm.gic_fd, KVM_DEV_ARM_VGIC_GRP_ADDR, vm.gic_version == 3 ? KVM_VGIC_V3_ADDR_TYPE_REDIST : KVM_VGIC_V2_ADDR_TYPE_CPU, &cpu, "vGIC redistributor/CPU address");
+    uint32_t lines = nr_irqs;
+    set_attr(vm.gic_fd, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &lines, "vGIC NR_IRQS");
+    if (init) set_attr(vm.gic_fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL, "vGIC CTRL_INIT");
+    return vm;
+}
+
+static void set_reg(struct vm *vm, uint64_t id, uint64_t value) {
+    struct kvm_one_reg reg = { .id = id, .addr = (uint64_t)(uintptr_t)&value };
+    if (ioctl(vm->vcpu, KVM_SET_ONE_REG, &reg) < 0) die("KVM_SET_ONE_REG");
+}
+
+#define CORE_REG(name) (KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | KVM_REG_ARM_CORE_REG(name))
+
+static int forward(int dev, int vm_fd, unsigned vcpu, unsigned intid, unsigned cpu) {
+    struct cleave_forward_spi req = { .vm_fd = vm_fd, .vcpu = vcpu, .intid = intid, .host_cpu = cpu };
+    return ioctl(dev, CLEAVE_FORWARD_SPI, &req);
+}
+
+static struct cleave_forward_status status(int fwd) {
+    struct cleave_forward_status s;
+    if (ioctl(fwd, CLEAVE_FORWARD_STATUS, &s) < 0) die("CLEAVE_FORWARD_STATUS");
+    return s;
+}
+
+static void timeout(int signal) { (void)signal; }
+
+static int run(int argc, char **argv) {
+    if (argc < 7) return 2;
+    const char *guest = argv[2];
+    unsigned intid = (unsigned)atoi(argv[3]), count = (unsigned)atoi(argv[5]);
+    int cpu = atoi(argv[4]), rtc = !strcmp(argv[6], "rtc"), hold = argc > 7 && !strcmp(argv[7], "hold");
+    int dev = device();
+
+    // The order the supervisor follows: the INTID's Linux IRQ, the vCPU
+    // thread pinned to its CPU, then the forwarding (which steers the IRQ there).
+    struct cleave_forward_irq_info info = irq_info(dev, intid, 1);
+    if (!info.irq) { printf("CLEAVE-FWD-ERROR INTID %u: no Linux IRQ and no host tree node names it\n", intid); return 1; }
+    print_info("CLEAVE-FWD-BEFORE", &info);
+    pin(cpu);
+    struct vm vm = make_vm(256, 1);
+    FILE *image = fopen(guest, "r");
+    if (!image) die(guest);
+    size_t n = fread(vm.ram + LOAD_OFFSET, 1, RAM_SIZE - LOAD_OFFSET, image);
+    fclose(image);
+    if (!n) die("reading the guest");
+    if (rtc) {
+        int mem = open("/dev/mem", O_RDWR | O_SYNC | O_CLOEXEC);
+        if (mem < 0) die("/dev/mem");
+        void *window = mmap(NULL, 0x1000, PROT_READ | PROT_WRITE, MAP_SHARED, mem, PL031_BASE);
+        if (window == MAP_FAILED) die("mmap /dev/mem PL031");
+        struct kvm_userspace_memory_region region = { .slot = 1, .guest_phys_addr = PL031_BASE, .memory_size = 0x1000,
+                                                      .userspace_addr = (uint64_t)(uintptr_t)window };
+        if (ioctl(vm.fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) die("KVM_SET_USER_MEMORY_REGION PL031");
+    }
+    set_reg(&vm, CORE_REG(regs.pc), RAM_BASE + LOAD_OFFSET);
+    uint64_t args[9] = { (uint64_t)vm.gic_version, GICD_BASE, vm.gic_version == 3 ? GICR_BASE : GICC_BASE,
+                         rtc ? PL031_BASE : 0, MARK_ADDRESS, (uint64_t)hold, intid, count, info.trigger == 1 };
+    for (int i = 0; i < 9; i++) set_reg(&vm, CORE_REG(regs.regs[i]), args[i]);
+
+    int fwd = forward(dev, vm.fd, 0, intid, (unsigned)cpu);
+    if (fwd < 0) die("CLEAVE_FORWARD_SPI");
+    info = irq_info(dev, intid, 0);
+    printf("CLEAVE-FWD-RUN pid=%d gic=v%d cpu=%d mode=%s ", getpid(), vm.gic_version, cpu, rtc ? "rtc" : "raise");
+    print_info("forwarded", &info);
+
+    struct sigaction action = { .sa_handler = timeout }; // no SA_RESTART: KVM_RUN returns EINTR
+    sigaction(SIGALRM, &action, NULL);
+    alarm(RUN_SECONDS);
+    long runs = 0, start_runs = 0, start_count = 0;
+    unsigned held_handled = 0;
+    int status_code = 1;
+    for (;;) {
+        if (ioctl(vm.vcpu, KVM_RUN, 0) < 0) {
+            if (errno == EINTR) { printf("CLEAVE-FWD-TIMEOUT after %d s\n", RUN_SECONDS); break; }
+            die("KVM_RUN");
+        }
+        runs++;
+        if (vm.run->exit_reason == KVM_EXIT_SYSTEM_EVENT) { status_code = 0; break; }
+        if (vm.run->exit_reason != KVM_EXIT_MMIO || vm.run->mmio.phys_addr != MARK_ADDRESS || !vm.run->mmio.is_write) {
+            printf("CLEAVE-FWD-ERROR exit %u at %#llx\n", vm.run->exit_reason, (unsigned long long)vm.run->mmio.phys_addr);
+            break;
+        }
+        uint32_t mark;
+        memcpy(&mark, vm.run->mmio.data, sizeof mark);
+        struct cleave_forward_status s = status(fwd);
+        if (mark == MARK_START) {
+            start_runs = runs;
+            start_count = host_count(intid);
+        } else if (mark == MARK_RAISE) {
+            if (ioctl(fwd, CLEAVE_FORWARD_RAISE) < 0) die("CLEAVE_FORWARD_RAISE");
+        } else if ((mark & ~0xffu) == MARK_END) {
+            // KVM_RUN returns between the START and END marks, the END one excluded.
+            printf("CLEAVE-FWD-PHASE interrupts=%u host_irqs=%ld handled=%u user_exits=%ld%s\n", mark & 0xff,
+                   host_count(intid) - start_count, s.handled, runs - start_runs - 1,
+                   rtc ? "" : " (each after a RAISE mark)");
+        } else if (mark == MARK_HELD) {
+            held_handled = s.handled;
+            printf("CLEAVE-FWD-HELD handled=%u ", s.handled);
+            print_state(s.state);
+            printf("\n");
+            if (hold) {
+                printf("CLEAVE-FWD-HOLDING pid=%d\n", getpid());
+                fflush(stdout);
+                alarm(0);
+            }
+        } else if (mark == MARK_EOIED) {
+            printf("CLEAVE-FWD-EOIED handled=%u handled_since_held=%u ", s.handled, s.handled - held_handled);
+            print_state(s.state);
+            printf("\n");
+        } else {
+            printf("CLEAVE-FWD-ERROR guest mark %#x%s\n", mark, (mark & ~0xffu) == MARK_WRONG ? " (wrong INTID)" : "");
+            break;
+        }
+        fflush(stdout);
+    }
+    struct cleave_forward_status s = status(fwd);
+    printf("CLEAVE-FWD-STATUS handled=%u off_cpu=%u vcpu_thread_cpu=%d host_cpu=%u ", s.handled, s.off_cpu,
+           s.vcpu_thread_cpu, s.host_cpu);
+    print_state(s.state);
+    printf("\n");
+    close(fwd);
+    info = irq_info(dev, intid, 0);
+    print_info("CLEAVE-FWD-AFTER", &info);
+    printf("CLEAVE-FWD-DONE status=%d\n", status_code);
+    return status_code;
+}
+
+// Each refusal, from one initialised VM unless the case needs another.
+static int refuse(int argc, char **argv) {
+    if (argc < 4) return 2;
+    unsigned intid = (unsigned)atoi(argv[2]);
+    int cpu = atoi(argv[3]), other = cpu ? 0 : 1, dev = device();
+    struct vm vm = make_vm(64, 1);
+    struct cleave_forward_irq_info info = irq_info(dev, intid, 1);
+    // A host SPI past the 64 lines of that VM's vGIC: the last virtio-mmio transport's.
+    irq_info(dev, 79, 1);
+    struct cleave_forward_irq_info console = irq_info(dev, 33, 0); // the PL011: the host's console driver holds it
+    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    struct { const char *name; int vm_fd; unsigned vcpu, intid, cpu; } cases[] = {
+        { "closed-fd", 999, 0, intid, (unsigned)cpu },
+        { "not-a-vm", devnull, 0, intid, (unsigned)cpu },
+        { "ppi", vm.fd, 0, 27, (unsigned)cpu },
+        { "beyond-1019", vm.fd, 0, 1020, (unsigned)cpu },
+        { "beyond-the-vgic", vm.fd, 0, 79, (unsigned)cpu },
+        { "no-vcpu", vm.fd, 7, intid, (unsigned)cpu },
+        { "cpu-offline", vm.fd, 0, intid, 7 },
+        { "host-driver", vm.fd, 0, 33, console.cpu < 0 ? 0u : (unsigned)console.cpu },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int fd = forward(dev, cases[i].vm_fd, cases[i].vcpu, cases[i].intid, cases[i].cpu);
+        printf("CLEAVE-FWD-REFUSE case=%s errno=%s\n", cases[i].name, errno_name(fd < 0 ? errno : 0));
+        if (fd >= 0) close(fd);
+    }
+    // An INTID no host device names: no Linux IRQ even when asked to map one.
+    struct vm big = make_vm(256, 1);
+    struct cleave_forward_irq_info none = irq_info(dev, 200, 1);
+    int fd = forward(dev, big.fd, 0, 200, (unsigned)cpu);
+    printf("CLEAVE-FWD-REFUSE case=no-host-mapping errno=%s irq=%u\n", errno_name(fd < 0 ? errno : 0), none.irq);
+    // A vGIC created but not initialised.
+    struct vm raw = make_vm(64, 0);
+    fd = forward(dev, raw.fd, 0, intid, (unsigned)cpu);
+    printf("CLEAVE-FWD-REFUSE case=vgic-not-initialised errno=%s\n", errno_name(fd < 0 ? errno : 0));
+    // Forwarded once: the second forwarding of the same INTID is refused.
+    int first = forward(dev, vm.fd, 0, intid, (unsigned)cpu);
+    fd = forward(dev, big.fd, 0, intid, (unsigned)cpu);
+    printf("CLEAVE-FWD-REFUSE case=already-forwarded errno=%s first=%s\n", errno_name(fd < 0 ? errno : 0),
+           first >= 0 ? "ok" : errno_name(errno));
+    if (first >= 0) close(first);
+    // A vCPU whose thread has run (KVM_RUN with immediate_exit) pinned to
+    // another CPU than the one asked for.
+    pin(other);
+    vm.run->immediate_exit = 1;
+    int ran = ioctl(vm.vcpu, KVM_RUN, 0) < 0 && errno == EINTR;
+    fd = forward(dev, vm.fd, 0, intid, (unsigned)cpu);
+    printf("CLEAVE-FWD-REFUSE case=vcpu-thread-elsewhere errno=%s ran=%d\n", errno_name(fd < 0 ? errno : 0), ran);
+    if (fd >= 0) close(fd);
+    // The same vCPU, its thread now pinned to the IRQ's CPU (it runs again): accepted.
+    pin(cpu);
+    ioctl(vm.vcpu, KVM_RUN, 0);
+    fd = forward(dev, vm.fd, 0, intid, (unsigned)cpu);
+    struct cleave_forward_status s = { 0 };
+    if (fd >= 0) s = status(fd);
+    printf("CLEAVE-FWD-ACCEPT case=vcpu-thread-pinned errno=%s vcpu_thread_cpu=%d\n", errno_name(fd < 0 ? errno : 0),
+           s.vcpu_thread_cpu);
+    if (fd >= 0) close(fd);
+    info = irq_info(dev, intid, 0);
+    print_info("CLEAVE-FWD-AFTER-REFUSALS", &info);
+    return 0;
+}
+
+// The host GIC's mode is checked before the VM, so /dev/null stands in for
+// it. Also says whether KVM can give a VM an in-kernel vGIC on such a host.
+static int refuse_split(int argc, char **argv) {
+    if (argc < 4) return 2;
+    unsigned intid = (unsigned)atoi(argv[2]);
+    int cpu = atoi(argv[3]), dev = device();
+    struct cleave_forward_irq_info info = irq_info(dev, intid, 1);
+    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC), vm = kvm < 0 ? -1 : ioctl(kvm, KVM_CREATE_VM, 0);
+    struct kvm_create_device gic = { .type = KVM_DEV_TYPE_ARM_VGIC_V2 };
+    int created = vm < 0 ? -1 : ioctl(vm, KVM_CREATE_DEVICE, &gic);
+    printf("CLEAVE-FWD-KVM kvm=%s vm=%s vgic-v2=%s\n", kvm < 0 ? "absent" : "present", vm < 0 ? "no" : "yes",
+           created < 0 ? errno_name(errno) : "created");
+    int fd = forward(dev, devnull, 0, intid, (unsigned)cpu);
+    printf("CLEAVE-FWD-REFUSE case=not-split errno=%s irq=%u\n", errno_name(fd < 0 ? errno : 0), info.irq);
+    if (fd >= 0) close(fd);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc >= 3 && !strcmp(argv[1], "info")) {
+        struct cleave_forward_irq_info info = irq_info(device(), (unsigned)atoi(argv[2]), argc > 3 && !strcmp(argv[3], "map"));
+        print_info("CLEAVE-FWD-INFO", &info);
+        return 0;
+    }
+    if (argc >= 2 && !strcmp(argv[1], "run")) return run(argc, argv);
+    if (argc >= 2 && !strcmp(argv[1], "refuse")) return refuse(argc, argv);
+    if (argc >= 2 && !strcmp(argv[1], "refuse-split")) return refuse_split(argc, argv);
+    fprintf(stderr, "usage: forward-probe info INTID [map] | run GUEST INTID CPU COUNT rtc|raise [hold] | refuse[-split] INTID CPU\n");
+    return 2;
+}
