@@ -6,14 +6,19 @@
 //
 //   forward-probe info INTID [map]     the host side of INTID (map: create its
 //                                      Linux IRQ from the host's tree)
-//   forward-probe run GUEST INTID CPU COUNT rtc|raise [hold]
+//   forward-probe run GUEST INTID CPU COUNT rtc|raise [hold] [vfio|vfio-first]
 //        maps INTID, pins itself to CPU, creates a VM (1 vCPU, the host's
 //        vGIC model, the PL031 page from /dev/mem with `rtc`), forwards INTID
 //        to vCPU 0 on CPU and runs the guest (forward-guest.S):
 //        COUNT interrupts then one held. Reports at each guest mark: the
 //        host's /proc/interrupts count, the forwarding's status, this
 //        process's KVM_RUN returns. With `hold` the guest keeps the SPI
-//        active forever: the probe says HOLDING and runs until killed.
+//        active forever: the probe says HOLDING and runs until killed. With
+//        `vfio` the PL031's page comes from its VFIO device (bound to
+//        vfio-platform, no-IOMMU), opened after the forwarding: the MMIO
+//        works, and VFIO's own trigger for the IRQ is refused. With
+//        `vfio-first` the VFIO device is opened before: the forwarding is
+//        refused (vfio-platform holds the IRQ) and the probe says so.
 //   forward-probe refuse INTID CPU     each refusal of CLEAVE_FORWARD_SPI, one
 //                                      line each: case, errno (INTID: an SPI of
 //                                      the host's tree no host driver holds)
@@ -23,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <linux/vfio.h>
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
@@ -30,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -196,11 +203,45 @@ static struct cleave_forward_status status(int fwd) {
 
 static void timeout(int signal) { (void)signal; }
 
+// The first region of a platform device bound to vfio-platform (no-IOMMU
+// group), mapped; tries VFIO's own eventfd trigger for its IRQ 0 and says how
+// that went. The device fd stays open for the run.
+static void *vfio_window(const char *device) {
+    char path[160], link[160];
+    snprintf(path, sizeof path, "/sys/bus/platform/devices/%s/iommu_group", device);
+    ssize_t n = readlink(path, link, sizeof link - 1);
+    if (n < 0) die(path);
+    link[n] = 0;
+    snprintf(path, sizeof path, "/dev/vfio/noiommu-%s", strrchr(link, '/') + 1);
+    int container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC), group = open(path, O_RDWR | O_CLOEXEC);
+    if (container < 0 || group < 0) die(path);
+    if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) < 0) die("VFIO_GROUP_SET_CONTAINER");
+    if (ioctl(container, VFIO_SET_IOMMU, VFIO_NOIOMMU_IOMMU) < 0) die("VFIO_SET_IOMMU");
+    int dev = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, device);
+    if (dev < 0) die("VFIO_GROUP_GET_DEVICE_FD");
+    struct vfio_region_info region = { .argsz = sizeof region, .index = 0 };
+    if (ioctl(dev, VFIO_DEVICE_GET_REGION_INFO, &region) < 0) die("VFIO_DEVICE_GET_REGION_INFO");
+    void *window = mmap(NULL, 0x1000, PROT_READ | PROT_WRITE, MAP_SHARED, dev, (off_t)region.offset);
+    if (window == MAP_FAILED) die("mmap VFIO region 0");
+    struct { struct vfio_irq_set set; int32_t fd; } trigger = {
+        { .argsz = sizeof trigger, .flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, .count = 1 },
+        eventfd(0, EFD_CLOEXEC) };
+    int set = ioctl(dev, VFIO_DEVICE_SET_IRQS, &trigger);
+    printf("CLEAVE-FWD-VFIO device=%s opened=1 region_size=%#llx set_irqs=%s\n", device,
+           (unsigned long long)region.size, errno_name(set < 0 ? errno : 0));
+    return window;
+}
+
 static int run(int argc, char **argv) {
     if (argc < 7) return 2;
     const char *guest = argv[2];
     unsigned intid = (unsigned)atoi(argv[3]), count = (unsigned)atoi(argv[5]);
-    int cpu = atoi(argv[4]), rtc = !strcmp(argv[6], "rtc"), hold = argc > 7 && !strcmp(argv[7], "hold");
+    int cpu = atoi(argv[4]), rtc = !strcmp(argv[6], "rtc"), hold = 0, vfio = 0, vfio_first = 0;
+    for (int i = 7; i < argc; i++) {
+        hold |= !strcmp(argv[i], "hold");
+        vfio |= !strcmp(argv[i], "vfio");
+        vfio_first |= !strcmp(argv[i], "vfio-first");
+    }
     int dev = device();
 
     // The order the supervisor follows: the INTID's Linux IRQ, the vCPU
@@ -215,23 +256,36 @@ static int run(int argc, char **argv) {
     size_t n = fread(vm.ram + LOAD_OFFSET, 1, RAM_SIZE - LOAD_OFFSET, image);
     fclose(image);
     if (!n) die("reading the guest");
-    if (rtc) {
-        int mem = open("/dev/mem", O_RDWR | O_SYNC | O_CLOEXEC);
-        if (mem < 0) die("/dev/mem");
-        void *window = mmap(NULL, 0x1000, PROT_READ | PROT_WRITE, MAP_SHARED, mem, PL031_BASE);
-        if (window == MAP_FAILED) die("mmap /dev/mem PL031");
-        struct kvm_userspace_memory_region region = { .slot = 1, .guest_phys_addr = PL031_BASE, .memory_size = 0x1000,
-                                                      .userspace_addr = (uint64_t)(uintptr_t)window };
-        if (ioctl(vm.fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) die("KVM_SET_USER_MEMORY_REGION PL031");
-    }
     set_reg(&vm, CORE_REG(regs.pc), RAM_BASE + LOAD_OFFSET);
     uint64_t args[9] = { (uint64_t)vm.gic_version, GICD_BASE, vm.gic_version == 3 ? GICR_BASE : GICC_BASE,
                          rtc ? PL031_BASE : 0, MARK_ADDRESS, (uint64_t)hold, intid, count, info.trigger == 1 };
     for (int i = 0; i < 9; i++) set_reg(&vm, CORE_REG(regs.regs[i]), args[i]);
 
+    if (vfio_first) {
+        vfio_window("9010000.pl031");
+        int fd = forward(dev, vm.fd, 0, intid, (unsigned)cpu);
+        printf("CLEAVE-FWD-REFUSE case=vfio-opened-first errno=%s\n", errno_name(fd < 0 ? errno : 0));
+        return fd < 0 ? 0 : 1;
+    }
     int fwd = forward(dev, vm.fd, 0, intid, (unsigned)cpu);
     if (fwd < 0) die("CLEAVE_FORWARD_SPI");
     info = irq_info(dev, intid, 0);
+    if (rtc) {
+        // The device's page: from its VFIO device, opened only now (vfio-platform
+        // requests the device's IRQs when it is opened), or from /dev/mem.
+        void *window = MAP_FAILED;
+        if (vfio) {
+            window = vfio_window("9010000.pl031");
+        } else {
+            int mem = open("/dev/mem", O_RDWR | O_SYNC | O_CLOEXEC);
+            if (mem < 0) die("/dev/mem");
+            window = mmap(NULL, 0x1000, PROT_READ | PROT_WRITE, MAP_SHARED, mem, PL031_BASE);
+            if (window == MAP_FAILED) die("mmap /dev/mem PL031");
+        }
+        struct kvm_userspace_memory_region region = { .slot = 1, .guest_phys_addr = PL031_BASE, .memory_size = 0x1000,
+                                                      .userspace_addr = (uint64_t)(uintptr_t)window };
+        if (ioctl(vm.fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) die("KVM_SET_USER_MEMORY_REGION PL031");
+    }
     printf("CLEAVE-FWD-RUN pid=%d gic=v%d cpu=%d mode=%s ", getpid(), vm.gic_version, cpu, rtc ? "rtc" : "raise");
     print_info("forwarded", &info);
 

@@ -407,6 +407,7 @@ host-driver EBUSY INTID 33 (IRQ [0-9]*) is already requested
 no-host-mapping ENXIO INTID 200 has no Linux IRQ
 vgic-not-initialised ENODEV vGIC is not initialised
 already-forwarded EBUSY INTID 34 (IRQ [0-9]*) is already requested
+vfio-opened-first EBUSY an open VFIO device
 vcpu-thread-elsewhere EXDEV thread is pinned elsewhere
 CASES
     line=$(grep -a -m1 "CLEAVE-FWD-ACCEPT case=vcpu-thread-pinned" "$log" || true)
@@ -446,6 +447,13 @@ CASES
         $(grep -aq "CLEAVE-FWD-KILL-BEFORE .*requested=1 forwarded=1 active=1" "$log" && grep -aq "CLEAVE-FWD-KILLED status=137" "$log" &&
           grep -aq "CLEAVE-FWD-KILL-AFTER .*requested=0 forwarded=0 active=0" "$log"; echo $?) \
         "$(grep -a -m1 "CLEAVE-FWD-KILL-AFTER" "$log" | grep -o "requested.*")" "$log"
+    line=$(grep -a -m1 "CLEAVE-FWD-VFIO-VFIO " "$log" || true)
+    phase=$(grep -a -m1 "CLEAVE-FWD-VFIO-PHASE" "$log" || true)
+    check "$prefix: SPI 34 forwarded, the PL031's page from its VFIO device opened after: 3/3, held, EOIed; VFIO's own trigger refused (EBUSY); the device given back" \
+        $([[ "$line" == *"opened=1 "*"set_irqs=EBUSY"* && "$phase" == *"interrupts=3 host_irqs=3 handled=3 user_exits=0"* ]] &&
+          grep -aq "CLEAVE-FWD-VFIO-EOIED .*handled_since_held=0 .*active=0" "$log" &&
+          grep -aq "CLEAVE-FWD-VFIO-AFTER .*requested=0 forwarded=0 active=0" "$log" &&
+          grep -aqE "CLEAVE-FWD-VFIO-RESTORED driver= override=(\(null\))?$" "$log"; echo $?) "${line#*VFIO-VFIO }; ${phase#*PHASE }" "$log"
     check "$prefix: cleave-forward unloads after its forwardings are closed" $(grep -aq "CLEAVE-FWD-UNLOADED" "$log"; echo $?) "" "$log"
 }
 
