@@ -14,7 +14,9 @@
  *                            CPU, state bits. With CLEAVE_FORWARD_INFO_MAP an
  *                            INTID that has no Linux IRQ yet gets one from the
  *                            host's device tree node that names it, as a
- *                            driver's platform_get_irq() would.
+ *                            driver's platform_get_irq() would. ERANGE
+ *                            for an INTID that is not an SPI; irq 0 when
+ *                            there is no mapping (and none could be made).
  *   CLEAVE_FORWARD_SPI       forwards; returns a new file descriptor
  *                            (O_CLOEXEC) that owns the forwarding. The IRQ is
  *                            steered to host_cpu, where the vCPU's thread must
