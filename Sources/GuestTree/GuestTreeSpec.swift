@@ -35,9 +35,6 @@ public struct GuestTreeSpec {
 public enum GuestPhandle {
     /// The GIC: the root `interrupt-parent`.
     public static let gic: UInt32 = 1
-    /// The fixed clock feeding the 16550 (Linux's of_serial wants a clock or
-    /// `clock-frequency`; a property is enough, so this is unused today).
-    public static let consoleClock: UInt32 = 2
     /// The GICv3 ITS (`msi-parent` of future MSI devices).
     public static let its: UInt32 = 3
 }
