@@ -34,17 +34,21 @@ public struct DeviceRecord: Equatable {
     /// The SPIs of the device and its children (`<INTID flags>` pairs).
     public var interrupts: [Interrupt]
     public var passthrough: PassthroughMethod
+    /// How its SPIs reach the guest (`interrupt-method`, written only when
+    /// not `auto`, so a plan without `interrupts` records what it did before).
+    public var interruptMethod: InterruptMethod
     /// The boot-time side may unbind a host driver bound to the device.
     public var allowUnbind: Bool
 
     public init(label: String, path: String, compatible: [String], mmio: [PhysicalRange], interrupts: [Interrupt],
-                passthrough: PassthroughMethod, allowUnbind: Bool) {
+                passthrough: PassthroughMethod, interruptMethod: InterruptMethod = .auto, allowUnbind: Bool) {
         self.label = label
         self.path = path
         self.compatible = compatible
         self.mmio = mmio
         self.interrupts = interrupts
         self.passthrough = passthrough
+        self.interruptMethod = interruptMethod
         self.allowUnbind = allowUnbind
     }
 
@@ -59,6 +63,7 @@ public struct DeviceRecord: Equatable {
         for irq in interrupts { irqs += [irq.intid, irq.flags] }
         patch.set(at, "intids", cells: irqs)
         patch.set(at, "passthrough", string: passthrough.rawValue)
+        if interruptMethod != .auto { patch.set(at, "interrupt-method", string: interruptMethod.rawValue) }
         if allowUnbind { patch.set(at, "allow-unbind", bytes: []) }
     }
 
@@ -82,8 +87,18 @@ public struct DeviceRecord: Equatable {
         guard let passthrough = PassthroughMethod(rawValue: method) else {
             throw node.error("passthrough", "is \"\(method)\", not \(PassthroughMethod.listed)")
         }
+        var interruptMethod = InterruptMethod.auto
+        if let text = try node.optionalString("interrupt-method") {
+            guard let m = InterruptMethod(rawValue: text) else {
+                throw node.error("interrupt-method", "is \"\(text)\", not \(InterruptMethod.listed)")
+            }
+            if let why = m.conflict(with: passthrough) {
+                throw node.error("interrupt-method", "is \"\(text)\" with passthrough \"\(method)\": \(why)")
+            }
+            interruptMethod = m
+        }
         return DeviceRecord(label: node.name, path: path, compatible: compatible, mmio: mmio, interrupts: interrupts,
-                            passthrough: passthrough, allowUnbind: node.has("allow-unbind"))
+                            passthrough: passthrough, interruptMethod: interruptMethod, allowUnbind: node.has("allow-unbind"))
     }
 
     /// The `device-compatible` an earlier carve recorded in `tree` for the

@@ -1,4 +1,5 @@
 import DeviceTree
+import PartitionRecord
 import Platform
 
 /// One guest's output.
@@ -25,7 +26,9 @@ public struct GuestReport {
     public var memorySize: UInt64
     public var memoryBase: UInt64?
     public var hugepageSize: HugePageSize
-    public var devices: [(path: String, guestPath: String, mmio: [PhysicalRange], interrupts: [GICInterrupt])]
+    /// `passthrough` and `interruptMethod`: the plan's methods for the device.
+    public var devices: [(path: String, guestPath: String, mmio: [PhysicalRange], interrupts: [GICInterrupt],
+                          passthrough: PassthroughMethod, interruptMethod: InterruptMethod)]
     public var standInClocks: [(name: String, rate: UInt32, replaces: String)]
     public var dropped: [(path: String, property: String, why: String)]
     public var console: String

@@ -50,6 +50,7 @@ public enum DiagnosticCode: String, CaseIterable {
     case childrenMoved = "children-moved"
     case consoleInvalid = "console-invalid"
     case gpioLineInvalid = "gpio-line-invalid"
+    case interruptMethodImpossible = "interrupt-method-impossible"
 }
 
 /// One finding: what, where (a node path in the board tree, or a node of the

@@ -1,4 +1,5 @@
 import DeviceTree
+import PartitionRecord
 import GuestTree
 import Platform
 
@@ -105,14 +106,16 @@ struct GuestCarver {
         }
         for key in standInKeys { GuestNode.fixedClock(key.name, rate: key.rate, phandle: key.phandle).write(to: w) }
 
-        var reportDevices: [(path: String, guestPath: String, mmio: [PhysicalRange], interrupts: [GICInterrupt])] = []
+        var reportDevices: [(path: String, guestPath: String, mmio: [PhysicalRange], interrupts: [GICInterrupt],
+                             passthrough: PassthroughMethod, interruptMethod: InterruptMethod)] = []
         for device in guest.devices {
             let nodeName = guestNodeName(device.info)
             w.beginNode(nodeName)
             try copyProperties(w, device.info.node, top: true, clocks: clockRewrites[device.info.node] ?? [])
             for child in tree.children(of: device.info.node) { try copySubtree(w, child) }
             w.endNode()
-            reportDevices.append((device.info.path, "/" + nodeName, device.info.mmioRanges, device.spis))
+            reportDevices.append((device.info.path, "/" + nodeName, device.info.mmioRanges, device.spis,
+                                  device.assignment.passthrough, device.assignment.interrupts))
         }
         w.endNode()
         let result = try w.finish()

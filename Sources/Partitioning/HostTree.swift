@@ -138,7 +138,8 @@ struct HostTreeBuilder {
                              interrupts: device.spis.map {
                                  .init(intid: $0.intid, flags: $0.specifier.count > 2 ? $0.specifier[2] & GICCells.triggerMask : 0)
                              },
-                             passthrough: device.assignment.passthrough, allowUnbind: device.assignment.allowUnbind)
+                             passthrough: device.assignment.passthrough, interruptMethod: device.assignment.interrupts,
+                             allowUnbind: device.assignment.allowUnbind)
             }
             let gpioLines = p.gpioLines.map {
                 GPIOLinesRecord(label: $0.label, chip: boardPath($0.chip), lines: $0.lines, output: $0.output)

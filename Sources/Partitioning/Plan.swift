@@ -26,7 +26,20 @@ public struct DeviceAssignment: Equatable {
     /// Per-clock rates, in the order of the device's `clocks`.
     public var clockFrequencies: [UInt32]
     public var passthrough: PassthroughMethod
+    /// How its SPIs reach the guest (the plan's `interrupts`).
+    public var interrupts: InterruptMethod = .auto
     public var allowUnbind: Bool
+
+    public init(label: String, reference: String, clockFrequency: UInt32?, clockFrequencies: [UInt32],
+                passthrough: PassthroughMethod, interrupts: InterruptMethod = .auto, allowUnbind: Bool) {
+        self.label = label
+        self.reference = reference
+        self.clockFrequency = clockFrequency
+        self.clockFrequencies = clockFrequencies
+        self.passthrough = passthrough
+        self.interrupts = interrupts
+        self.allowUnbind = allowUnbind
+    }
 }
 
 public struct GPIOLineGroup: Equatable {
@@ -161,6 +174,13 @@ extension Plan {
                 if let b = PassthroughMethod(rawValue: text) { backend = b }
                 else { problem(childPath, "'passthrough' is \"\(text)\"", "use auto, vfio, uio or devmem"); ok = false }
             }
+            var interrupts = InterruptMethod.auto
+            if let text = tree.property("interrupts", of: child)?.string {
+                if let m = InterruptMethod(rawValue: text) { interrupts = m }
+                else { problem(childPath, "'interrupts' is \"\(text)\"", "use \(InterruptMethod.listed)"); ok = false }
+            } else if tree.hasProperty("interrupts", of: child) {
+                problem(childPath, "'interrupts' is not a string", "interrupts = \"forward\"; (\(InterruptMethod.listed))"); ok = false
+            }
             var frequency: UInt32? = nil
             if let value = tree.property("clock-frequency", of: child) {
                 if let f = value.u32, f > 0 { frequency = f }
@@ -168,7 +188,7 @@ extension Plan {
             }
             let frequencies = tree.property("clock-frequencies", of: child)?.cells ?? []
             devices.append(DeviceAssignment(label: label, reference: reference, clockFrequency: frequency,
-                                            clockFrequencies: frequencies, passthrough: backend,
+                                            clockFrequencies: frequencies, passthrough: backend, interrupts: interrupts,
                                             allowUnbind: tree.hasProperty("allow-unbind", of: child)))
         }
         guard ok else { return nil }

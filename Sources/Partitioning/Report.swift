@@ -1,4 +1,5 @@
 import DeviceTree
+import PartitionRecord
 import Platform
 
 /// Human-readable and JSON renderings of inventories, diagnostics and carve
@@ -187,6 +188,10 @@ public enum Render {
                 out += "    \(d.path) -> \(d.guestPath)\n"
                 out += "      mmio: \(d.mmio.map { $0.description }.joined(separator: ", "))\n"
                 if !d.interrupts.isEmpty { out += "      interrupts: \(d.interrupts.map { $0.description }.joined(separator: "; "))\n" }
+                // Only a plan that sets `interrupts` gets the line: reports of other plans stay as they were.
+                if d.interruptMethod != .auto {
+                    out += "      interrupts by: \(d.interruptMethod.rawValue) (MMIO by \(d.passthrough.rawValue))\n"
+                }
             }
             if !guest.standInClocks.isEmpty {
                 out += "  stand-in clocks:\n"

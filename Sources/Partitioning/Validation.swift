@@ -240,6 +240,12 @@ struct Validation {
         let info = device.info
         let path = info.path
         let name = guest.plan.name
+        let methods = (mmio: device.assignment.passthrough, interrupts: device.assignment.interrupts)
+        if let why = methods.interrupts.conflict(with: methods.mmio) {
+            add(.interruptMethodImpossible, .error, "plan:/guests/\(name)/\(device.assignment.label)",
+                "interrupts = \"\(methods.interrupts.rawValue)\" cannot go with passthrough = \"\(methods.mmio.rawValue)\": \(why)",
+                Validation.interruptMethodHint(methods.mmio))
+        }
         if info.role != .device {
             add(.deviceHostOnly, .error, path, "is a \(info.role): \(info.role.hostReason)", "remove it from the plan")
             return
@@ -318,6 +324,16 @@ struct Validation {
                                                           : "may master DMA and the board has no IOMMU: its DMA reaches any RAM",
                     "DMA works because guest RAM is identity-mapped; the guest is trusted with it")
             }
+        }
+    }
+
+    /// The interrupt methods that do go with the MMIO method `mmio`.
+    static func interruptMethodHint(_ mmio: PassthroughMethod) -> String {
+        switch mmio {
+        case .vfio: return "with passthrough = \"vfio\" use interrupts = \"forward\", \"irqfd\" or \"auto\""
+        case .uio: return "with passthrough = \"uio\" use interrupts = \"uio\" or \"auto\" (or passthrough = \"vfio\" to forward the SPIs)"
+        case .devmem: return "with passthrough = \"devmem\" use interrupts = \"forward\" (or \"auto\": no interrupts)"
+        case .auto: return "use interrupts = \"auto\""
         }
     }
 

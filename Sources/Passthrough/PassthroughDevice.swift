@@ -22,16 +22,20 @@ public struct PassthroughDevice {
     public var interrupts: [Interrupt]
     /// How the plan asks for the device to be taken from the host.
     public var method: PassthroughMethod
+    /// How the plan asks for its SPIs to reach the guest.
+    public var interruptMethod: InterruptMethod
     public var allowUnbind: Bool
 
     public init(label: String, path: String, compatible: [String], mmio: [(base: UInt64, size: UInt64)],
-                interrupts: [Interrupt], method: PassthroughMethod, allowUnbind: Bool) {
+                interrupts: [Interrupt], method: PassthroughMethod, interruptMethod: InterruptMethod = .auto,
+                allowUnbind: Bool) {
         self.label = label
         self.path = path
         self.compatible = compatible
         self.mmio = mmio
         self.interrupts = interrupts
         self.method = method
+        self.interruptMethod = interruptMethod
         self.allowUnbind = allowUnbind
     }
 }

@@ -127,7 +127,7 @@ extension PassthroughDevice {
         self.init(label: record.label, path: record.path, compatible: record.compatible,
                   mmio: record.mmio.map { (base: $0.base, size: $0.size) },
                   interrupts: record.interrupts.map { Interrupt(intid: $0.intid, level: $0.isLevel) },
-                  method: record.passthrough, allowUnbind: record.allowUnbind)
+                  method: record.passthrough, interruptMethod: record.interruptMethod, allowUnbind: record.allowUnbind)
     }
 }
 

@@ -13,7 +13,9 @@ import Platform
 /// The fixture carves the TI AM654 EVM (four CPUs, RAM at 0x80000000) into
 /// three guests that use every field between them: a fixed and a pooled
 /// memory base, each hugepage size, an initrd, every restart policy, every
-/// passthrough method, allow-unbind, devices with two and four MMIO windows,
+/// passthrough method, every interrupt method (auto by default, forward with
+/// vfio and with devmem, uio with uio, irqfd with auto MMIO),
+/// allow-unbind, devices with two and four MMIO windows,
 /// level and edge SPIs, and GPIO lines of both directions.
 enum RecordFixture {
     static let board = "k3-am654-base-board.dtb"
@@ -33,7 +35,7 @@ enum RecordFixture {
                     bootargs = "console=ttyS0 earlycon";
                     restart = "never";
                     uart { device = "serial3"; };
-                    audio { device = "/bus@100000/mcasp@2b00000"; passthrough = "vfio"; allow-unbind; clock-frequency = <96000000>; };
+                    audio { device = "/bus@100000/mcasp@2b00000"; passthrough = "vfio"; interrupts = "forward"; allow-unbind; clock-frequency = <96000000>; };
                 };
                 pooled {
                     cpus = <2>;
@@ -42,8 +44,8 @@ enum RecordFixture {
                     kernel = "/boot/guests/other";
                     restart = "always";
                     max-restarts = <3>;
-                    i2c { device = "/bus@100000/i2c@2010000"; clock-frequency = <96000000>; passthrough = "uio"; };
-                    can { device = "/bus@100000/bus@28380000/mcan@40528000"; passthrough = "devmem"; clock-frequency = <40000000>; };
+                    i2c { device = "/bus@100000/i2c@2010000"; clock-frequency = <96000000>; passthrough = "uio"; interrupts = "uio"; };
+                    can { device = "/bus@100000/bus@28380000/mcan@40528000"; passthrough = "devmem"; interrupts = "forward"; clock-frequency = <40000000>; };
                 };
                 lines {
                     cpus = <3>;
@@ -51,7 +53,7 @@ enum RecordFixture {
                     hugepage-size = /bits/ 64 <0x40000000>;
                     kernel = "/k";
                     restart = "on-failure";
-                    pcie { device = "/bus@100000/pcie@5500000"; clock-frequency = <100000000>; };
+                    pcie { device = "/bus@100000/pcie@5500000"; clock-frequency = <100000000>; interrupts = "irqfd"; };
                     gpio-lines {
                         power { chip = "/bus@100000/gpio@600000"; lines = <3 5>; direction = "output"; };
                         sense { chip = "/bus@100000/gpio@601000"; lines = <1>; };
@@ -102,7 +104,7 @@ struct PartitionRecordRoundTripTests {
                 DeviceRecord(label: "audio", path: "/bus@100000/mcasp@2b00000", compatible: ["ti,am33xx-mcasp-audio"],
                              mmio: [PhysicalRange(base: 0x2b0_0000, size: 0x2000), PhysicalRange(base: 0x2b0_8000, size: 0x1000)],
                              interrupts: [.init(intid: 240, flags: 4), .init(intid: 241, flags: 4)],
-                             passthrough: .vfio, allowUnbind: true),
+                             passthrough: .vfio, interruptMethod: .forward, allowUnbind: true),
             ],
             gpioLines: []))
         #expect(pooled == GuestRecord(
@@ -112,11 +114,11 @@ struct PartitionRecordRoundTripTests {
             devices: [
                 DeviceRecord(label: "i2c", path: "/bus@100000/i2c@2010000", compatible: ["ti,am654-i2c", "ti,omap4-i2c"],
                              mmio: [PhysicalRange(base: 0x201_0000, size: 0x100)], interrupts: [.init(intid: 233, flags: 4)],
-                             passthrough: .uio, allowUnbind: false),
+                             passthrough: .uio, interruptMethod: .uio, allowUnbind: false),
                 DeviceRecord(label: "can", path: "/bus@100000/bus@28380000/mcan@40528000", compatible: ["bosch,m_can"],
                              mmio: [PhysicalRange(base: 0x4052_8000, size: 0x400), PhysicalRange(base: 0x4050_0000, size: 0x4400)],
                              interrupts: [.init(intid: 576, flags: 4), .init(intid: 577, flags: 4)],
-                             passthrough: .devmem, allowUnbind: false),
+                             passthrough: .devmem, interruptMethod: .forward, allowUnbind: false),
             ],
             gpioLines: []))
         #expect(lines == GuestRecord(
@@ -127,7 +129,8 @@ struct PartitionRecordRoundTripTests {
                 DeviceRecord(label: "pcie", path: "/bus@100000/pcie@5500000", compatible: ["ti,am654-pcie-rc"],
                              mmio: [PhysicalRange(base: 0x550_0000, size: 0x1000), PhysicalRange(base: 0x550_1000, size: 0x1000),
                                     PhysicalRange(base: 0x1000_0000, size: 0x2000), PhysicalRange(base: 0x550_6000, size: 0x1000)],
-                             interrupts: [.init(intid: 372, flags: 1)], passthrough: .auto, allowUnbind: false),
+                             interrupts: [.init(intid: 372, flags: 1)], passthrough: .auto, interruptMethod: .irqfd,
+                             allowUnbind: false),
             ],
             gpioLines: [
                 GPIOLinesRecord(label: "power", chip: "/bus@100000/gpio@600000", lines: [3, 5], output: true),
@@ -159,6 +162,7 @@ struct PartitionRecordRoundTripTests {
             #expect(distributor == 0x180_0000 && redistributor == 0x188_0000)
             #expect(config.passthroughDevices.map(\.label) == guestPlan.devices.map(\.label))
             #expect(config.passthroughDevices.map(\.method) == guestPlan.devices.map(\.passthrough))
+            #expect(config.passthroughDevices.map(\.interruptMethod) == guestPlan.devices.map(\.interrupts))
             #expect(config.passthroughDevices.map(\.allowUnbind) == guestPlan.devices.map(\.allowUnbind))
             #expect(config.gpioLines.map(\.label) == guestPlan.gpioLines.map(\.label))
             #expect(config.gpioLines.map(\.lines) == guestPlan.gpioLines.map(\.lines))
@@ -270,6 +274,10 @@ struct PartitionRecordErrorTests {
             Case(node: device, property: "intids", value: cells([240, 4, 241]), says: "not a whole number of <INTID flags> pairs"),
             Case(node: device, property: "intids", value: cells([27, 4]), says: "holds 27, not an SPI INTID"),
             Case(node: device, property: "passthrough", value: text("pci"), says: "is \"pci\", not auto, vfio, uio or devmem"),
+            Case(node: device, property: "interrupt-method", value: text("msi"), says: "is \"msi\", not auto, forward, irqfd or uio"),
+            Case(node: device, property: "interrupt-method", value: Array("uio".utf8), says: "not a NUL-terminated string"),
+            // audio is passed through with vfio: uio_pdrv_genirq's interrupts cannot go with it.
+            Case(node: device, property: "interrupt-method", value: text("uio"), says: "is \"uio\" with passthrough \"vfio\": uio interrupts need the device bound to uio_pdrv_genirq"),
             Case(node: group, property: "lines", value: [], says: "is empty"),
             Case(node: group, property: "direction", value: text("both"), says: "is \"both\", not input or output"),
         ]

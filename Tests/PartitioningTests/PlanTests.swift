@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import DeviceTree
 @testable import Partitioning
+import PartitionRecord
 
 @Suite("Plan parsing")
 struct PlanTests {
@@ -30,6 +31,7 @@ struct PlanTests {
                     clock-frequency = <48000000>;
                     clock-frequencies = <1000 0 3000>;
                     passthrough = "vfio";
+                    interrupts = "forward";
                     allow-unbind;
                 };
                 gpio-lines {
@@ -66,7 +68,8 @@ struct PlanTests {
         #expect(g.devices[0] == DeviceAssignment(label: "rtc", reference: "/pl031@9010000", clockFrequency: nil,
                                                  clockFrequencies: [], passthrough: .auto, allowUnbind: false))
         #expect(g.devices[1] == DeviceAssignment(label: "uart", reference: "serial1", clockFrequency: 48_000_000,
-                                                 clockFrequencies: [1000, 0, 3000], passthrough: .vfio, allowUnbind: true))
+                                                 clockFrequencies: [1000, 0, 3000], passthrough: .vfio, interrupts: .forward,
+                                                 allowUnbind: true))
         #expect(g.gpioLines == [
             GPIOLineGroup(label: "power", chip: "/pl061@9030000", lines: [3, 5], output: true),
             GPIOLineGroup(label: "sense", chip: "gpio0", lines: [1], output: false),
@@ -159,6 +162,10 @@ struct PlanTests {
                 path: "plan:/guests/g/uart", says: "device"),
         Invalid(name: "bad passthrough", plan: onePlan(deviceDTS("uart", "serial0", "passthrough = \"magic\";")),
                 path: "plan:/guests/g/uart", says: "passthrough"),
+        Invalid(name: "bad interrupts", plan: onePlan(deviceDTS("uart", "serial0", "interrupts = \"msi\";")),
+                path: "plan:/guests/g/uart", says: "'interrupts' is \"msi\""),
+        Invalid(name: "interrupts not a string", plan: onePlan(deviceDTS("uart", "serial0", "interrupts = <1>;")),
+                path: "plan:/guests/g/uart", says: "'interrupts' is not a string"),
         Invalid(name: "zero clock-frequency", plan: onePlan(deviceDTS("uart", "serial0", "clock-frequency = <0>;")),
                 path: "plan:/guests/g/uart", says: "clock-frequency"),
         Invalid(name: "gpio group without chip", plan: onePlan("gpio-lines { k { lines = <1>; }; };"),
@@ -209,5 +216,42 @@ struct PlanTests {
         plan.guests.append(second)
         let diagnostics = check(board: try dtsTree(boardDTS()), plan: plan)
         #expect(diagnostics.contains { $0.code == .planInvalid && $0.path == "plan:/guests/g" && $0.message.contains("two guests") })
+    }
+}
+
+@Suite("Interrupt methods against MMIO methods")
+struct InterruptMethodTests {
+    /// The pairs the kernel makes impossible (InterruptMethod.conflict), and
+    /// only those: forward needs the IRQ free (uio_pdrv_genirq holds it),
+    /// irqfd needs VFIO, uio needs uio_pdrv_genirq.
+    @Test func impossiblePairs() {
+        let impossible: [(InterruptMethod, PassthroughMethod)] = [
+            (.forward, .uio), (.irqfd, .uio), (.irqfd, .devmem), (.uio, .vfio), (.uio, .devmem),
+        ]
+        for i in InterruptMethod.allCases {
+            for m in PassthroughMethod.allCases {
+                let refused = impossible.contains { $0 == i && $1 == m }
+                #expect((i.conflict(with: m) != nil) == refused, "interrupts \(i.rawValue) with passthrough \(m.rawValue)")
+            }
+        }
+    }
+
+    /// A plan that sets `interrupts` gets one report line per device naming
+    /// both methods; a plan that does not has no such line (its report and
+    /// record are what they were before the property existed).
+    @Test func theReportNamesTheMethodsOnlyWhenThePlanSetsThem() throws {
+        let text = { (extra: String) in
+            planDTS(board: "linux,dummy-virt", guests: guestDTS(devices: deviceDTS("rtc", "/pl031@9010000", extra)))
+        }
+        let board = try realTree("qemu-virt-gicv3")
+        let set = carve(board: board, plan: try parsedPlan(text("interrupts = \"forward\";")))
+        #expect(Render.carveReport(set).contains("      interrupts by: forward (MMIO by auto)\n"), "\(Render.carveReport(set))")
+        let record = try #require(set.host.map { try PartitionsRecord.read(from: $0) })
+        #expect(record.guests.first?.devices.first?.interruptMethod == .forward)
+        let unset = carve(board: board, plan: try parsedPlan(text("")))
+        #expect(!Render.carveReport(unset).contains("interrupts by"))
+        let host = try #require(unset.host)
+        let node = try #require(host.lookup(path: "/chosen/cleave/g/devices/rtc"))
+        #expect(!host.hasProperty("interrupt-method", of: node))
     }
 }
