@@ -10,6 +10,11 @@ public final class VirtualMachine {
     private var backings: [Mapping] = []
     private var nextSlot: UInt32 = 0
 
+    /// The VM's file descriptor, for an interface that takes a VM by fd
+    /// (cleave-forward's CLEAVE_FORWARD_SPI, which takes its own reference).
+    /// Valid while this object lives.
+    public var rawFD: Int32 { fd.rawValue }
+
     init(fd: consuming FileDescriptor, system: KVMSystem) {
         self.fd = fd
         self.system = system

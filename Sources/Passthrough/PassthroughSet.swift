@@ -10,12 +10,23 @@ import Syscalls
 /// since /dev/mem forwards none), its MMIO mapped at the device's own physical address (or
 /// trapped and forwarded when a window is not page-aligned), its SPIs wired
 /// with the same INTIDs, the host IRQs steered to the guest's CPU.
-/// docs/kernel-facts.md §3 has why these are the mainline paths: VFIO eventfd -> KVM_IRQFD
-/// (+ resamplefd and VFIO unmask for level SPIs), or UIO -> the supervisor ->
-/// KVM.
+///
+/// Each SPI gets one interrupt method (the plan's `interrupts`; `auto` tries
+/// them in this order):
+/// - `forward`: cleave-forward (§24) with the HW bit; the guest's EOI
+///   deactivates the physical SPI, no host code runs per interrupt;
+/// - `irqfd`: VFIO eventfd -> KVM_IRQFD (+ resamplefd and VFIO unmask for
+///   level SPIs), the mainline path (§3);
+/// - `uio`: UIO -> the supervisor -> KVM.
+/// The kernel fixes the order of a forwarded device's steps: bound to VFIO,
+/// then forwarded once a VM's vGIC exists, and only then its VFIO device
+/// opened (vfio-platform requests the IRQs at open; its own SET_IRQS then
+/// fails EBUSY for a forwarded one). So such a device is opened at the first
+/// `attach`, where the method of each of its SPIs is settled for the run.
 ///
 /// One set lives for the supervisor's whole run (every reboot of the guest):
-/// `attach` wires each new VM, `teardown` gives everything back to the host.
+/// `attach` wires each new VM (forwarding again into it), `detach` closes the
+/// forwardings into the old one, `teardown` gives everything back to the host.
 public final class PassthroughSet {
     public typealias Logger = (_ event: String, _ detail: String) -> Void
 
@@ -41,12 +52,15 @@ public final class PassthroughSet {
 
     enum Backend {
         case vfio(VFIODevice)
+        /// Bound to VFIO, its device not opened yet: its SPIs are forwarded
+        /// first (the first `attach`).
+        case vfioUnopened(HostDevice, VFIOGroup, driver: String)
         case uio(UIODevice)
         case devmem([DeviceWindow])
 
         var name: String {
             switch self {
-            case .vfio: return "vfio"
+            case .vfio, .vfioUnopened: return "vfio"
             case .uio: return "uio"
             case .devmem: return "devmem"
             }
@@ -85,15 +99,34 @@ public final class PassthroughSet {
 
     final class Assigned {
         let device: PassthroughDevice
-        let backend: Backend
-        let reason: String
+        var backend: Backend
+        var reason: String
         var slots: [Slot] = []
         var traps: [TrappedWindow] = []
         var wires: [Wire] = []
-        init(device: PassthroughDevice, backend: Backend, reason: String) {
+        /// Its SPIs are forwarded into each VM (`forward`, or `auto` on a host
+        /// that can): settled at the first attach, `forwarded` then names them.
+        var forwarding: Bool
+        var forwarded: [UInt32] = []
+        /// The forwardings into the current VM, closed by `detach`.
+        var forwardings: [Forwarding] = []
+        init(device: PassthroughDevice, backend: Backend, reason: String, forwarding: Bool = false) {
             self.device = device
             self.backend = backend
             self.reason = reason
+            self.forwarding = forwarding
+        }
+
+        /// The method each SPI gets: `34/level/forward`, for the boot log.
+        var intids: String {
+            let text = device.interrupts.map { irq in
+                let method: String
+                if forwarded.contains(irq.intid) { method = "forward" } else if let w = wires.first(where: { $0.intid == irq.intid }) {
+                    method = w.uio != nil ? "uio" : "irqfd"
+                } else { method = "none" }
+                return "\(irq.intid)/\(irq.level ? "level" : "edge")/\(method)"
+            }
+            return text.isEmpty ? "-" : text.joined(separator: ",")
         }
     }
 
@@ -110,12 +143,17 @@ public final class PassthroughSet {
     private let vmLock = Lock()
     private var currentVM: VirtualMachine? = nil
     public let eoiMode: HostInterrupts.EOIMode
+    /// /dev/cleave-forward, when some device may forward and the host can.
+    private var forwardControl: ForwardControl? = nil
+    private let hostCPU: Int?
+    private var attached = false
 
     /// Prepares the host and opens every device. `hostCPU`: the guest's
     /// (first) physical CPU, where the devices' host IRQs are steered.
     public init(guest: String, devices: [PassthroughDevice], hostCPU: Int?, log: @escaping Logger) throws(PassthroughError) {
         self.guest = guest
         self.log = log
+        self.hostCPU = hostCPU
         // A supervisor killed with SIGKILL left its changes: undo them first.
         if let left = HostState.leftover(guest: guest) {
             let problems = left.undo()
@@ -125,12 +163,13 @@ public final class PassthroughSet {
         eoiMode = HostInterrupts.eoiMode()
         log("host-gic", "eoi_mode=\"\(eoiMode)\"")
         do throws(PassthroughError) {
+            try openForwardControl(devices)
             for device in devices {
                 let a = try take(device)
                 assigned.append(a)
                 if let cpu = hostCPU, !a.wires.isEmpty { steer(a, to: cpu) }
-                let irqs = a.wires.map { "\($0.intid)/\($0.level ? "level" : "edge")" }.joined(separator: ",")
-                log("passthrough", "device=\(device.path) method=\(a.backend.name) why=\"\(a.reason)\" mapped=\(a.slots.map { "\(hex($0.base))+\(hex($0.size))" }.joined(separator: ",")) trapped=\(a.traps.map { "\(hex($0.base))+\(hex($0.size))" }.joined(separator: ",")) intids=\(irqs.isEmpty ? "-" : irqs)")
+                // A forwarding device is logged once its methods are settled (attach).
+                if !a.forwarding { logAssigned(a) }
             }
             let devmem = assigned.filter { if case .devmem = $0.backend { return true } else { return false } }
             do throws(DeviceWindow.Failure) { windows = try DeviceWindow.map(devmem.flatMap { $0.device.mmio.map { ($0.base, $0.size) } }) } catch {
@@ -143,19 +182,81 @@ public final class PassthroughSet {
         }
     }
 
+    private func logAssigned(_ a: Assigned) {
+        log("passthrough", "device=\(a.device.path) method=\(a.backend.name) why=\"\(a.reason)\" mapped=\(a.slots.map { "\(hex($0.base))+\(hex($0.size))" }.joined(separator: ",")) trapped=\(a.traps.map { "\(hex($0.base))+\(hex($0.size))" }.joined(separator: ",")) intids=\(a.intids)")
+    }
+
+    // MARK: Forwarding (cleave-forward)
+
+    /// Whether the plan lets `device`'s SPIs be forwarded: `forward`, or
+    /// `auto` with VFIO or auto MMIO (UIO's driver holds the IRQ; devmem
+    /// forwards only when asked to).
+    static func mayForward(_ device: PassthroughDevice) -> Bool {
+        guard !device.interrupts.isEmpty else { return false }
+        switch device.interruptMethod {
+        case .forward: return true
+        case .auto: return device.method == .auto || device.method == .vfio
+        case .irqfd, .uio: return false
+        }
+    }
+
+    /// Opens /dev/cleave-forward when a device may forward. A host that
+    /// cannot gets one line saying why; a device whose plan says `forward`
+    /// is then a setup error, `auto` goes on without.
+    private func openForwardControl(_ devices: [PassthroughDevice]) throws(PassthroughError) {
+        let wanting = devices.filter(PassthroughSet.mayForward)
+        guard !wanting.isEmpty else { return }
+        var why: String? = nil
+        if hostCPU == nil { why = "the guest's vCPU 0 is not pinned to a host CPU, where the SPIs would be steered" } else {
+            do throws(ForwardControl.Unavailable) { forwardControl = try ForwardControl() } catch { why = error.description }
+        }
+        guard let why else { return }
+        let explicit = wanting.filter { $0.interruptMethod == .forward }
+        log("forward", "forwarding unavailable: \(why) (" + (explicit.isEmpty ? "auto: irqfd or uio instead" : "refusing \(explicit.map { $0.path }.joined(separator: ", ")), whose plan says interrupts = \"forward\"") + ")")
+        if let d = explicit.first {
+            throw .unavailable("\(d.path): interrupts = \"forward\" but forwarding unavailable: \(why)")
+        }
+    }
+
+    /// Whether `device` goes the forwarded way on this host.
+    private func forwards(_ device: PassthroughDevice) -> Bool {
+        forwardControl != nil && PassthroughSet.mayForward(device)
+    }
+
+    /// Forwards each SPI of `a` into `vm` (vCPU 0, steered to the guest's
+    /// first CPU, where vCPU 0's thread is pinned). At the first attach an
+    /// SPI the module refuses falls back (`auto`: irqfd for a VFIO device,
+    /// none for devmem) or fails the setup (`forward`); after that the set
+    /// of forwarded SPIs is fixed, and a refusal fails the boot.
+    private func forward(_ a: Assigned, into vm: VirtualMachine, first: Bool) throws(PassthroughError) {
+        guard let control = forwardControl, let cpu = hostCPU else { return }
+        let intids = first ? a.device.interrupts.map { $0.intid } : a.forwarded
+        for intid in intids {
+            do throws(ForwardControl.Unavailable) {
+                a.forwardings.append(try control.forward(vm: vm, vcpu: 0, intid: intid, hostCPU: cpu))
+                if first { a.forwarded.append(intid) }
+            } catch {
+                let fallback = a.device.interruptMethod == .auto && first
+                log("forward", "forwarding unavailable: \(a.device.path) \(error) (" + (fallback ? "auto: \(a.backend.name == "vfio" ? "irqfd" : "no interrupt") instead" : "setup error") + ")")
+                if !fallback { throw .unavailable("\(a.device.path): forwarding unavailable: \(error)") }
+            }
+        }
+    }
+
     // MARK: Choosing and opening a backend
 
     private func take(_ device: PassthroughDevice) throws(PassthroughError) -> Assigned {
         var why: [String] = []
         let host = HostDevice.find(treePath: device.path)
+        let interrupts = device.interruptMethod
         if host == nil { why.append("no host device for \(device.path) (disabled in the host tree?)") }
-        if let host, device.method == .auto || device.method == .vfio {
+        if let host, device.method == .auto || device.method == .vfio, interrupts != .uio {
             do throws(PassthroughError) { return try openVFIO(device, host) } catch {
                 if device.method == .vfio { throw error }
                 why.append("vfio: \(error)")
             }
         }
-        if let host, device.method == .auto || device.method == .uio {
+        if let host, device.method == .auto || device.method == .uio, interrupts == .auto || interrupts == .uio || device.interrupts.isEmpty {
             do throws(PassthroughError) { return try openUIO(device, host, fallback: why) } catch {
                 if device.method == .uio { throw error }
                 why.append("uio: \(error)")
@@ -165,14 +266,17 @@ public final class PassthroughSet {
             throw .unavailable("\(device.path): \(device.method.rawValue) passthrough impossible: \(why.joined(separator: "; "))")
         }
         // /dev/mem forwards no interrupt: `auto` falls back to it only for a
-        // device that has none; the plan must ask for devmem to accept that.
-        if device.method == .auto && !device.interrupts.isEmpty {
+        // device that has none, or whose SPIs cleave-forward takes; the plan
+        // must ask for devmem to accept a device without its interrupts.
+        let forwarded = forwards(device) && (device.method == .devmem || interrupts == .forward)
+        if device.method == .auto && !device.interrupts.isEmpty && !forwarded {
             throw .unavailable(PassthroughSet.noInterruptFallback(device, why))
         }
         // Mapped below, with every devmem device's windows at once: two devices
         // in one page share a window (DeviceWindow.map merges pages).
-        why.append(device.interrupts.isEmpty ? "no interrupts" : "interrupts NOT forwarded")
-        return Assigned(device: device, backend: .devmem([]), reason: (device.method == .devmem ? "plan asks devmem; " : "") + why.joined(separator: "; "))
+        why.append(device.interrupts.isEmpty ? "no interrupts" : forwarded ? "interrupts by cleave-forward" : "interrupts NOT forwarded")
+        return Assigned(device: device, backend: .devmem([]), reason: (device.method == .devmem ? "plan asks devmem; " : "") + why.joined(separator: "; "),
+                        forwarding: forwarded)
     }
 
     /// Why `auto` refuses /dev/mem for `device` (it has SPIs): the device,
@@ -211,28 +315,49 @@ public final class PassthroughSet {
                 group = try VFIOGroup(number: number, container: container!)
                 groups.append(group)
             }
-            let vfio = try VFIODevice(name: host.name, group: group)
-            let a = Assigned(device: device, backend: .vfio(vfio), reason: "\(driver) bound to \(host)")
-            for (i, window) in device.mmio.enumerated() {
-                guard i < vfio.regions.count else { throw .unavailable("\(host): VFIO reports \(vfio.regions.count) regions, the tree \(device.mmio.count)") }
-                let region = vfio.regions[i]
-                if region.mappable && window.base & 0xfff == 0 && region.size == window.size {
-                    a.slots.append(Slot(mapping: try vfio.map(region), base: window.base, size: window.size))
-                } else {
-                    a.traps.append(TrappedWindow(base: window.base, size: window.size, device: device.path, access: .vfio(vfio, region)))
-                }
+            if forwards(device) {
+                return Assigned(device: device, backend: .vfioUnopened(host, group, driver: driver),
+                                reason: "\(driver) bound to \(host)", forwarding: true)
             }
-            for (i, irq) in device.interrupts.enumerated() {
-                guard i < vfio.irqs.count, vfio.irqs[i].count > 0 else { throw .unavailable("\(host): VFIO has no IRQ index \(i) for INTID \(irq.intid)") }
-                let wire = try Wire(intid: irq.intid, level: irq.level, vfio: (vfio, UInt32(i)), uio: nil)
-                try vfio.setTrigger(irq: UInt32(i), eventfd: wire.trigger.raw)
-                if let r = wire.resample { try vfio.setUnmask(irq: UInt32(i), eventfd: r.raw) }
-                a.wires.append(wire)
-            }
+            let a = Assigned(device: device, backend: .vfio(try VFIODevice(name: host.name, group: group)), reason: "\(driver) bound to \(host)")
+            try openVFIO(a, skipping: [])
             return a
         } catch {
             _ = host.restore(original: "")
             throw error
+        }
+    }
+
+    /// Opens a bound device's VFIO device (now, or after its SPIs were
+    /// forwarded): maps or traps each window, and wires each SPI not in
+    /// `forwarded` through irqfd (VFIO's own trigger for a forwarded one
+    /// would fail EBUSY, and must never drive it anyway).
+    private func openVFIO(_ a: Assigned, skipping forwarded: [UInt32]) throws(PassthroughError) {
+        let device = a.device
+        let vfio: VFIODevice
+        switch a.backend {
+        case .vfio(let opened): vfio = opened
+        case .vfioUnopened(let host, let group, _):
+            vfio = try VFIODevice(name: host.name, group: group)
+            a.backend = .vfio(vfio)
+        default: return
+        }
+        let host = vfio.name
+        for (i, window) in device.mmio.enumerated() {
+            guard i < vfio.regions.count else { throw .unavailable("\(host): VFIO reports \(vfio.regions.count) regions, the tree \(device.mmio.count)") }
+            let region = vfio.regions[i]
+            if region.mappable && window.base & 0xfff == 0 && region.size == window.size {
+                a.slots.append(Slot(mapping: try vfio.map(region), base: window.base, size: window.size))
+            } else {
+                a.traps.append(TrappedWindow(base: window.base, size: window.size, device: device.path, access: .vfio(vfio, region)))
+            }
+        }
+        for (i, irq) in device.interrupts.enumerated() where !forwarded.contains(irq.intid) {
+            guard i < vfio.irqs.count, vfio.irqs[i].count > 0 else { throw .unavailable("\(host): VFIO has no IRQ index \(i) for INTID \(irq.intid)") }
+            let wire = try Wire(intid: irq.intid, level: irq.level, vfio: (vfio, UInt32(i)), uio: nil)
+            try vfio.setTrigger(irq: UInt32(i), eventfd: wire.trigger.raw)
+            if let r = wire.resample { try vfio.setUnmask(irq: UInt32(i), eventfd: r.raw) }
+            a.wires.append(wire)
         }
     }
 
@@ -297,6 +422,17 @@ public final class PassthroughSet {
     /// (KVM_IRQFD at gsi = INTID - 32; with the resamplefd for level SPIs).
     /// Call once per VM, after its vGIC is initialised and before KVM_RUN.
     public func attach(_ vm: VirtualMachine) throws(PassthroughError) {
+        let first = !attached
+        attached = true
+        // Forwarded before a VFIO device is opened (§24); the rest of the
+        // device's SPIs, refused by the module, then go by irqfd.
+        for a in assigned where a.forwarding {
+            try forward(a, into: vm, first: first)
+            guard first else { continue }
+            if case .vfioUnopened = a.backend { try openVFIO(a, skipping: a.forwarded) }
+            if let cpu = hostCPU, !a.wires.isEmpty { steer(a, to: cpu) }
+            logAssigned(a)
+        }
         do throws(KVMError) {
             for w in windows { try w.register(in: vm) }
             for a in assigned {
@@ -318,8 +454,21 @@ public final class PassthroughSet {
         }
     }
 
-    /// The VM is going away: the UIO relay stops injecting into it.
-    public func detach() { vmLock.withLock { currentVM = nil } }
+    /// The VM is going away: the UIO relay stops injecting into it, and the
+    /// forwardings into it are closed (a reset's new VM gets new ones; one
+    /// left would keep the old VM and its SPI, §24). Logs what each
+    /// forwarding's host handler did.
+    public func detach() {
+        vmLock.withLock { currentVM = nil }
+        var counts: [String] = []
+        for a in assigned {
+            for f in a.forwardings {
+                if let s = f.status() { counts.append("\(f.intid):\(s.handled)" + (s.offCPU > 0 ? "(off_cpu=\(s.offCPU))" : "")) }
+            }
+            a.forwardings = []
+        }
+        if !counts.isEmpty { log("forwarded", "interrupts=\(counts.joined(separator: ","))") }
+    }
 
     // MARK: Trapped MMIO
 
@@ -380,6 +529,7 @@ public final class PassthroughSet {
     /// IRQ affinities). Idempotent.
     public func teardown() {
         if stopping.exchange(true, ordering: .relaxed) { return }
+        detach()
         for t in relays { t.join() }
         relays = []
         var relayed: [String] = []

@@ -180,3 +180,71 @@ struct PassthroughFallbackTests {
         }
     }
 }
+
+/// The plan's interrupt method at boot, on a host without cleave-forward
+/// (this machine: no /dev/cleave-forward): `forward` is a setup error that
+/// says why, `auto` logs the same one line and goes on as before. The devices
+/// have no host device, so nothing on this machine is touched.
+@Suite("Passthrough: forwarded SPIs on a host that cannot forward",
+       .enabled(if: !FileManager.default.fileExists(atPath: "/dev/cleave-forward")))
+struct ForwardUnavailableTests {
+    func device(method: PassthroughMethod, interrupts: InterruptMethod, intids: [UInt32] = [34]) -> PassthroughDevice {
+        PassthroughDevice(label: "rtc", path: "/cleave-test-no-such-device@9010000", compatible: ["arm,pl031"], mmio: [],
+                          interrupts: intids.map { .init(intid: $0, level: true) }, method: method,
+                          interruptMethod: interrupts, allowUnbind: false)
+    }
+
+    /// The error (or nil) and every log line `event detail`.
+    func open(_ devices: [PassthroughDevice], hostCPU: Int? = 1) -> (error: String?, log: [String]) {
+        let lines = LogLines()
+        do throws(PassthroughError) {
+            let set = try PassthroughSet(guest: "cleave-unit-test-\(getpid())", devices: devices, hostCPU: hostCPU,
+                                         log: { event, detail in lines.append("\(event) \(detail)") })
+            set.teardown()
+            return (nil, lines.all)
+        } catch {
+            return ("\(error)", lines.all)
+        }
+    }
+
+    final class LogLines: @unchecked Sendable {
+        var all: [String] = []
+        func append(_ s: String) { all.append(s) }
+    }
+
+    @Test(arguments: [PassthroughMethod.vfio, .devmem, .auto])
+    func explicitForwardIsASetupErrorNamingWhy(_ mmio: PassthroughMethod) {
+        let (error, log) = open([device(method: mmio, interrupts: .forward)])
+        let message = error ?? ""
+        for part in ["/cleave-test-no-such-device@9010000", "interrupts = \"forward\"", "forwarding unavailable",
+                     "no /dev/cleave-forward", "cleave-forward.ko is not loaded", "Scripts/build-modules"] {
+            #expect(message.contains(part), "'\(part)' not in: \(message)")
+        }
+        #expect(log.filter { $0.contains("forwarding unavailable: ") }.count == 1, "\(log)")
+    }
+
+    @Test func autoSaysOnceWhyAndFallsBack() {
+        let (error, log) = open([device(method: .auto, interrupts: .auto), device(method: .auto, interrupts: .auto, intids: [35])])
+        // Then as without the module: neither VFIO nor UIO takes these devices.
+        #expect(error?.contains("passthrough \"auto\" found neither VFIO nor UIO") == true, "\(error ?? "accepted")")
+        let lines = log.filter { $0.hasPrefix("forward forwarding unavailable: no /dev/cleave-forward") }
+        #expect(lines.count == 1 && lines.first?.contains("auto: irqfd or uio instead") == true, "\(log)")
+    }
+
+    @Test func anUnpinnedGuestCannotForward() {
+        let (error, _) = open([device(method: .devmem, interrupts: .forward)], hostCPU: nil)
+        #expect(error?.contains("not pinned to a host CPU") == true, "\(error ?? "accepted")")
+    }
+
+    @Test func noForwardingIsTriedWhereThePlanRulesItOut() {
+        // irqfd, uio, devmem with auto (no interrupts), a device without SPIs: no line about forwarding.
+        for d in [device(method: .auto, interrupts: .irqfd), device(method: .auto, interrupts: .uio),
+                  device(method: .devmem, interrupts: .auto), device(method: .vfio, interrupts: .auto, intids: [])] {
+            #expect(!PassthroughSet.mayForward(d), "\(d.method) \(d.interruptMethod)")
+            let (_, log) = open([d])
+            #expect(!log.contains { $0.contains("forwarding") }, "\(d.method) \(d.interruptMethod): \(log)")
+        }
+        #expect(PassthroughSet.mayForward(device(method: .vfio, interrupts: .auto)))
+        #expect(PassthroughSet.mayForward(device(method: .devmem, interrupts: .forward)))
+    }
+}

@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #include <linux/kvm.h>
 #include "CLinuxPassthrough.h"
+#include "CLinuxForward.h"
 
 #if !defined(__aarch64__)
 // Stand-ins for <asm/kvm.h> on arm64 (Documentation/virt/kvm/api.rst 4.82),
