@@ -145,15 +145,21 @@ public final class PassthroughSet {
     public let eoiMode: HostInterrupts.EOIMode
     /// /dev/cleave-forward, when some device may forward and the host can.
     private var forwardControl: ForwardControl? = nil
+    private let forwardingRuledOut: String?
     private let hostCPU: Int?
     private var attached = false
 
     /// Prepares the host and opens every device. `hostCPU`: the guest's
     /// (first) physical CPU, where the devices' host IRQs are steered.
-    public init(guest: String, devices: [PassthroughDevice], hostCPU: Int?, log: @escaping Logger) throws(PassthroughError) {
+    /// `forwardingRuledOut`: why this guest's SPIs must not be forwarded
+    /// whatever the host offers (`Supervisor.forwardingRuledOut`), nil when
+    /// they may.
+    public init(guest: String, devices: [PassthroughDevice], hostCPU: Int?, forwardingRuledOut: String? = nil,
+                log: @escaping Logger) throws(PassthroughError) {
         self.guest = guest
         self.log = log
         self.hostCPU = hostCPU
+        self.forwardingRuledOut = forwardingRuledOut
         // A supervisor killed with SIGKILL left its changes: undo them first.
         if let left = HostState.leftover(guest: guest) {
             let problems = left.undo()
@@ -206,8 +212,9 @@ public final class PassthroughSet {
     private func openForwardControl(_ devices: [PassthroughDevice]) throws(PassthroughError) {
         let wanting = devices.filter(PassthroughSet.mayForward)
         guard !wanting.isEmpty else { return }
-        var why: String? = nil
-        if hostCPU == nil { why = "the guest's vCPU 0 is not pinned to a host CPU, where the SPIs would be steered" } else {
+        var why: String? = forwardingRuledOut
+        if why == nil, hostCPU == nil { why = "the guest's vCPU 0 is not pinned to a host CPU, where the SPIs would be steered" }
+        if why == nil {
             do throws(ForwardControl.Unavailable) { forwardControl = try ForwardControl() } catch { why = error.description }
         }
         guard let why else { return }

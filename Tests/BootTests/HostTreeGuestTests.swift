@@ -4,6 +4,7 @@ import DeviceTree
 import Partitioning
 import PartitionRecord
 @testable import Passthrough
+import Platform
 @testable import Supervisor
 
 /// `cleave check` cannot size a guest's RAM on a board tree without /memory
@@ -234,6 +235,35 @@ struct ForwardUnavailableTests {
     @Test func anUnpinnedGuestCannotForward() {
         let (error, _) = open([device(method: .devmem, interrupts: .forward)], hostCPU: nil)
         #expect(error?.contains("not pinned to a host CPU") == true, "\(error ?? "accepted")")
+    }
+
+    /// A reason the supervisor gives (GICv2 with more than one vCPU) wins
+    /// over whatever the host offers, and an explicit `forward` names it.
+    @Test func aRuledOutGuestSaysWhy() {
+        let lines = LogLines()
+        do throws(PassthroughError) {
+            let set = try PassthroughSet(guest: "cleave-unit-test-\(getpid())", devices: [device(method: .devmem, interrupts: .forward)],
+                                         hostCPU: 1, forwardingRuledOut: "GICv2 with 2 vCPUs: test",
+                                         log: { event, detail in lines.append("\(event) \(detail)") })
+            set.teardown()
+            Issue.record("accepted")
+        } catch {
+            #expect("\(error)".contains("forwarding unavailable: GICv2 with 2 vCPUs: test"), "\(error)")
+        }
+        #expect(lines.all.filter { $0.contains("forwarding unavailable: GICv2 with 2 vCPUs") }.count == 1, "\(lines.all)")
+    }
+
+    @Test func gicv2ForwardsOnlyForAOneVCPUGuest() {
+        func config(_ gic: GIC, vcpus: Int) -> GuestConfiguration {
+            GuestConfiguration(name: "g", hostCPUs: Array(1...vcpus), memorySize: 0x20_0000, kernelPath: "/k", gic: gic,
+                               consoleBase: TestConsole.base, consoleINTID: TestConsole.intid)
+        }
+        let v2 = GIC.v2(distributor: 0x800_0000, cpuInterface: 0x801_0000)
+        let v3 = GIC.v3(distributor: 0x800_0000, redistributor: 0x80a_0000)
+        #expect(Supervisor.forwardingRuledOut(config(v2, vcpus: 1)) == nil)
+        #expect(Supervisor.forwardingRuledOut(config(v3, vcpus: 2)) == nil)
+        let why = Supervisor.forwardingRuledOut(config(v2, vcpus: 2)) ?? ""
+        #expect(why.contains("GICv2 with 2 vCPUs") && why.contains("one-vCPU guest"), "\(why)")
     }
 
     @Test func noForwardingIsTriedWhereThePlanRulesItOut() {
