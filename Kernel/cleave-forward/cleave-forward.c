@@ -11,6 +11,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <clocksource/arm_arch_timer.h>
 #include <linux/anon_inodes.h>
 #include <linux/capability.h>
 #include <linux/cpumask.h>
@@ -509,6 +510,34 @@ free:
 	return ret;
 }
 
+/*
+ * Makes an SPI pending at the host GIC, as its device would, and returns the
+ * counter read just before. arch_timer_read_counter is what
+ * kvm_phys_timer_read reads, so a guest's counter plus its KVM offset
+ * compares with it.
+ */
+static long raise_spi(struct cleave_forward_raise __user *argp)
+{
+	struct cleave_forward_raise req;
+	unsigned int irq;
+	int ret;
+
+	if (copy_from_user(&req, argp, sizeof(req)))
+		return -EFAULT;
+	if (req.flags)
+		return -EINVAL;
+	if (req.intid < 32 || req.intid > 1019)
+		return -ERANGE;
+	irq = irq_find_mapping(gic_domain, req.intid);
+	if (!irq)
+		return -ENXIO;
+	req.counter = arch_timer_read_counter();
+	ret = irq_set_irqchip_state(irq, IRQCHIP_STATE_PENDING, true);
+	if (ret)
+		return ret;
+	return copy_to_user(argp, &req, sizeof(req)) ? -EFAULT : 0;
+}
+
 static long device_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	if (!capable(CAP_SYS_ADMIN))
@@ -518,6 +547,8 @@ static long device_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return irq_info((void __user *)arg);
 	case CLEAVE_FORWARD_SPI:
 		return forward_spi((void __user *)arg);
+	case CLEAVE_FORWARD_RAISE_SPI:
+		return raise_spi((void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

@@ -17,6 +17,13 @@
  *                            driver's platform_get_irq() would. ERANGE
  *                            for an INTID that is not an SPI; irq 0 when
  *                            there is no mapping (and none could be made).
+ *   CLEAVE_FORWARD_RAISE_SPI makes an SPI pending at the host GIC, whoever owns
+ *                            its IRQ (a forwarding, VFIO, UIO), and returns
+ *                            the host counter read just before: the start
+ *                            of a latency measurement (the benchmark in
+ *                            Tests/Guests/forward-probe.c). ERANGE for an
+ *                            INTID that is not an SPI, ENXIO for one with
+ *                            no Linux IRQ; EINVAL for flags other than 0.
  *   CLEAVE_FORWARD_SPI       forwards; returns a new file descriptor
  *                            (O_CLOEXEC) that owns the forwarding. The IRQ is
  *                            steered to host_cpu, where the vCPU's thread must
@@ -101,10 +108,19 @@ struct cleave_forward_status {
 	__s32 vcpu_thread_cpu; /* the one CPU the vCPU's thread may run on, or VCPU_* */
 };
 
+struct cleave_forward_raise {
+	__u32 intid;   /* in: an SPI with a Linux IRQ */
+	__u32 flags;   /* in: 0 */
+	__u64 counter; /* out: the counter KVM's guest offsets are relative to
+			* (arch_timer_read_counter), read before the SPI is
+			* made pending */
+};
+
 #define CLEAVE_FORWARD_MAGIC 0xCF
 #define CLEAVE_FORWARD_IRQ_INFO _IOWR(CLEAVE_FORWARD_MAGIC, 0x00, struct cleave_forward_irq_info)
 #define CLEAVE_FORWARD_SPI      _IOW(CLEAVE_FORWARD_MAGIC, 0x01, struct cleave_forward_spi)
 #define CLEAVE_FORWARD_STATUS   _IOR(CLEAVE_FORWARD_MAGIC, 0x02, struct cleave_forward_status)
 #define CLEAVE_FORWARD_RAISE    _IO(CLEAVE_FORWARD_MAGIC, 0x03)
+#define CLEAVE_FORWARD_RAISE_SPI _IOWR(CLEAVE_FORWARD_MAGIC, 0x04, struct cleave_forward_raise)
 
 #endif

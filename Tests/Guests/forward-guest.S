@@ -7,6 +7,10 @@
 //   x4 mark address (an MMIO exit to forward-probe)
 //   x5 1: hold the last SPI forever instead of EOIing it
 //   x6 INTID     x7 count     x8 1: configure the SPI edge-triggered
+//   x9 0, or the benchmark's area in RAM (forward-probe bench): instead of a
+//      RAISE mark, trigger n (1, 2, ...) stores n at [x9] and makes no exit
+//      (the host raises the SPI from another thread); the counter read on
+//      waking from WFI for interrupt n is stored at [x9 + 8 n]
 // It configures the distributor and its CPU interface, then:
 //   1. mark START; `count` times: trigger (PL031 alarm one second ahead, or
 //      mark RAISE), wait (WFI, IRQs masked: the SPI is taken by reading IAR),
@@ -17,7 +21,8 @@
 //   3. clear the PL031, EOI, mark EOIED, PSCI SYSTEM_OFF.
 // A wrong INTID marks WRONG|intid and powers off.
 // Registers: x19 version, x20 GICD, x21 GICR/GICC, x22 PL031, x23 mark,
-// x24 hold, x25 INTID, x26 count, x27 edge, x28 interrupts taken.
+// x24 hold, x25 INTID, x26 count, x27 edge, x28 interrupts taken,
+// x17 benchmark area, x15 triggers so far.
     .equ mark_start, 0x1
     .equ mark_raise, 0x2
     .equ mark_held, 0x3
@@ -38,6 +43,7 @@ _start:
     mov     x26, x7
     mov     x27, x8
     mov     x28, #0
+    mov     x17, x9
     msr     daifset, #0xf
 
     // Distributor: enabled first, as Linux does (KVM 6.1's vGIC queues an
@@ -147,7 +153,8 @@ phase_done:
     b       .
 
 // The PL031's alarm one second ahead (RTCMR = RTCDR + 1, RTCIMSC = 1), or
-// without a PL031 a RAISE mark (forward-probe makes the SPI pending).
+// without a PL031 a RAISE mark (forward-probe makes the SPI pending), or in
+// the benchmark the trigger's number in its area.
 trigger:
     cbz     x22, 1f
     ldr     w9, [x22]                   // RTCDR
@@ -156,15 +163,23 @@ trigger:
     mov     w9, #1
     str     w9, [x22, #0x10]            // RTCIMSC
     ret
-1:  mov     w9, #mark_raise
+1:  cbnz    x17, 2f
+    mov     w9, #mark_raise
     str     w9, [x23]
+    ret
+2:  add     x9, x15, #1
+    str     x9, [x17]
     ret
 
 // Waits for and acknowledges one interrupt: w0 the IAR value. Spurious
 // (1023) reads wait again; another INTID ends the run.
 wait_irq:
 1:  wfi
-    cmp     x19, #3
+    mrs     x2, cntvct_el0              // the benchmark's end: first instruction after the wake
+    cbz     x17, 4f
+    add     x9, x15, #1
+    str     x2, [x17, x9, lsl #3]       // a spurious wake is overwritten by the next one
+4:  cmp     x19, #3
     b.ne    2f
     mrs     x0, s3_0_c12_c12_0          // ICC_IAR1_EL1
     and     w1, w0, #0xffffff

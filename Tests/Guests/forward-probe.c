@@ -19,16 +19,39 @@
 //        works, and VFIO's own trigger for the IRQ is refused. With
 //        `vfio-first` the VFIO device is opened before: the forwarding is
 //        refused (vfio-platform holds the IRQ) and the probe says so.
+//   forward-probe bench GUEST INTID CPU COUNT forward|irqfd|uio DEVICE
+//        the benchmark (issue 10): the same guest (forward-guest.S, its
+//        benchmark area) takes COUNT interrupts of INTID through one path:
+//        forwarded; VFIO's eventfd + KVM_IRQFD (DEVICE bound to
+//        vfio-platform; a level SPI with KVM's resamplefd as VFIO's unmask);
+//        the supervisor's UIO relay (DEVICE bound to uio_pdrv_genirq: an
+//        edge SPI by KVM_IRQ_LINE high and low, then re-enabled; a level SPI
+//        by an irqfd, re-enabled when its resamplefd fires). The trigger is
+//        the host tree's; a level SPI made pending by the host stays so
+//        until the host takes it.
+//        A thread on the other CPU raises each one at the host GIC
+//        (CLEAVE_FORWARD_RAISE_SPI, which stamps the counter) 2 ms after the
+//        guest asked, while it sleeps in WFI. Prints one CLEAVE-FWD-BENCH
+//        line: latency from the stamp to the guest's first instruction after
+//        the wake (median, min, max), and per interrupt the host's
+//        /proc/interrupts count, KVM's irqfd wake-ups and its injections
+//        from its workqueue (the kprobe events cleave_irqfd_wakeup and
+//        cleave_irqfd_inject, which the caller sets; -1 without them), the
+//        relay's wake-ups with an event, the vCPU's exits (KVM's "exits"
+//        statistic) and KVM_RUN returns to this process.
 //   forward-probe refuse INTID CPU     each refusal of CLEAVE_FORWARD_SPI, one
 //                                      line each: case, errno (INTID: an SPI of
 //                                      the host's tree no host driver holds)
 //   forward-probe refuse-split INTID CPU   the refusal of a host GIC that is
 //                                      not in split EOI/Deactivate mode
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <linux/vfio.h>
+#include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
@@ -203,10 +226,9 @@ static struct cleave_forward_status status(int fwd) {
 
 static void timeout(int signal) { (void)signal; }
 
-// The first region of a platform device bound to vfio-platform (no-IOMMU
-// group), mapped; tries VFIO's own eventfd trigger for its IRQ 0 and says how
-// that went. The device fd stays open for the run.
-static void *vfio_window(const char *device) {
+// A platform device bound to vfio-platform (no-IOMMU group): its VFIO device
+// fd, open for the rest of the run.
+static int vfio_device(const char *device) {
     char path[160], link[160];
     snprintf(path, sizeof path, "/sys/bus/platform/devices/%s/iommu_group", device);
     ssize_t n = readlink(path, link, sizeof link - 1);
@@ -219,16 +241,28 @@ static void *vfio_window(const char *device) {
     if (ioctl(container, VFIO_SET_IOMMU, VFIO_NOIOMMU_IOMMU) < 0) die("VFIO_SET_IOMMU");
     int dev = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, device);
     if (dev < 0) die("VFIO_GROUP_GET_DEVICE_FD");
+    return dev;
+}
+
+// VFIO's eventfd trigger for the device's IRQ 0: 0 or an errno.
+static int vfio_trigger(int dev, int eventfd) {
+    struct { struct vfio_irq_set set; int32_t fd; } trigger = {
+        { .argsz = sizeof trigger, .flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, .count = 1 },
+        eventfd };
+    return ioctl(dev, VFIO_DEVICE_SET_IRQS, &trigger) < 0 ? errno : 0;
+}
+
+// The first region of a platform device bound to vfio-platform, mapped;
+// tries VFIO's own eventfd trigger for its IRQ 0 and says how that went.
+static void *vfio_window(const char *device) {
+    int dev = vfio_device(device);
     struct vfio_region_info region = { .argsz = sizeof region, .index = 0 };
     if (ioctl(dev, VFIO_DEVICE_GET_REGION_INFO, &region) < 0) die("VFIO_DEVICE_GET_REGION_INFO");
     void *window = mmap(NULL, 0x1000, PROT_READ | PROT_WRITE, MAP_SHARED, dev, (off_t)region.offset);
     if (window == MAP_FAILED) die("mmap VFIO region 0");
-    struct { struct vfio_irq_set set; int32_t fd; } trigger = {
-        { .argsz = sizeof trigger, .flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, .count = 1 },
-        eventfd(0, EFD_CLOEXEC) };
-    int set = ioctl(dev, VFIO_DEVICE_SET_IRQS, &trigger);
+    int set = vfio_trigger(dev, eventfd(0, EFD_CLOEXEC));
     printf("CLEAVE-FWD-VFIO device=%s opened=1 region_size=%#llx set_irqs=%s\n", device,
-           (unsigned long long)region.size, errno_name(set < 0 ? errno : 0));
+           (unsigned long long)region.size, errno_name(set));
     return window;
 }
 
@@ -433,6 +467,311 @@ static int refuse_split(int argc, char **argv) {
     return 0;
 }
 
+// The benchmark (issue 10; docs/kernel-facts.md §24). Latency is taken on
+// one counter: the module stamps the host counter (arch_timer_read_counter,
+// the physical count kvm_phys_timer_read reads) before it makes the SPI
+// pending; the guest reads its CNTVCT_EL0 on waking from WFI, and guest +
+// offset is the host counter, the offset read as KVM_REG_ARM_TIMER_CNT
+// (physical count - the vCPU's CNTVOFF) between two reads of this thread's
+// CNTVCT_EL0 (the host's EL0 sees an offset of 0: VHE fixes it, nVHE
+// KVM zeroes CNTVOFF_EL2 on vcpu_put; checked: every stamp must lie between
+// the raiser's own reads before and after the ioctl).
+
+#define BENCH_AREA 0x100000ull /* RAM offset: [0] the trigger asked for, [n] the guest's stamp n */
+#define BENCH_MAX 255 /* the END mark carries the count in 8 bits */
+
+static inline uint64_t counter(void) {
+    uint64_t v;
+    __asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(v) :: "memory");
+    return v;
+}
+
+static inline uint64_t counter_frequency(void) {
+    uint64_t v;
+    __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(v));
+    return v;
+}
+
+// One statistic of a vCPU (KVM_GET_STATS_FD, Documentation/virt/kvm/api.rst
+// "KVM_GET_STATS_FD"); -1 when KVM has no statistic of that name.
+static long long vcpu_stat(int stats, const char *name) {
+    struct kvm_stats_header h;
+    if (pread(stats, &h, sizeof h, 0) != sizeof h) return -1;
+    size_t stride = sizeof(struct kvm_stats_desc) + h.name_size;
+    char buffer[sizeof(struct kvm_stats_desc) + 128];
+    if (stride > sizeof buffer) return -1;
+    for (uint32_t i = 0; i < h.num_desc; i++) {
+        struct kvm_stats_desc *d = (struct kvm_stats_desc *)buffer;
+        if (pread(stats, buffer, stride, h.desc_offset + i * stride) != (ssize_t)stride) return -1;
+        if (strncmp(d->name, name, h.name_size)) continue;
+        uint64_t value;
+        if (pread(stats, &value, sizeof value, h.data_offset + d->offset) != sizeof value) return -1;
+        return (long long)value;
+    }
+    return -1;
+}
+
+// The hits of a kprobe event from tracefs's kprobe_profile; -1 without it.
+static long kprobe_hits(const char *event) {
+    FILE *f = fopen("/sys/kernel/debug/tracing/kprobe_profile", "r");
+    char name[128];
+    long hits, missed, found = -1;
+    if (!f) return -1;
+    while (found < 0 && fscanf(f, "%127s %ld %ld", name, &hits, &missed) == 3)
+        if (!strcmp(name, event)) found = hits;
+    fclose(f);
+    return found;
+}
+
+struct bench {
+    int dev, vm_fd, uio, cpu;
+    int trigger, resample; // a level SPI's irqfd and resamplefd (UIO relay)
+    unsigned intid, count;
+    volatile uint64_t *area;
+    uint64_t stamps[BENCH_MAX + 2];
+    volatile int stop;
+    long relayed, outside; // UIO relay wake-ups with an event; stamps outside the raiser's reads
+};
+
+// Raises SPI n once the guest has asked for it and had 2 ms to sleep in WFI.
+static void *raiser(void *arg) {
+    struct bench *b = arg;
+    pin(b->cpu);
+    for (unsigned n = 1; n <= b->count + 1 && !b->stop; n++) {
+        while (b->area[0] != n && !b->stop) usleep(200);
+        if (b->stop) break;
+        usleep(2000);
+        struct cleave_forward_raise r = { .intid = b->intid };
+        uint64_t before = counter();
+        if (ioctl(b->dev, CLEAVE_FORWARD_RAISE_SPI, &r) < 0) die("CLEAVE_FORWARD_RAISE_SPI");
+        uint64_t after = counter();
+        b->outside += r.counter < before || r.counter > after;
+        b->stamps[n] = r.counter;
+    }
+    return NULL;
+}
+
+// The supervisor's UIO relay (PassthroughSet.relay): wait for the UIO
+// event; an edge SPI: KVM_IRQ_LINE high then low, re-enable; a level SPI:
+// signal its irqfd, re-enable when the guest's EOI signals the resamplefd.
+static void *relay(void *arg) {
+    struct bench *b = arg;
+    pin(b->cpu);
+    struct kvm_irq_level high = { .irq = (KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT) | b->intid, .level = 1 },
+                         low = high;
+    low.level = 0;
+    uint32_t events, enable = 1;
+    uint64_t one = 1, acks;
+    while (!b->stop) {
+        struct pollfd p[2] = { { .fd = b->uio, .events = POLLIN }, { .fd = b->resample, .events = POLLIN } };
+        if (poll(p, b->resample < 0 ? 1 : 2, 100) <= 0) continue;
+        if ((p[0].revents & POLLIN) && read(b->uio, &events, sizeof events) == sizeof events) {
+            b->relayed++;
+            if (b->resample >= 0) {
+                if (write(b->trigger, &one, sizeof one) != sizeof one) die("irqfd signal");
+            } else {
+                if (ioctl(b->vm_fd, KVM_IRQ_LINE, &high) < 0 || ioctl(b->vm_fd, KVM_IRQ_LINE, &low) < 0) die("KVM_IRQ_LINE");
+                if (write(b->uio, &enable, sizeof enable) != sizeof enable) die("UIO re-enable");
+            }
+        }
+        if (b->resample >= 0 && (p[1].revents & POLLIN) && read(b->resample, &acks, sizeof acks) == sizeof acks &&
+            write(b->uio, &enable, sizeof enable) != sizeof enable)
+            die("UIO re-enable");
+    }
+    return NULL;
+}
+
+// A level SPI's irqfd with a resamplefd: KVM lowers the line and signals the
+// resamplefd at the guest's EOI.
+static void irqfd_resample(int vm_fd, unsigned intid, int trigger, int resample) {
+    struct kvm_irqfd request = { .fd = (uint32_t)trigger, .gsi = intid - 32, .flags = KVM_IRQFD_FLAG_RESAMPLE,
+                                 .resamplefd = (uint32_t)resample };
+    if (ioctl(vm_fd, KVM_IRQFD, &request) < 0) die("KVM_IRQFD resample");
+}
+
+static void steer(unsigned irq, int cpu) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/irq/%u/smp_affinity_list", irq);
+    FILE *f = fopen(path, "w");
+    if (!f || fprintf(f, "%d\n", cpu) < 0 || fclose(f)) die(path);
+}
+
+static int compare(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int bench(int argc, char **argv) {
+    if (argc < 8) return 2;
+    const char *guest = argv[2], *path = argv[6], *device_name = argv[7];
+    unsigned intid = (unsigned)atoi(argv[3]), count = (unsigned)atoi(argv[5]);
+    int cpu = atoi(argv[4]), other = cpu ? 0 : 1;
+    int forwarded = !strcmp(path, "forward"), irqfd = !strcmp(path, "irqfd"), uio = !strcmp(path, "uio");
+    if (!forwarded && !irqfd && !uio) return 2;
+    if (count < 1 || count > BENCH_MAX) return 2;
+    static struct bench b;
+    b.dev = device();
+    b.intid = intid;
+    b.count = count;
+    b.uio = b.trigger = b.resample = -1;
+    b.cpu = other;
+    struct cleave_forward_irq_info info = irq_info(b.dev, intid, 1);
+    if (!info.irq) { printf("CLEAVE-FWD-ERROR INTID %u: no Linux IRQ\n", intid); return 1; }
+    int level = info.trigger != 1;
+    pin(cpu);
+    struct vm vm = make_vm(256, 1);
+    b.vm_fd = vm.fd;
+    FILE *image = fopen(guest, "r");
+    if (!image) die(guest);
+    size_t n = fread(vm.ram + LOAD_OFFSET, 1, BENCH_AREA - LOAD_OFFSET, image);
+    fclose(image);
+    if (!n) die("reading the guest");
+    b.area = (volatile uint64_t *)(vm.ram + BENCH_AREA);
+    set_reg(&vm, CORE_REG(regs.pc), RAM_BASE + LOAD_OFFSET);
+    uint64_t args[10] = { (uint64_t)vm.gic_version, GICD_BASE, vm.gic_version == 3 ? GICR_BASE : GICC_BASE, 0,
+                          MARK_ADDRESS, 0, intid, count, !level, RAM_BASE + BENCH_AREA };
+    for (int i = 0; i < 10; i++) set_reg(&vm, CORE_REG(regs.regs[i]), args[i]);
+
+    int fwd = -1;
+    if (forwarded) {
+        fwd = forward(b.dev, vm.fd, 0, intid, (unsigned)cpu);
+        if (fwd < 0) die("CLEAVE_FORWARD_SPI");
+    } else if (irqfd) {
+        // VFIO's trigger eventfd injected by KVM_IRQFD (gsi: the SPI number,
+        // §4); a level SPI's resamplefd unmasks it in VFIO (§3).
+        int vfio = vfio_device(device_name), e = eventfd(0, EFD_CLOEXEC), r = eventfd(0, EFD_CLOEXEC);
+        if (e < 0 || r < 0) die("eventfd");
+        errno = vfio_trigger(vfio, e);
+        if (errno) die("VFIO_DEVICE_SET_IRQS trigger");
+        if (level) {
+            struct { struct vfio_irq_set set; int32_t fd; } unmask = {
+                { .argsz = sizeof unmask, .flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK, .count = 1 }, r };
+            if (ioctl(vfio, VFIO_DEVICE_SET_IRQS, &unmask) < 0) die("VFIO_DEVICE_SET_IRQS unmask");
+            irqfd_resample(vm.fd, intid, e, r);
+        } else {
+            struct kvm_irqfd request = { .fd = (uint32_t)e, .gsi = intid - 32 };
+            if (ioctl(vm.fd, KVM_IRQFD, &request) < 0) die("KVM_IRQFD");
+        }
+        steer(info.irq, cpu);
+    } else {
+        char path_uio[300];
+        snprintf(path_uio, sizeof path_uio, "/sys/bus/platform/devices/%s/uio", device_name);
+        DIR *d = opendir(path_uio);
+        struct dirent *entry = NULL;
+        while (d && (entry = readdir(d)) && strncmp(entry->d_name, "uio", 3)) {}
+        if (!entry) die(path_uio);
+        snprintf(path_uio, sizeof path_uio, "/dev/%s", entry->d_name);
+        closedir(d);
+        b.uio = open(path_uio, O_RDWR | O_CLOEXEC);
+        if (b.uio < 0) die(path_uio);
+        if (level) {
+            b.trigger = eventfd(0, EFD_CLOEXEC);
+            b.resample = eventfd(0, EFD_CLOEXEC);
+            if (b.trigger < 0 || b.resample < 0) die("eventfd");
+            irqfd_resample(vm.fd, intid, b.trigger, b.resample);
+        }
+        steer(info.irq, cpu);
+    }
+    info = irq_info(b.dev, intid, 0);
+
+    // The guest's counter offset, from the raiser's CPU, before the vCPU
+    // first runs: the read with the tightest bracket of 16 (under nested
+    // TCG the first ones are slow).
+    pin(other);
+    int64_t offset = 0; // host = guest + offset
+    uint64_t bracket = UINT64_MAX;
+    for (int i = 0; i < 16; i++) {
+        uint64_t guest_count, before = counter();
+        struct kvm_one_reg reg = { .id = KVM_REG_ARM_TIMER_CNT, .addr = (uint64_t)(uintptr_t)&guest_count };
+        if (ioctl(vm.vcpu, KVM_GET_ONE_REG, &reg) < 0) die("KVM_GET_ONE_REG TIMER_CNT");
+        uint64_t after = counter();
+        if (after - before < bracket) {
+            bracket = after - before;
+            offset = (int64_t)(before + (after - before) / 2) - (int64_t)guest_count;
+        }
+    }
+    pin(cpu);
+    int stats = ioctl(vm.vcpu, KVM_GET_STATS_FD, NULL);
+    if (stats < 0) die("KVM_GET_STATS_FD");
+
+    // The helper threads block SIGALRM, so the timeout interrupts KVM_RUN.
+    pthread_t raise_thread, relay_thread;
+    sigset_t alarm_set;
+    sigemptyset(&alarm_set);
+    sigaddset(&alarm_set, SIGALRM);
+    pthread_sigmask(SIG_BLOCK, &alarm_set, NULL);
+    if (pthread_create(&raise_thread, NULL, raiser, &b)) die("pthread_create");
+    if (uio && pthread_create(&relay_thread, NULL, relay, &b)) die("pthread_create");
+    pthread_sigmask(SIG_UNBLOCK, &alarm_set, NULL);
+    struct sigaction action = { .sa_handler = timeout };
+    sigaction(SIGALRM, &action, NULL);
+    alarm(RUN_SECONDS);
+    long runs = 0, start_runs = 0, user_exits = -1, host0 = 0, host1 = 0, wq0 = 0, wq1 = 0, wake0 = 0, wake1 = 0,
+         relayed0 = 0, relayed1 = 0;
+    long long exits0 = 0, exits1 = 0;
+    unsigned taken = 0;
+    int status_code = 1;
+    for (;;) {
+        if (ioctl(vm.vcpu, KVM_RUN, 0) < 0) {
+            if (errno == EINTR) { printf("CLEAVE-FWD-BENCH-TIMEOUT after %d s\n", RUN_SECONDS); break; }
+            die("KVM_RUN");
+        }
+        runs++;
+        if (vm.run->exit_reason == KVM_EXIT_SYSTEM_EVENT) { status_code = taken == count ? 0 : 1; break; }
+        if (vm.run->exit_reason != KVM_EXIT_MMIO || vm.run->mmio.phys_addr != MARK_ADDRESS || !vm.run->mmio.is_write) {
+            printf("CLEAVE-FWD-ERROR exit %u at %#llx\n", vm.run->exit_reason, (unsigned long long)vm.run->mmio.phys_addr);
+            break;
+        }
+        uint32_t mark;
+        memcpy(&mark, vm.run->mmio.data, sizeof mark);
+        if (mark == MARK_START) {
+            start_runs = runs;
+            host0 = host_count(intid);
+            wq0 = kprobe_hits("cleave_irqfd_inject");
+            wake0 = kprobe_hits("cleave_irqfd_wakeup");
+            exits0 = vcpu_stat(stats, "exits");
+            relayed0 = b.relayed;
+        } else if ((mark & ~0xffu) == MARK_END) {
+            taken = mark - MARK_END;
+            host1 = host_count(intid);
+            wq1 = kprobe_hits("cleave_irqfd_inject");
+            wake1 = kprobe_hits("cleave_irqfd_wakeup");
+            exits1 = vcpu_stat(stats, "exits");
+            relayed1 = b.relayed;
+            user_exits = runs - start_runs - 1; // KVM_RUN returns between START and END, END excluded
+        } else if (mark == MARK_HELD || mark == MARK_EOIED) {
+        } else {
+            printf("CLEAVE-FWD-ERROR guest mark %#x\n", mark);
+            break;
+        }
+    }
+    alarm(0);
+    b.stop = 1;
+    pthread_join(raise_thread, NULL);
+    if (uio) pthread_join(relay_thread, NULL);
+
+    // Latency n: the guest's stamp n on the host's counter, less the module's stamp n.
+    int64_t latency[BENCH_MAX];
+    unsigned valid = 0;
+    for (unsigned i = 1; i <= taken && i <= count; i++)
+        if (b.stamps[i] && b.area[i]) latency[valid++] = (int64_t)(b.area[i] + (uint64_t)offset) - (int64_t)b.stamps[i];
+    qsort(latency, valid, sizeof latency[0], compare);
+    double us = 1e6 / (double)counter_frequency(), per = taken ? 1.0 / taken : 0;
+    printf("CLEAVE-FWD-BENCH path=%s intid=%u trigger=%s cpu=%d interrupts=%u/%u", path, intid,
+           level ? "level" : "edge", cpu, taken, count);
+    if (valid)
+        printf(" latency_us median=%.1f min=%.1f max=%.1f", latency[valid / 2] * us, latency[0] * us,
+               latency[valid - 1] * us);
+    printf(" per_interrupt host_irqs=%.2f irqfd_wakeups=%.2f workqueue_injections=%.2f supervisor_wakeups=%.2f guest_exits=%.2f user_exits=%.2f",
+           (host1 - host0) * per, wake0 < 0 ? -1.0 : (wake1 - wake0) * per, wq0 < 0 ? -1.0 : (wq1 - wq0) * per,
+           (relayed1 - relayed0) * per,
+           exits0 < 0 ? -1.0 : (double)(exits1 - exits0) * per, user_exits < 0 ? -1.0 : user_exits * per);
+    printf(" offset_uncertainty_us=%.1f stamps_outside=%ld counter_hz=%llu status=%d\n", (double)bracket / 2 * us,
+           b.outside, (unsigned long long)counter_frequency(), status_code);
+    if (fwd >= 0) close(fwd);
+    return status_code;
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc >= 3 && !strcmp(argv[1], "info")) {
@@ -441,8 +780,9 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (argc >= 2 && !strcmp(argv[1], "run")) return run(argc, argv);
+    if (argc >= 2 && !strcmp(argv[1], "bench")) return bench(argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "refuse")) return refuse(argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "refuse-split")) return refuse_split(argc, argv);
-    fprintf(stderr, "usage: forward-probe info INTID [map] | run GUEST INTID CPU COUNT rtc|raise [hold] | refuse[-split] INTID CPU\n");
+    fprintf(stderr, "usage: forward-probe info INTID [map] | run GUEST INTID CPU COUNT rtc|raise [hold] | bench GUEST INTID CPU COUNT forward|irqfd|uio DEVICE | refuse[-split] INTID CPU\n");
     return 2;
 }
