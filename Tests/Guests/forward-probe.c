@@ -37,8 +37,8 @@
 //        /proc/interrupts count, KVM's irqfd wake-ups and its injections
 //        from its workqueue (the kprobe events cleave_irqfd_wakeup and
 //        cleave_irqfd_inject, which the caller sets; -1 without them), the
-//        relay's wake-ups with an event, the vCPU's exits (KVM's "exits"
-//        statistic) and KVM_RUN returns to this process.
+//        relay's wake-ups with an event (UIO or resamplefd), the vCPU's
+//        exits (KVM's "exits" statistic) and KVM_RUN returns to this process.
 //   forward-probe refuse INTID CPU     each refusal of CLEAVE_FORWARD_SPI, one
 //                                      line each: case, errno (INTID: an SPI of
 //                                      the host's tree no host driver holds)
@@ -530,7 +530,7 @@ struct bench {
     volatile uint64_t *area;
     uint64_t stamps[BENCH_MAX + 2];
     volatile int stop;
-    long relayed, outside; // UIO relay wake-ups with an event; stamps outside the raiser's reads
+    long relayed, outside; // UIO relay wake-ups with an event (UIO or resamplefd); stamps outside the raiser's reads
 };
 
 // Raises SPI n once the guest has asked for it and had 2 ms to sleep in WFI.
@@ -574,9 +574,10 @@ static void *relay(void *arg) {
                 if (write(b->uio, &enable, sizeof enable) != sizeof enable) die("UIO re-enable");
             }
         }
-        if (b->resample >= 0 && (p[1].revents & POLLIN) && read(b->resample, &acks, sizeof acks) == sizeof acks &&
-            write(b->uio, &enable, sizeof enable) != sizeof enable)
-            die("UIO re-enable");
+        if (b->resample >= 0 && (p[1].revents & POLLIN) && read(b->resample, &acks, sizeof acks) == sizeof acks) {
+            b->relayed++;
+            if (write(b->uio, &enable, sizeof enable) != sizeof enable) die("UIO re-enable");
+        }
     }
     return NULL;
 }

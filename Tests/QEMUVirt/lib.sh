@@ -386,7 +386,7 @@ qv_host_restored_check() { # name log
 # guest holds and its EOI clears, SIGKILL while it is held, a second forwarding
 # after it, the module's unload.
 qv_forward_checks() { # prefix log
-    local prefix=$1 log=$2 line c errno why phase
+    local prefix=$1 log=$2 line c errno why phase trigger path
     line=$(grep -a -m1 "CLEAVE-FWD-MODULE" "$log" || true)
     check "$prefix: cleave-forward loads (kallsyms through a kprobe; the kernel tainted)" \
         $([[ "$line" == *"loaded tainted="[1-9]* ]]; echo $?) "${line#*CLEAVE-FWD-MODULE }" "$log"
@@ -457,12 +457,19 @@ CASES
           grep -aqE "CLEAVE-FWD-VFIO-RESTORED driver= override=(\(null\))?$" "$log"; echo $?) "${line#*VFIO-VFIO }; ${phase#*PHASE }" "$log"
     # The benchmark: only that every path took all its interrupts is checked;
     # the numbers are printed.
-    for c in forward irqfd uio; do
-        line=$(grep -a -m1 "CLEAVE-FWD-BENCH path=$c " "$log" || true)
-        check "$prefix: benchmark: edge SPI 48 raised 60 times at the host GIC, 60/60 through the $c path" \
+    while read -r c trigger path; do
+        line=$(grep -a -m1 "CLEAVE-FWD-BENCH path=$path intid=$c " "$log" || true)
+        check "$prefix: benchmark: $trigger SPI $c raised 60 times at the host GIC, 60/60 through the $path path" \
             $([[ "$line" == *"interrupts=60/60 latency_us"*"status=0" ]]; echo $?) "" "$log"
-        echo "bench $prefix: SPI latency and host work per interrupt, $c: ${line#*trigger=edge }"
-    done
+        echo "bench $prefix: SPI latency and host work per interrupt, $trigger SPI $c, $path: ${line#*cpu=1 }"
+    done <<'PATHS'
+48 edge forward
+48 edge irqfd
+48 edge uio
+34 level forward
+34 level irqfd
+34 level uio
+PATHS
     check "$prefix: cleave-forward unloads after its forwardings are closed" $(grep -aq "CLEAVE-FWD-UNLOADED" "$log"; echo $?) "" "$log"
 }
 
