@@ -33,6 +33,9 @@ public enum RunOptions {
       --restart POLICY       never | always | on-failure
       --max-restarts N       restarts the policy may make (default 0: unbounded)
       --interactive          feed stdin to the console (raw terminal; Ctrl-A x quits)
+      --unmapped-mmio POLICY an access outside RAM and devices: fault (default:
+                             the guest stops, status 2) | ignore (reads give 0,
+                             writes are dropped, each address logged once)
       --name NAME            guest name for log lines (default "run")
       -h, --help             this text
     exit status: 0 powered off, 1 setup error, 2 guest fault, 3 stuck vCPU,
@@ -125,6 +128,10 @@ public enum RunOptions {
             config.maxRestarts = n
         }
         config.interactive = args.flag("--interactive")
+        if let v = try args.option("--unmapped-mmio") {
+            guard let p = UnmappedMMIO(rawValue: v) else { throw UsageError("--unmapped-mmio: \(UnmappedMMIO.listed)") }
+            config.unmappedMMIO = p
+        }
         guard args.isEmpty else { throw UsageError("unknown arguments: \(args.remaining.joined(separator: " "))") }
         return config
     }

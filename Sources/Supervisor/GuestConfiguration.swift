@@ -72,6 +72,11 @@ public struct GuestConfiguration {
     public var gpioLines: [GPIOLinesRecord] = []
     /// Read stdin into the console.
     public var interactive: Bool = false
+    /// What an access outside the guest's RAM and devices gets: a fault, or
+    /// (ad-hoc runs only: `run --unmapped-mmio ignore`) read-as-zero and
+    /// writes dropped. A carved boot never sets it (BootOptions has no such
+    /// option and `HostTreeGuest` leaves the default).
+    public var unmappedMMIO: UnmappedMMIO = .fault
 
     public init(name: String, hostCPUs: [Int?], memorySize: UInt64, kernelPath: String, gic: GIC,
                 consoleBase: UInt64, consoleINTID: UInt32) {

@@ -22,8 +22,10 @@ final class GuestMachine {
     /// What the supervisor serves of the guest's physical address space: the
     /// console, the pvpanic register (in the console's page: generated trees
     /// describe it; a carved tree's guest finds it only if its tree has the
-    /// node), and (once attached) the passed-through windows it traps.
-    let bus = MMIOBus()
+    /// node), and (once attached) the passed-through windows it traps; an
+    /// address none of them holds is a fault unless the configuration says
+    /// `ignore` (ad-hoc runs).
+    let bus: MMIOBus
     let placement: BootPlacement
     let treeHash: UInt32
     let treeSize: Int
@@ -37,6 +39,7 @@ final class GuestMachine {
     init(_ config: GuestConfiguration, kvm: KVMSystem, ram: IdentityMappedRAM,
          output: @escaping (UInt8) -> Void) throws(SupervisorError) {
         var timer = PhaseTimer()
+        bus = MMIOBus(unmapped: config.unmappedMMIO)
         placement = try GuestMachine.loadImages(config, into: ram)
         timer.mark("images")
         let created = try GuestMachine.createVM(config, kvm: kvm, ram: ram, timer: &timer)

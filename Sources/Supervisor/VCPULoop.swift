@@ -9,7 +9,9 @@ import Syscalls
 /// into outcomes, sample the watchdog on kicks.
 /// Any access outside the guest's RAM and devices stops the guest with a
 /// report (address, PC): it is never emulated (docs/architecture.md, trust
-/// and failure model).
+/// and failure model), unless an ad-hoc run asked to ignore them
+/// (`run --unmapped-mmio ignore`: reads give 0, writes are dropped, each
+/// address logged once with the PC).
 final class VCPULoop {
     let vcpu: VirtualCPU
     let machine: GuestMachine
@@ -63,6 +65,9 @@ final class VCPULoop {
                 case .stop(let outcome, let event, let detail)?:
                     Log.write(.error, guest, event, "\(detail) \(registers())")
                     state.finish(outcome)
+                case .ignored(let first)?:
+                    if !isWrite { vcpu.completeRead(0, length: length) }
+                    if first { Log.write(.warning, guest, "unmapped-mmio", "ignored \(exit) by vcpu \(vcpu.id) (reads give 0, writes are dropped; logged once per address), \(registers())") }
                 case nil: state.finish(.fault("unhandled \(exit) by vcpu \(vcpu.id), \(registers())"))
                 }
             case .systemEvent(let type, _):

@@ -60,6 +60,38 @@ import Supervisor
         #expect(bus.access(0, isWrite: false, length: 1, value: 0, vcpu: 0) == nil)
     }
 
+    /// The policy for an address no range holds: `fault` (the default) leaves
+    /// it to the loop as a fault; `ignore` answers it, marking only the first
+    /// access to each address for the log, up to the log limit; ranges still win.
+    @Test func unmappedAccessesFaultOrAreIgnored() throws {
+        let faulting = MMIOBus()
+        #expect(faulting.unmapped == .fault)
+        try Probe().register(on: faulting, base: 0x1000, size: 0x10, name: "a")
+        #expect(faulting.access(0x1_0000_0000, isWrite: false, length: 4, value: 0, vcpu: 0) == nil)
+        #expect(faulting.access(0x1_0000_0000, isWrite: true, length: 4, value: 1, vcpu: 0) == nil)
+
+        let bus = MMIOBus(unmapped: .ignore)
+        let probe = Probe()
+        try probe.register(on: bus, base: 0x1000, size: 0x10, name: "a")
+        #expect(bus.access(0x1004, isWrite: false, length: 4, value: 0, vcpu: 0) == .value(4))
+        #expect(bus.access(0x1000_0000, isWrite: false, length: 4, value: 0, vcpu: 0) == .ignored(first: true))
+        #expect(bus.access(0x1000_0000, isWrite: false, length: 4, value: 0, vcpu: 1) == .ignored(first: false))
+        #expect(bus.access(0x1000_0000, isWrite: true, length: 8, value: 7, vcpu: 0) == .ignored(first: false))
+        #expect(bus.access(0x1000_0004, isWrite: true, length: 4, value: 7, vcpu: 0) == .ignored(first: true))
+        #expect(bus.access(0x1010, isWrite: true, length: 4, value: 7, vcpu: 0) == .ignored(first: true))
+        #expect(probe.writes.isEmpty)
+        // A guest sweeping unmapped space: new addresses past the limit are
+        // answered but no longer marked for the log.
+        var marked = 3
+        for i in 0..<UInt64(MMIOBus.ignoredLogLimit + 10) {
+            if bus.access(0x2000_0000 + 8 * i, isWrite: false, length: 8, value: 0, vcpu: 0) == .ignored(first: true) { marked += 1 }
+        }
+        #expect(marked == MMIOBus.ignoredLogLimit)
+        #expect(bus.access(0x3000_0000, isWrite: false, length: 4, value: 0, vcpu: 0) == .ignored(first: false))
+        #expect(UnmappedMMIO(rawValue: "fault") == .fault && UnmappedMMIO(rawValue: "ignore") == .ignore)
+        #expect(UnmappedMMIO(rawValue: "emulate") == nil)
+    }
+
     /// The console and the pvpanic register share the console's page without
     /// overlapping (docs: ConsolePage.pvpanicOffset), each answering its own bytes.
     @Test func consoleAndPanicShareThePage() throws {

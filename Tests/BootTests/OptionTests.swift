@@ -39,6 +39,7 @@ import Supervisor
         #expect(c.consoleBase == base && c.consoleINTID == spi + 32)
         #expect(base % 0x1000 == 0 && base < 0x1_0000_0000)
         #expect(c.restart == .never && !c.interactive)
+        #expect(c.unmappedMMIO == .fault)
         #expect(c.its == 0x0808_0000)
         guard case .v3(let d, let r) = c.gic else { Issue.record("not GICv3"); return }
         #expect(d == 0x0800_0000 && r == 0x080a_0000)
@@ -50,7 +51,8 @@ import Supervisor
                            "--initrd", "i.cpio", "--memory", "1G", "--hugepage-size", "1G", "--memory-base", "0x80000000",
                            "--cpus", "1-2", "--bootargs", "console=ttyS0 -- init=/x", "--board", gicv2,
                            "--console", "0x1c090000", "--console-intid", "40", "--dump-dtb", "/tmp/g.dtb",
-                           "--mark", "READY", "--watchdog-ms", "100", "--restart", "on-failure", "--max-restarts", "3", "--interactive"])
+                           "--mark", "READY", "--watchdog-ms", "100", "--restart", "on-failure", "--max-restarts", "3", "--interactive",
+                           "--unmapped-mmio", "ignore"])
         #expect(c.name == "fw" && c.kernelPath == "fw.bin" && c.imageKind == .raw)
         #expect(c.loadOffset == 0x20_0000 && c.initrdPath == "i.cpio")
         #expect(c.memorySize == 1 << 30 && c.pageSize == .oneGiB && c.fixedBase == 0x8000_0000)
@@ -59,7 +61,8 @@ import Supervisor
         #expect(c.consoleBase == 0x1c09_0000 && c.consoleINTID == 40)
         #expect(c.dumpTreePath == "/tmp/g.dtb" && c.consoleMarker == "READY")
         #expect(c.watchdogPeriodMilliseconds == 100 && c.restart == .onFailure && c.interactive)
-        #expect(c.maxRestarts == 3)
+        #expect(c.maxRestarts == 3 && c.unmappedMMIO == .ignore)
+        #expect(try parse(["--kernel", "k", "--board", gicv3, "--unmapped-mmio", "fault"]).unmappedMMIO == .fault)
         #expect(c.its == nil)
         guard case .v2 = c.gic else { Issue.record("not GICv2"); return }
         #expect(try parse(["--kernel", "k", "--board", gicv3, "--vcpus", "4"]).hostCPUs == [nil, nil, nil, nil])
@@ -82,6 +85,8 @@ import Supervisor
         (["--kernel", "k", "--board", "B", "--watchdog-ms", "5"], "--watchdog-ms"),
         (["--kernel", "k", "--board", "B", "--restart", "sometimes"], "--restart"),
         (["--kernel", "k", "--board", "B", "--max-restarts", "-1"], "--max-restarts"),
+        (["--kernel", "k", "--board", "B", "--unmapped-mmio", "emulate"], "--unmapped-mmio"),
+        (["--kernel", "k", "--board", "B", "--unmapped-mmio"], "--unmapped-mmio"),
         (["--kernel", "k", "--board", "B", "--frobnicate"], "--frobnicate"),
         (["--kernel", "k", "--board", "B", "--bootargs"], "--bootargs"),
         (["--kernel", "k", "--board", "/nonexistent.dtb"], "--board"),
@@ -154,6 +159,9 @@ import Supervisor
         let c = try BootOptions.parse(["--tree", host.path, "--guest", "linux", "--dump-dtb", "/tmp/x.dtb",
                                        "--mark", "M", "--interactive"])
         #expect(c.name == "linux" && c.dumpTreePath == "/tmp/x.dtb" && c.consoleMarker == "M" && c.interactive)
+        // A carved partition always faults on unmapped MMIO: boot has no option for it.
+        #expect(c.unmappedMMIO == .fault)
+        #expect(error(["--tree", host.path, "--unmapped-mmio", "ignore"])?.contains("--unmapped-mmio") == true)
         #expect(error(["--tree", host.path, "--guest", "nosuch"])?.contains("no guest nosuch") == true)
         #expect(error(["--tree", host.path, "--bogus"])?.contains("--bogus") == true)
         #expect(error(["--tree"])?.contains("--tree") == true)
