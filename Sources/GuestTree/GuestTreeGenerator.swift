@@ -15,6 +15,7 @@ import Platform
 /// ├── psci          arm,psci-1.0 / arm,psci-0.2, method = "hvc" (KVM's PSCI)
 /// ├── timer         arm,armv8-timer: the board's PPIs and trigger flags
 /// │                 (`TimerInterrupts`)
+/// ├── pmu           arm,armv8-pmuv3, its PPI (`PMUInterrupt`), when the vCPUs have a PMU
 /// ├── interrupt-controller@<GICD>  arm,gic-v3 or arm,cortex-a15-gic at the
 /// │   │             board's addresses
 /// │   └── its@<base> arm,gic-v3-its, when the board has one and KVM made a vITS
@@ -60,6 +61,7 @@ public enum GuestTreeGenerator {
         GuestNode.cpus(mpidrs: spec.cpuAffinities).write(to: w)
         GuestNode.psci().write(to: w)
         GuestNode.timer(spec.timer, gic: spec.gic.version, vcpus: vcpus).write(to: w)
+        if let pmu = spec.pmu { GuestNode.pmu(pmu, gic: spec.gic.version, vcpus: vcpus).write(to: w) }
         GuestNode.gic(spec.gic, vcpus: vcpus, phandle: GuestPhandle.gic,
                       its: spec.its.map { (base: $0, phandle: GuestPhandle.its) }).write(to: w)
         for node in GuestNode.consolePage(base: spec.consoleBase, intid: spec.consoleINTID) { node.write(to: w) }

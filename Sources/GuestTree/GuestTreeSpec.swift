@@ -17,9 +17,11 @@ public struct GuestTreeSpec {
     public var its: UInt64?
     /// The board's timer interrupts (`TimerInterrupts.of(board:)`).
     public var timer: TimerInterrupts
+    /// The vCPUs' PMUv3 interrupt, when KVM gave them one (a `pmu` node).
+    public var pmu: PMUInterrupt?
 
     public init(cpuAffinities: [UInt64], gic: GIC, consoleBase: UInt64, consoleINTID: UInt32, bootargs: String,
-                its: UInt64? = nil, timer: TimerInterrupts = .fallback) {
+                its: UInt64? = nil, timer: TimerInterrupts = .fallback, pmu: PMUInterrupt? = nil) {
         self.cpuAffinities = cpuAffinities
         self.gic = gic
         self.consoleBase = consoleBase
@@ -27,6 +29,7 @@ public struct GuestTreeSpec {
         self.bootargs = bootargs
         self.its = its
         self.timer = timer
+        self.pmu = pmu
     }
 }
 

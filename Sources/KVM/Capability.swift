@@ -23,4 +23,7 @@ public struct Capability: Equatable, CustomStringConvertible {
     public static let armVMIPASize = Capability(KVM_CAP_ARM_VM_IPA_SIZE, "KVM_CAP_ARM_VM_IPA_SIZE")
     public static let immediateExit = Capability(KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT")
     public static let irqfdResample = Capability(KVM_CAP_IRQFD_RESAMPLE, "KVM_CAP_IRQFD_RESAMPLE")
+    /// A guest PMUv3 (vCPU feature KVM_ARM_VCPU_PMU_V3): KVM has it when the
+    /// host kernel drives a PMUv3 (docs/kernel-facts.md §25).
+    public static let armPMUv3 = Capability(KVM_CAP_ARM_PMU_V3, "KVM_CAP_ARM_PMU_V3")
 }

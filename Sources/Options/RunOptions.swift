@@ -33,6 +33,8 @@ public enum RunOptions {
       --restart POLICY       never | always | on-failure
       --max-restarts N       restarts the policy may make (default 0: unbounded)
       --interactive          feed stdin to the console (raw terminal; Ctrl-A x quits)
+      --no-pmu               no PMUv3 (default: the vCPUs get one when KVM has
+                             it, on the board's PMU PPI, else PPI 7)
       --unmapped-mmio POLICY an access outside RAM and devices: fault (default:
                              the guest stops, status 2) | ignore (reads give 0,
                              writes are dropped, each address logged once)
@@ -43,7 +45,7 @@ public enum RunOptions {
     """
 
     /// The options that take no value.
-    public static let switches = ["--raw", "--linux", "--interactive"]
+    public static let switches = ["--raw", "--linux", "--interactive", "--no-pmu"]
 
     /// Whether `items` ask for this help instead of a run.
     public static func wantsHelp(_ items: [String]) -> Bool { Arguments.wantsHelp(items, switches: switches) }
@@ -103,6 +105,7 @@ public enum RunOptions {
                                         consoleBase: consoleBase!, consoleINTID: consoleINTID!)
         config.its = its
         config.timer = TimerInterrupts.of(board: board)
+        config.pmu = args.flag("--no-pmu") ? nil : PMUInterrupt.of(board: board) ?? .fallback
         if args.flag("--raw") { config.imageKind = .raw }
         if args.flag("--linux") { config.imageKind = .linux }
         if let v = try args.option("--load-offset") { config.loadOffset = try size(v, "--load-offset") }

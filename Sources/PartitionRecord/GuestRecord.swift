@@ -28,11 +28,14 @@ public struct GuestRecord: Equatable {
     public var guestTree: [UInt8]
     public var devices: [DeviceRecord]
     public var gpioLines: [GPIOLinesRecord]
+    /// The vCPUs get a PMUv3 when the guest tree has a `pmu` node; false
+    /// (`no-pmu`, from the plan's `no-pmu`) gives none.
+    public var pmu: Bool
 
     public init(name: String, cpus: [UInt32], cpuMPIDRs: [UInt64], memorySize: UInt64, memoryBase: UInt64?,
                 hugepageSize: HugePageSize, kernel: String, initrd: String?, bootargs: String, console: ConsoleRecord,
                 restart: RestartPolicy, maxRestarts: UInt32, guestTree: [UInt8], devices: [DeviceRecord],
-                gpioLines: [GPIOLinesRecord]) {
+                gpioLines: [GPIOLinesRecord], pmu: Bool = true) {
         self.name = name
         self.cpus = cpus
         self.cpuMPIDRs = cpuMPIDRs
@@ -48,6 +51,7 @@ public struct GuestRecord: Equatable {
         self.guestTree = guestTree
         self.devices = devices
         self.gpioLines = gpioLines
+        self.pmu = pmu
     }
 
     static let devicesNode = "devices"
@@ -69,6 +73,7 @@ public struct GuestRecord: Equatable {
         patch.set(path, "restart", string: restart.rawValue)
         patch.set(path, "max-restarts", cells: [maxRestarts])
         patch.set(path, "guest-dtb", bytes: guestTree)
+        if !pmu { patch.set(path, "no-pmu", bytes: []) }
         let devicesPath = patch.addNode(path, GuestRecord.devicesNode)
         for device in devices { device.write(into: &patch, under: devicesPath) }
         if !gpioLines.isEmpty {
@@ -108,6 +113,6 @@ public struct GuestRecord: Equatable {
                            kernel: kernel, initrd: try node.optionalString("initrd"), bootargs: try node.string("bootargs"),
                            console: try ConsoleRecord.read(from: node), restart: restart,
                            maxRestarts: try node.u32("max-restarts"), guestTree: guestTree,
-                           devices: devices, gpioLines: gpioLines)
+                           devices: devices, gpioLines: gpioLines, pmu: !node.has("no-pmu"))
     }
 }

@@ -20,6 +20,8 @@ import Platform
 ///   memory@base   RAM (base finalised at boot unless the plan fixes it)
 ///   psci          method = "hvc" (KVM's PSCI)
 ///   timer         the board's architected-timer PPIs (virtualised by KVM)
+///   pmu           arm,armv8-pmuv3 on the board's PMU PPI, when the board
+///                 has such a node and the plan does not say `no-pmu`
 ///   <GIC>         the board's GIC node, regions sized for the guest's vCPUs
 ///   serial@...    the virtual 16550 console (console = "virtual") in the
 ///   pvpanic@...   console page's first half, the pvpanic register above it
@@ -97,6 +99,9 @@ struct GuestCarver {
         GuestNode.psci().write(to: w)
         GuestNode.timer(TimerInterrupts.of(board: tree), gic: gic.version, vcpus: vcpus,
                         interruptCells: Int(interruptCells)).write(to: w)
+        if guest.plan.pmu, let pmu = PMUInterrupt.of(board: tree) {
+            GuestNode.pmu(pmu, gic: gic.version, vcpus: vcpus, interruptCells: Int(interruptCells)).write(to: w)
+        }
         guestGIC(gic, vcpus: vcpus, phandle: gicPhandle, interruptCells: interruptCells).write(to: w)
         if guest.plan.console == .virtual {
             for node in GuestNode.consolePage(base: layout.consoleBase, intid: layout.consoleSPI + GICCells.firstSPI,

@@ -64,6 +64,9 @@ public struct GuestPlan: Equatable {
     public var maxRestarts: UInt32
     public var devices: [DeviceAssignment]
     public var gpioLines: [GPIOLineGroup]
+    /// false with the guest's `no-pmu`: its vCPUs get no PMUv3 and its tree
+    /// no `pmu` node (else both, when the board tree has an arm,armv8-pmuv3 node).
+    public var pmu: Bool = true
 }
 
 extension Plan {
@@ -195,7 +198,7 @@ extension Plan {
         return GuestPlan(name: name, cpus: cpus, memorySize: memorySize, memoryBase: memoryBase,
                          hugepageSize: hugepageSize, kernel: kernel, initrd: initrd, bootargs: bootargs,
                          console: console, restart: restart, maxRestarts: maxRestarts,
-                         devices: devices, gpioLines: gpioLines)
+                         devices: devices, gpioLines: gpioLines, pmu: !tree.hasProperty("no-pmu", of: node))
     }
 
     static func isValidGuestName(_ name: String) -> Bool {

@@ -77,6 +77,11 @@ public struct GuestConfiguration {
     /// writes dropped. A carved boot never sets it (BootOptions has no such
     /// option and `HostTreeGuest` leaves the default).
     public var unmappedMMIO: UnmappedMMIO = .fault
+    /// The vCPUs' PMUv3 and its overflow PPI; nil: no PMU (`run --no-pmu`,
+    /// plan `no-pmu`, or a carved tree without a `pmu` node). A generated
+    /// tree gets a `pmu` node when KVM gives the PMU; a carved tree has its
+    /// own, and its PMU is required (`GuestMachine.createVM`).
+    public var pmu: PMUInterrupt? = nil
 
     public init(name: String, hostCPUs: [Int?], memorySize: UInt64, kernelPath: String, gic: GIC,
                 consoleBase: UInt64, consoleINTID: UInt32) {

@@ -49,12 +49,13 @@ final class GuestMachine {
         its = GuestMachine.makeITS(config, vm: vm)
         timer.mark("its")
         let treeBytes = try GuestMachine.writeTree(config, ram: ram, placement: placement, vcpus: vcpus,
-                                                   its: its, timer: &timer)
+                                                   its: its, pmu: created.pmu, timer: &timer)
         treeSize = treeBytes.count
         treeHash = fnv1a(treeBytes)
         timer.mark("tree-load")
         try GuestMachine.setBootRegisters(vcpus[0], placement)
         timer.mark("registers")
+        if let pmu = created.pmu { Log.write(.info, config.name, "pmu", "pmuv3 intid=\(pmu.intid)") }
         Log.write(.info, config.name, "timing", timer.text)
         console = GuestMachine.makeConsole(config, vm: vm, output: output)
         do throws(MMIOBus.Failure) {
@@ -106,10 +107,22 @@ final class GuestMachine {
     }
 
     /// The VM, its vCPUs (all but the first powered off, for PSCI CPU_ON),
-    /// the vGIC sized for the INTIDs the guest is given (VGICLines), and one
-    /// memory slot per RAM run. vCPUs first: the vGIC's init needs all of them.
+    /// the vGIC sized for the INTIDs the guest is given (VGICLines), the
+    /// vCPUs' PMUs, and one memory slot per RAM run. vCPUs first: the vGIC's
+    /// init needs all of them; the PMUs last: their init needs the vGIC's
+    /// (docs/kernel-facts.md §25). Returns the PMU interrupt the vCPUs got:
+    /// the configuration's when KVM has a PMU; a generated tree without one
+    /// simply has no `pmu` node, a carved tree that has one is refused.
     static func createVM(_ config: GuestConfiguration, kvm: KVMSystem, ram: IdentityMappedRAM,
-                         timer: inout PhaseTimer) throws(SupervisorError) -> (vm: VirtualMachine, vcpus: [VirtualCPU], gic: VGIC) {
+                         timer: inout PhaseTimer) throws(SupervisorError) -> (vm: VirtualMachine, vcpus: [VirtualCPU], gic: VGIC, pmu: PMUInterrupt?) {
+        var pmu = config.pmu
+        if pmu != nil && kvm.check(.armPMUv3) <= 0 {
+            if case .carved = config.tree {
+                throw .configuration("the guest tree has a PMU (pmu node) but KVM has no \(Capability.armPMUv3) (the host kernel drives no PMUv3): add no-pmu to the plan's guest and carve again")
+            }
+            Log.write(.warning, config.name, "pmu", "KVM has no \(Capability.armPMUv3): the guest gets no PMU")
+            pmu = nil
+        }
         var intids = [config.consoleINTID]
         for device in config.passthroughDevices { intids += device.interrupts.map { $0.intid } }
         guard let lines = VGICLines.count(for: intids) else {
@@ -121,16 +134,20 @@ final class GuestMachine {
             var vcpus: [VirtualCPU] = []
             for i in config.hostCPUs.indices {
                 let vcpu = try vm.createVCPU(id: i)
-                try vcpu.initialize(poweredOff: i != 0)
+                try vcpu.initialize(poweredOff: i != 0, pmu: pmu != nil)
                 vcpus.append(vcpu)
             }
             timer.mark("vcpus")
             let gic = try VGIC(vm: vm, gic: config.gic, interruptCount: lines)
             try gic.finalize()
             timer.mark("vgic")
+            if let pmu {
+                for vcpu in vcpus { try vcpu.initializePMU(intid: pmu.intid) }
+                timer.mark("pmu")
+            }
             try ram.register(in: vm)
             timer.mark("slots")
-            return (vm, vcpus, gic)
+            return (vm, vcpus, gic, pmu)
         } catch {
             throw .kvm(error)
         }
@@ -140,7 +157,7 @@ final class GuestMachine {
     /// (RAM banks, initrd, seeds, console), written where `placement` says
     /// (and to `dumpTreePath`); returns its bytes.
     static func writeTree(_ config: GuestConfiguration, ram: IdentityMappedRAM, placement: BootPlacement,
-                          vcpus: [VirtualCPU], its: VITS?, timer: inout PhaseTimer) throws(SupervisorError) -> [UInt8] {
+                          vcpus: [VirtualCPU], its: VITS?, pmu: PMUInterrupt?, timer: inout PhaseTimer) throws(SupervisorError) -> [UInt8] {
         var affinities: [UInt64] = []
         do throws(KVMError) {
             for vcpu in vcpus { affinities.append(try vcpu.get(.mpidrEL1) & 0xff_00ff_ffff) }
@@ -163,7 +180,7 @@ final class GuestMachine {
                 finalTree = try GuestTreeGenerator.generate(GuestTreeSpec(
                     cpuAffinities: affinities, gic: config.gic, consoleBase: config.consoleBase,
                     consoleINTID: config.consoleINTID, bootargs: config.bootargs ?? "", its: its?.base,
-                    timer: config.timer), facts: facts)
+                    timer: config.timer, pmu: pmu), facts: facts)
             }
         } catch {
             throw .tree(error)

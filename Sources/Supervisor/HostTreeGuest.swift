@@ -1,4 +1,5 @@
 import DeviceTree
+import GuestTree
 import PartitionRecord
 import Passthrough
 import Platform
@@ -47,6 +48,8 @@ public enum HostTreeGuest {
                                         consoleBase: consoleBase, consoleINTID: consoleSPI + GICCells.firstSPI)
         config.hostCPUMPIDRs = g.cpuMPIDRs
         config.tree = .carved(guestTree)
+        // The PMU's PPI is the one carving wrote into the guest's tree (the board's).
+        config.pmu = g.pmu ? PMUInterrupt.of(board: guestTree) : nil
         config.initrdPath = g.initrd
         config.bootargs = g.bootargs
         config.fixedBase = g.memoryBase

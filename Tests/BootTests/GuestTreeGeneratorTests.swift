@@ -119,6 +119,21 @@ import Supervisor
         #expect(tree.cells("/timer", "interrupts") == [1, 13, flags, 1, 14, flags, 1, 11, flags, 1, 10, flags])
     }
 
+    /// A `pmu` node when the vCPUs have a PMU (the spec's `pmu`), on its PPI,
+    /// with the guest's CPU mask on a GICv2; none without.
+    @Test func pmuNodeOnlyWithAPMU() throws {
+        var v3 = try spec(board: "qemu-virt-gicv3.dtb", cpus: 2)
+        #expect(try GuestTreeGenerator.generate(v3).lookup(path: "/pmu") == nil)
+        v3.pmu = PMUInterrupt.of(board: try boardTree("qemu-virt-gicv3.dtb"))
+        let tree = try GuestTreeGenerator.generate(v3)
+        let pmu = try #require(tree.lookup(path: "/pmu"))
+        #expect(tree.compatible(of: pmu) == ["arm,armv8-pmuv3"])
+        #expect(tree.cells("/pmu", "interrupts") == [1, 7, 4])
+        var v2 = try spec(board: "qemu-virt-gicv2.dtb", cpus: 1)
+        v2.pmu = .fallback
+        #expect(try GuestTreeGenerator.generate(v2).cells("/pmu", "interrupts") == [1, 7, 0x104])
+    }
+
     @Test func gicV3NodeWithITS() throws {
         let spec = try spec(board: "qemu-virt-gicv3.dtb", cpus: 2)
         let tree = try GuestTreeGenerator.generate(spec)

@@ -3,6 +3,7 @@ import Testing
 import GuestMemory
 import KVM
 import DeviceTree
+import GuestTree
 import Options
 import Partitioning
 import Supervisor
@@ -40,6 +41,7 @@ import Supervisor
         #expect(base % 0x1000 == 0 && base < 0x1_0000_0000)
         #expect(c.restart == .never && !c.interactive)
         #expect(c.unmappedMMIO == .fault)
+        #expect(c.pmu == PMUInterrupt(specifier: [1, 7, 4]) && c.pmu?.intid == 23)
         #expect(c.its == 0x0808_0000)
         guard case .v3(let d, let r) = c.gic else { Issue.record("not GICv3"); return }
         #expect(d == 0x0800_0000 && r == 0x080a_0000)
@@ -63,6 +65,11 @@ import Supervisor
         #expect(c.watchdogPeriodMilliseconds == 100 && c.restart == .onFailure && c.interactive)
         #expect(c.maxRestarts == 3 && c.unmappedMMIO == .ignore)
         #expect(try parse(["--kernel", "k", "--board", gicv3, "--unmapped-mmio", "fault"]).unmappedMMIO == .fault)
+        #expect(try parse(["--kernel", "k", "--board", gicv3, "--no-pmu"]).pmu == nil)
+        // The board's PMU PPI when it has a PMUv3 node, else PPI 7; rk3399's is
+        // split by ppi-partitions, which KVM cannot mirror.
+        #expect(try parse(["--kernel", "k", "--board", boardPath("imx8mm-evk.dtb")]).pmu == PMUInterrupt(specifier: [1, 7, 0xf04]))
+        #expect(try parse(["--kernel", "k", "--board", boardPath("rk3399-rockpro64.dtb")]).pmu == .fallback)
         #expect(c.its == nil)
         guard case .v2 = c.gic else { Issue.record("not GICv2"); return }
         #expect(try parse(["--kernel", "k", "--board", gicv3, "--vcpus", "4"]).hostCPUs == [nil, nil, nil, nil])
@@ -115,6 +122,8 @@ import Supervisor
         #expect(BootOptions.wantsHelp(["--interactive", "--help"]))
         #expect(!BootOptions.wantsHelp(["--mark", "--help"]))
         #expect(RunOptions.usage.contains("--interactive") && BootOptions.usage.contains("--tree"))
+        #expect(RunOptions.usage.contains("--no-pmu") && RunOptions.usage.contains("--unmapped-mmio"))
+        #expect(RunOptions.wantsHelp(["--kernel", "k", "--no-pmu", "-h"]))
     }
 
     /// A usage mistake prints the usage; a tree that cannot be booted from is a
@@ -161,6 +170,8 @@ import Supervisor
         #expect(c.name == "linux" && c.dumpTreePath == "/tmp/x.dtb" && c.consoleMarker == "M" && c.interactive)
         // A carved partition always faults on unmapped MMIO: boot has no option for it.
         #expect(c.unmappedMMIO == .fault)
+        // The board's PMU PPI, written into the carved tree.
+        #expect(c.pmu?.intid == 23)
         #expect(error(["--tree", host.path, "--unmapped-mmio", "ignore"])?.contains("--unmapped-mmio") == true)
         #expect(error(["--tree", host.path, "--guest", "nosuch"])?.contains("no guest nosuch") == true)
         #expect(error(["--tree", host.path, "--bogus"])?.contains("--bogus") == true)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import DeviceTree
+import GuestTree
 import Partitioning
 import PartitionRecord
 import Passthrough
@@ -16,7 +17,8 @@ import Platform
 /// passthrough method, every interrupt method (auto by default, forward with
 /// vfio and with devmem, uio with uio, irqfd with auto MMIO),
 /// allow-unbind, devices with two and four MMIO windows,
-/// level and edge SPIs, and GPIO lines of both directions.
+/// level and edge SPIs, GPIO lines of both directions, and `no-pmu` (the
+/// board's PMU, arm,cortex-a53-pmu on PPI 7, for the other two).
 enum RecordFixture {
     static let board = "k3-am654-base-board.dtb"
 
@@ -44,6 +46,7 @@ enum RecordFixture {
                     kernel = "/boot/guests/other";
                     restart = "always";
                     max-restarts = <3>;
+                    no-pmu;
                     i2c { device = "/bus@100000/i2c@2010000"; clock-frequency = <96000000>; passthrough = "uio"; interrupts = "uio"; };
                     can { device = "/bus@100000/bus@28380000/mcan@40528000"; passthrough = "devmem"; interrupts = "forward"; clock-frequency = <40000000>; };
                 };
@@ -120,7 +123,7 @@ struct PartitionRecordRoundTripTests {
                              interrupts: [.init(intid: 576, flags: 4), .init(intid: 577, flags: 4)],
                              passthrough: .devmem, interruptMethod: .forward, allowUnbind: false),
             ],
-            gpioLines: []))
+            gpioLines: [], pmu: false))
         #expect(lines == GuestRecord(
             name: "lines", cpus: [3], cpuMPIDRs: [0x101], memorySize: 0x4000_0000, memoryBase: nil,
             hugepageSize: .oneGiB, kernel: "/k", initrd: nil, bootargs: "", console: console,
@@ -156,6 +159,9 @@ struct PartitionRecordRoundTripTests {
             #expect(config.restart == guestPlan.restart)
             #expect(config.maxRestarts == Int(guestPlan.maxRestarts))
             #expect(config.consoleBase == 0x7fff_f000 && config.consoleINTID == 32)
+            // The board's PMU PPI, from the carved tree's pmu node; none with no-pmu.
+            #expect(config.pmu?.intid == (guestPlan.pmu ? 23 : nil), "\(guestPlan.name)")
+            #expect(PMUInterrupt.of(board: carved.tree) == (guestPlan.pmu ? PMUInterrupt(specifier: [1, 7, 4]) : nil))
             guard case .carved(let tree) = config.tree else { Issue.record("\(guestPlan.name): tree not carved"); continue }
             #expect(tree.bytes == carved.tree.bytes)
             guard case .v3(let distributor, let redistributor) = config.gic else { Issue.record("not GICv3"); continue }

@@ -106,6 +106,73 @@ fdt_node_reg:
     mov     x2, #0
     ret
 
+// fdt_node_prop: x0 = DTB, x1 = node name (matched as fdt_node_reg matches
+// it), x2 = property name (NUL-terminated) -> x0 = 1 found / 0 not, x1 = the
+// value's address (big-endian cells), x2 = its length in bytes. The first
+// matching node that has the property wins.
+    .globl fdt_node_prop
+fdt_node_prop:
+    ldr     w3, [x0, #8]            // off_dt_struct
+    rev     w3, w3
+    add     x3, x0, x3              // cursor
+    ldr     w4, [x0, #12]           // off_dt_strings
+    rev     w4, w4
+    add     x4, x0, x4
+    mov     x5, #0                  // inside a node that matches
+1:  ldr     w6, [x3], #4
+    rev     w6, w6
+    cmp     w6, #1
+    b.eq    2f
+    cmp     w6, #3
+    b.eq    5f
+    cmp     w6, #9
+    b.eq    9f
+    cmp     w6, #2
+    b.ne    1b                      // NOP
+    mov     x5, #0                  // END_NODE
+    b       1b
+2:  mov     x7, x1                  // BEGIN_NODE: compare the name with x1
+    mov     x5, #0
+3:  ldrb    w8, [x3]
+    ldrb    w9, [x7], #1
+    cbz     w9, 4f
+    cmp     w8, w9
+    b.ne    7f
+    add     x3, x3, #1
+    b       3b
+4:  cmp     w8, #'@'
+    ccmp    w8, #0, #4, ne
+    cset    x5, eq
+7:  ldrb    w8, [x3], #1            // skip the rest of the name, then pad to 4
+    cbnz    w8, 7b
+    add     x3, x3, #3
+    and     x3, x3, #~3
+    b       1b
+5:  ldr     w6, [x3], #4            // PROP: len
+    rev     w6, w6
+    ldr     w7, [x3], #4            // nameoff
+    rev     w7, w7
+    add     x7, x4, x7
+    mov     x8, x3                  // value
+    add     x3, x3, x6
+    add     x3, x3, #3
+    and     x3, x3, #~3
+    cbz     x5, 1b
+    mov     x10, x2                 // the property's name == x2?
+6:  ldrb    w9, [x7], #1
+    ldrb    w11, [x10], #1
+    cmp     w9, w11
+    b.ne    1b
+    cbnz    w9, 6b
+    mov     x1, x8
+    mov     x2, x6
+    mov     x0, #1
+    ret
+9:  mov     x0, #0
+    mov     x1, #0
+    mov     x2, #0
+    ret
+
 // fnv1a: x0 = bytes, x1 = count -> x0 = 32-bit FNV-1a hash
     .globl fnv1a
 fnv1a:

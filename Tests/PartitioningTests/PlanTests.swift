@@ -24,6 +24,7 @@ struct PlanTests {
                 console = "serial1";
                 restart = "on-failure";
                 max-restarts = <4>;
+                no-pmu;
 
                 rtc { device = "/pl031@9010000"; };
                 uart {
@@ -64,6 +65,7 @@ struct PlanTests {
         #expect(g.console == .device("serial1"))
         #expect(g.restart == .onFailure)
         #expect(g.maxRestarts == 4)
+        #expect(!g.pmu)
         #expect(g.devices.count == 2)
         #expect(g.devices[0] == DeviceAssignment(label: "rtc", reference: "/pl031@9010000", clockFrequency: nil,
                                                  clockFrequencies: [], passthrough: .auto, allowUnbind: false))
@@ -88,6 +90,7 @@ struct PlanTests {
         #expect(g.console == .virtual)
         #expect(g.restart == .never)
         #expect(g.maxRestarts == 0)
+        #expect(g.pmu)
         #expect(g.devices.isEmpty && g.gpioLines.isEmpty)
     }
 

@@ -28,6 +28,10 @@ struct kvm_vcpu_init { uint32_t target; uint32_t features[7]; };
 #define KVM_ARM_PREFERRED_TARGET _IOR(KVMIO, 0xaf, struct kvm_vcpu_init)
 #define KVM_ARM_VCPU_POWER_OFF   0
 #define KVM_ARM_VCPU_PSCI_0_2    2
+#define KVM_ARM_VCPU_PMU_V3      3
+#define KVM_ARM_VCPU_PMU_V3_CTRL 0
+#define KVM_ARM_VCPU_PMU_V3_IRQ  0
+#define KVM_ARM_VCPU_PMU_V3_INIT 1
 #define KVM_REG_ARM_CORE         (0x0010 << 16)
 #define KVM_REG_ARM64_SYSREG     (0x0013 << 16)
 #define KVM_DEV_ARM_VGIC_GRP_ADDR    0
