@@ -26,4 +26,6 @@ public struct Capability: Equatable, CustomStringConvertible {
     /// A guest PMUv3 (vCPU feature KVM_ARM_VCPU_PMU_V3): KVM has it when the
     /// host kernel drives a PMUv3 (docs/kernel-facts.md §25).
     public static let armPMUv3 = Capability(KVM_CAP_ARM_PMU_V3, "KVM_CAP_ARM_PMU_V3")
+    /// SVE for the guest (vCPU feature KVM_ARM_VCPU_SVE; docs/kernel-facts.md §26).
+    public static let armSVE = Capability(KVM_CAP_ARM_SVE, "KVM_CAP_ARM_SVE")
 }

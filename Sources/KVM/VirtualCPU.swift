@@ -21,14 +21,17 @@ public final class VirtualCPU {
     /// KVM_ARM_VCPU_INIT with the VM's preferred target, PSCI 0.2, and (for
     /// secondaries) POWER_OFF so they wait for PSCI CPU_ON (api.rst 4.82);
     /// with `pmu`, PMU_V3 (the caller checked `Capability.armPMUv3`; the PMU
-    /// is configured later, `initializePMU`).
+    /// is configured later, `initializePMU`); with `sve`, SVE (the caller
+    /// checked `Capability.armSVE`; the vector lengths are set and the vCPU
+    /// finalized later, `Sources/KVM/VCPUSVE.swift`).
     /// Also resets the vCPU to its architected reset state, which SYSTEM_RESET needs.
-    public func initialize(poweredOff: Bool, pmu: Bool = false) throws(KVMError) {
+    public func initialize(poweredOff: Bool, pmu: Bool = false, sve: Bool = false) throws(KVMError) {
         try vm.system.require(.armPSCI02, for: "PSCI 0.2 in the kernel")
         var request = try vm.preferredTarget()
         request.features.0 = 1 << UInt32(KVM_ARM_VCPU_PSCI_0_2)
         if poweredOff { request.features.0 |= 1 << UInt32(KVM_ARM_VCPU_POWER_OFF) }
         if pmu { request.features.0 |= 1 << UInt32(KVM_ARM_VCPU_PMU_V3) }
+        if sve { request.features.0 |= 1 << UInt32(KVM_ARM_VCPU_SVE) }
         _ = try checked(cleave_ioctl(fd.rawValue, CLEAVE_KVM_ARM_VCPU_INIT, &request), "KVM_ARM_VCPU_INIT", "vcpu \(id) target \(request.target)")
     }
 

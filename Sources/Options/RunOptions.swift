@@ -35,6 +35,8 @@ public enum RunOptions {
       --interactive          feed stdin to the console (raw terminal; Ctrl-A x quits)
       --no-pmu               no PMUv3 (default: the vCPUs get one when KVM has
                              it, on the board's PMU PPI, else PPI 7)
+      --sve-max-vl BITS      SVE vector lengths up to BITS (a multiple of 128;
+                             0: no SVE; default: every length KVM offers)
       --unmapped-mmio POLICY an access outside RAM and devices: fault (default:
                              the guest stops, status 2) | ignore (reads give 0,
                              writes are dropped, each address logged once)
@@ -106,6 +108,10 @@ public enum RunOptions {
         config.its = its
         config.timer = TimerInterrupts.of(board: board)
         config.pmu = args.flag("--no-pmu") ? nil : PMUInterrupt.of(board: board) ?? .fallback
+        if let v = try args.option("--sve-max-vl") {
+            guard let bits = UInt32(v), bits % 128 == 0, bits <= 65536 else { throw UsageError("--sve-max-vl: a multiple of 128 bits up to 65536, 0 for no SVE") }
+            config.sveMaxVectorBits = bits
+        }
         if args.flag("--raw") { config.imageKind = .raw }
         if args.flag("--linux") { config.imageKind = .linux }
         if let v = try args.option("--load-offset") { config.loadOffset = try size(v, "--load-offset") }

@@ -31,11 +31,14 @@ public struct GuestRecord: Equatable {
     /// The vCPUs get a PMUv3 when the guest tree has a `pmu` node; false
     /// (`no-pmu`, from the plan's `no-pmu`) gives none.
     public var pmu: Bool
+    /// `sve-max-vl`, from the plan: SVE vector lengths up to this many bits,
+    /// 0 for none; nil (absent): every length KVM offers.
+    public var sveMaxVectorBits: UInt32?
 
     public init(name: String, cpus: [UInt32], cpuMPIDRs: [UInt64], memorySize: UInt64, memoryBase: UInt64?,
                 hugepageSize: HugePageSize, kernel: String, initrd: String?, bootargs: String, console: ConsoleRecord,
                 restart: RestartPolicy, maxRestarts: UInt32, guestTree: [UInt8], devices: [DeviceRecord],
-                gpioLines: [GPIOLinesRecord], pmu: Bool = true) {
+                gpioLines: [GPIOLinesRecord], pmu: Bool = true, sveMaxVectorBits: UInt32? = nil) {
         self.name = name
         self.cpus = cpus
         self.cpuMPIDRs = cpuMPIDRs
@@ -52,6 +55,7 @@ public struct GuestRecord: Equatable {
         self.devices = devices
         self.gpioLines = gpioLines
         self.pmu = pmu
+        self.sveMaxVectorBits = sveMaxVectorBits
     }
 
     static let devicesNode = "devices"
@@ -74,6 +78,7 @@ public struct GuestRecord: Equatable {
         patch.set(path, "max-restarts", cells: [maxRestarts])
         patch.set(path, "guest-dtb", bytes: guestTree)
         if !pmu { patch.set(path, "no-pmu", bytes: []) }
+        if let sveMaxVectorBits { patch.set(path, "sve-max-vl", cells: [sveMaxVectorBits]) }
         let devicesPath = patch.addNode(path, GuestRecord.devicesNode)
         for device in devices { device.write(into: &patch, under: devicesPath) }
         if !gpioLines.isEmpty {
@@ -106,6 +111,10 @@ public struct GuestRecord: Equatable {
         guard !guestTree.isEmpty else { throw node.error("guest-dtb", "is empty") }
         var devices: [DeviceRecord] = []
         for d in node.child(GuestRecord.devicesNode)?.children ?? [] { devices.append(try DeviceRecord.read(from: d)) }
+        let sveMaxVectorBits = try node.optionalU32("sve-max-vl")
+        if let bits = sveMaxVectorBits, bits % 128 != 0 {
+            throw node.error("sve-max-vl", "is \(bits), not a multiple of 128 bits")
+        }
         var gpioLines: [GPIOLinesRecord] = []
         for g in node.child(GuestRecord.gpioLinesNode)?.children ?? [] { gpioLines.append(try GPIOLinesRecord.read(from: g)) }
         return GuestRecord(name: node.name, cpus: cpus, cpuMPIDRs: mpidrs, memorySize: memorySize,
@@ -113,6 +122,7 @@ public struct GuestRecord: Equatable {
                            kernel: kernel, initrd: try node.optionalString("initrd"), bootargs: try node.string("bootargs"),
                            console: try ConsoleRecord.read(from: node), restart: restart,
                            maxRestarts: try node.u32("max-restarts"), guestTree: guestTree,
-                           devices: devices, gpioLines: gpioLines, pmu: !node.has("no-pmu"))
+                           devices: devices, gpioLines: gpioLines, pmu: !node.has("no-pmu"),
+                           sveMaxVectorBits: sveMaxVectorBits)
     }
 }

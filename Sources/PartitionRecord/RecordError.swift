@@ -80,6 +80,10 @@ struct RecordNode {
         return n
     }
 
+    func optionalU32(_ name: String) throws(RecordError) -> UInt32? {
+        has(name) ? try u32(name) : nil
+    }
+
     func optionalU64(_ name: String) throws(RecordError) -> UInt64? {
         has(name) ? try u64(name) : nil
     }

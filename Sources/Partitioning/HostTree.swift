@@ -148,7 +148,8 @@ struct HostTreeBuilder {
                                       memorySize: p.memorySize, memoryBase: p.memoryBase, hugepageSize: p.hugepageSize,
                                       kernel: p.kernel, initrd: p.initrd, bootargs: p.bootargs, console: console,
                                       restart: p.restart, maxRestarts: p.maxRestarts, guestTree: carved.tree.bytes,
-                                      devices: devices, gpioLines: gpioLines, pmu: p.pmu))
+                                      devices: devices, gpioLines: gpioLines, pmu: p.pmu,
+                                      sveMaxVectorBits: p.sveMaxVectorBits))
         }
         return PartitionsRecord(guests: guests)
     }

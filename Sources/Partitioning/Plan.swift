@@ -67,6 +67,9 @@ public struct GuestPlan: Equatable {
     /// false with the guest's `no-pmu`: its vCPUs get no PMUv3 and its tree
     /// no `pmu` node (else both, when the board tree has an arm,armv8-pmuv3 node).
     public var pmu: Bool = true
+    /// `sve-max-vl`: SVE vector lengths up to this many bits (a multiple of
+    /// 128), 0 for no SVE; nil: every length KVM offers.
+    public var sveMaxVectorBits: UInt32? = nil
 }
 
 extension Plan {
@@ -143,6 +146,11 @@ extension Plan {
             else { fail("'restart' is \"\(text)\"", "use \"never\", \"always\" or \"on-failure\"") }
         }
         let maxRestarts = tree.property("max-restarts", of: node)?.u32 ?? 0
+        var sveMaxVectorBits: UInt32? = nil
+        if let value = tree.property("sve-max-vl", of: node) {
+            if let bits = value.u32, bits % 128 == 0 { sveMaxVectorBits = bits }
+            else { fail("'sve-max-vl' must be one u32, a multiple of 128 bits (0: no SVE)", "sve-max-vl = <256>;") }
+        }
 
         var devices: [DeviceAssignment] = []
         var gpioLines: [GPIOLineGroup] = []
@@ -198,7 +206,8 @@ extension Plan {
         return GuestPlan(name: name, cpus: cpus, memorySize: memorySize, memoryBase: memoryBase,
                          hugepageSize: hugepageSize, kernel: kernel, initrd: initrd, bootargs: bootargs,
                          console: console, restart: restart, maxRestarts: maxRestarts,
-                         devices: devices, gpioLines: gpioLines, pmu: !tree.hasProperty("no-pmu", of: node))
+                         devices: devices, gpioLines: gpioLines, pmu: !tree.hasProperty("no-pmu", of: node),
+                         sveMaxVectorBits: sveMaxVectorBits)
     }
 
     static func isValidGuestName(_ name: String) -> Bool {

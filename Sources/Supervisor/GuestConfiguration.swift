@@ -82,6 +82,10 @@ public struct GuestConfiguration {
     /// tree gets a `pmu` node when KVM gives the PMU; a carved tree has its
     /// own, and its PMU is required (`GuestMachine.createVM`).
     public var pmu: PMUInterrupt? = nil
+    /// SVE, when KVM has it: nil gives the vCPUs every vector length KVM
+    /// offers, N those up to N bits, 0 no SVE (`run --sve-max-vl`, plan
+    /// `sve-max-vl`).
+    public var sveMaxVectorBits: UInt32? = nil
 
     public init(name: String, hostCPUs: [Int?], memorySize: UInt64, kernelPath: String, gic: GIC,
                 consoleBase: UInt64, consoleINTID: UInt32) {

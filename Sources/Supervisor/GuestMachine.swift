@@ -123,6 +123,13 @@ final class GuestMachine {
             Log.write(.warning, config.name, "pmu", "KVM has no \(Capability.armPMUv3): the guest gets no PMU")
             pmu = nil
         }
+        var sve = config.sveMaxVectorBits != 0
+        if sve && kvm.check(.armSVE) <= 0 {
+            if config.sveMaxVectorBits != nil {
+                Log.write(.warning, config.name, "sve", "KVM has no \(Capability.armSVE): the guest gets no SVE")
+            }
+            sve = false
+        }
         var intids = [config.consoleINTID]
         for device in config.passthroughDevices { intids += device.interrupts.map { $0.intid } }
         guard let lines = VGICLines.count(for: intids) else {
@@ -134,10 +141,14 @@ final class GuestMachine {
             var vcpus: [VirtualCPU] = []
             for i in config.hostCPUs.indices {
                 let vcpu = try vm.createVCPU(id: i)
-                try vcpu.initialize(poweredOff: i != 0, pmu: pmu != nil)
+                try vcpu.initialize(poweredOff: i != 0, pmu: pmu != nil, sve: sve)
                 vcpus.append(vcpu)
             }
             timer.mark("vcpus")
+            if sve {
+                try configureSVE(vcpus, maxBits: config.sveMaxVectorBits, guest: config.name)
+                timer.mark("sve")
+            }
             let gic = try VGIC(vm: vm, gic: config.gic, interruptCount: lines)
             try gic.finalize()
             timer.mark("vgic")
@@ -150,6 +161,24 @@ final class GuestMachine {
             return (vm, vcpus, gic, pmu)
         } catch {
             throw .kvm(error)
+        }
+    }
+
+    /// Each vCPU's SVE vector lengths: those KVM offers up to `maxBits` (all
+    /// without it), then KVM_ARM_VCPU_FINALIZE, which must precede the first
+    /// KVM_RUN (docs/kernel-facts.md §26). Logs the lengths once.
+    static func configureSVE(_ vcpus: [VirtualCPU], maxBits: UInt32?, guest: String) throws(KVMError) {
+        for vcpu in vcpus {
+            let offered = try vcpu.sveVectorQuadwords()
+            let chosen = offered.filter { vq in maxBits.map { UInt32(vq) * 128 <= $0 } ?? true }
+            guard let longest = chosen.last else {
+                throw .unsupported("sve-max-vl \(maxBits ?? 0) is below the shortest SVE vector length KVM offers (\((offered.first ?? 0) * 128) bits): raise it, or 0 for no SVE")
+            }
+            if chosen != offered { try vcpu.setSVEVectorQuadwords(chosen) }
+            try vcpu.finalizeSVE()
+            if vcpu.id == 0 {
+                Log.write(.info, guest, "sve", "vector-bits=\(chosen.map { String($0 * 128) }.joined(separator: ",")) max=\(longest * 128) offered-max=\((offered.last ?? 0) * 128)")
+            }
         }
     }
 

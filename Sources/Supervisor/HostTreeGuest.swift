@@ -50,6 +50,7 @@ public enum HostTreeGuest {
         config.tree = .carved(guestTree)
         // The PMU's PPI is the one carving wrote into the guest's tree (the board's).
         config.pmu = g.pmu ? PMUInterrupt.of(board: guestTree) : nil
+        config.sveMaxVectorBits = g.sveMaxVectorBits
         config.initrdPath = g.initrd
         config.bootargs = g.bootargs
         config.fixedBase = g.memoryBase

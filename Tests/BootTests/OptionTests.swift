@@ -66,6 +66,9 @@ import Supervisor
         #expect(c.maxRestarts == 3 && c.unmappedMMIO == .ignore)
         #expect(try parse(["--kernel", "k", "--board", gicv3, "--unmapped-mmio", "fault"]).unmappedMMIO == .fault)
         #expect(try parse(["--kernel", "k", "--board", gicv3, "--no-pmu"]).pmu == nil)
+        #expect(try parse(["--kernel", "k", "--board", gicv3]).sveMaxVectorBits == nil)
+        #expect(try parse(["--kernel", "k", "--board", gicv3, "--sve-max-vl", "256"]).sveMaxVectorBits == 256)
+        #expect(try parse(["--kernel", "k", "--board", gicv3, "--sve-max-vl", "0"]).sveMaxVectorBits == 0)
         // The board's PMU PPI when it has a PMUv3 node, else PPI 7; rk3399's is
         // split by ppi-partitions, which KVM cannot mirror.
         #expect(try parse(["--kernel", "k", "--board", boardPath("imx8mm-evk.dtb")]).pmu == PMUInterrupt(specifier: [1, 7, 0xf04]))
@@ -94,6 +97,8 @@ import Supervisor
         (["--kernel", "k", "--board", "B", "--max-restarts", "-1"], "--max-restarts"),
         (["--kernel", "k", "--board", "B", "--unmapped-mmio", "emulate"], "--unmapped-mmio"),
         (["--kernel", "k", "--board", "B", "--unmapped-mmio"], "--unmapped-mmio"),
+        (["--kernel", "k", "--board", "B", "--sve-max-vl", "200"], "--sve-max-vl"),
+        (["--kernel", "k", "--board", "B", "--sve-max-vl", "all"], "--sve-max-vl"),
         (["--kernel", "k", "--board", "B", "--frobnicate"], "--frobnicate"),
         (["--kernel", "k", "--board", "B", "--bootargs"], "--bootargs"),
         (["--kernel", "k", "--board", "/nonexistent.dtb"], "--board"),

@@ -17,8 +17,9 @@ import Platform
 /// passthrough method, every interrupt method (auto by default, forward with
 /// vfio and with devmem, uio with uio, irqfd with auto MMIO),
 /// allow-unbind, devices with two and four MMIO windows,
-/// level and edge SPIs, GPIO lines of both directions, and `no-pmu` (the
-/// board's PMU, arm,cortex-a53-pmu on PPI 7, for the other two).
+/// level and edge SPIs, GPIO lines of both directions, `no-pmu` (the
+/// board's PMU, arm,cortex-a53-pmu on PPI 7, for the other two) and
+/// `sve-max-vl` capped and 0 (absent on the third: every length).
 enum RecordFixture {
     static let board = "k3-am654-base-board.dtb"
 
@@ -36,6 +37,7 @@ enum RecordFixture {
                     initrd = "/boot/guests/initrd.cpio";
                     bootargs = "console=ttyS0 earlycon";
                     restart = "never";
+                    sve-max-vl = <256>;
                     uart { device = "serial3"; };
                     audio { device = "/bus@100000/mcasp@2b00000"; passthrough = "vfio"; interrupts = "forward"; allow-unbind; clock-frequency = <96000000>; };
                 };
@@ -47,6 +49,7 @@ enum RecordFixture {
                     restart = "always";
                     max-restarts = <3>;
                     no-pmu;
+                    sve-max-vl = <0>;
                     i2c { device = "/bus@100000/i2c@2010000"; clock-frequency = <96000000>; passthrough = "uio"; interrupts = "uio"; };
                     can { device = "/bus@100000/bus@28380000/mcan@40528000"; passthrough = "devmem"; interrupts = "forward"; clock-frequency = <40000000>; };
                 };
@@ -109,7 +112,7 @@ struct PartitionRecordRoundTripTests {
                              interrupts: [.init(intid: 240, flags: 4), .init(intid: 241, flags: 4)],
                              passthrough: .vfio, interruptMethod: .forward, allowUnbind: true),
             ],
-            gpioLines: []))
+            gpioLines: [], sveMaxVectorBits: 256))
         #expect(pooled == GuestRecord(
             name: "pooled", cpus: [2], cpuMPIDRs: [0x100], memorySize: 0x400_0000, memoryBase: nil,
             hugepageSize: .thirtyTwoMiB, kernel: "/boot/guests/other", initrd: nil, bootargs: "", console: console,
@@ -123,7 +126,7 @@ struct PartitionRecordRoundTripTests {
                              interrupts: [.init(intid: 576, flags: 4), .init(intid: 577, flags: 4)],
                              passthrough: .devmem, interruptMethod: .forward, allowUnbind: false),
             ],
-            gpioLines: [], pmu: false))
+            gpioLines: [], pmu: false, sveMaxVectorBits: 0))
         #expect(lines == GuestRecord(
             name: "lines", cpus: [3], cpuMPIDRs: [0x101], memorySize: 0x4000_0000, memoryBase: nil,
             hugepageSize: .oneGiB, kernel: "/k", initrd: nil, bootargs: "", console: console,
@@ -162,6 +165,7 @@ struct PartitionRecordRoundTripTests {
             // The board's PMU PPI, from the carved tree's pmu node; none with no-pmu.
             #expect(config.pmu?.intid == (guestPlan.pmu ? 23 : nil), "\(guestPlan.name)")
             #expect(PMUInterrupt.of(board: carved.tree) == (guestPlan.pmu ? PMUInterrupt(specifier: [1, 7, 4]) : nil))
+            #expect(config.sveMaxVectorBits == guestPlan.sveMaxVectorBits)
             guard case .carved(let tree) = config.tree else { Issue.record("\(guestPlan.name): tree not carved"); continue }
             #expect(tree.bytes == carved.tree.bytes)
             guard case .v3(let distributor, let redistributor) = config.gic else { Issue.record("not GICv3"); continue }
@@ -275,6 +279,8 @@ struct PartitionRecordErrorTests {
             Case(node: guest, property: "restart", value: text("sometimes"), says: "is \"sometimes\", not never, always or on-failure"),
             Case(node: guest, property: "max-restarts", value: cells([0, 3]), says: "not 4"),
             Case(node: guest, property: "guest-dtb", value: [], says: "is empty"),
+            Case(node: guest, property: "sve-max-vl", value: cells([200]), says: "is 200, not a multiple of 128 bits"),
+            Case(node: guest, property: "sve-max-vl", value: cells([0, 256]), says: "not 4"),
             Case(node: device, property: "device-compatible", value: [0x61], says: "not a list of NUL-terminated strings"),
             Case(node: device, property: "mmio", value: cells([0, 0x2b0_0000, 0]), says: "not a whole number of <base size> windows"),
             Case(node: device, property: "intids", value: cells([240, 4, 241]), says: "not a whole number of <INTID flags> pairs"),

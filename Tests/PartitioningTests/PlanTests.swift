@@ -25,6 +25,7 @@ struct PlanTests {
                 restart = "on-failure";
                 max-restarts = <4>;
                 no-pmu;
+                sve-max-vl = <256>;
 
                 rtc { device = "/pl031@9010000"; };
                 uart {
@@ -65,7 +66,7 @@ struct PlanTests {
         #expect(g.console == .device("serial1"))
         #expect(g.restart == .onFailure)
         #expect(g.maxRestarts == 4)
-        #expect(!g.pmu)
+        #expect(!g.pmu && g.sveMaxVectorBits == 256)
         #expect(g.devices.count == 2)
         #expect(g.devices[0] == DeviceAssignment(label: "rtc", reference: "/pl031@9010000", clockFrequency: nil,
                                                  clockFrequencies: [], passthrough: .auto, allowUnbind: false))
@@ -90,7 +91,7 @@ struct PlanTests {
         #expect(g.console == .virtual)
         #expect(g.restart == .never)
         #expect(g.maxRestarts == 0)
-        #expect(g.pmu)
+        #expect(g.pmu && g.sveMaxVectorBits == nil)
         #expect(g.devices.isEmpty && g.gpioLines.isEmpty)
     }
 
@@ -153,6 +154,8 @@ struct PlanTests {
                 path: "plan:/guests/g", says: "sometimes"),
         Invalid(name: "bad hugepage-size", plan: onePlan(extra: "hugepage-size = <0x10000>;"),
                 path: "plan:/guests/g", says: "hugepage-size"),
+        Invalid(name: "sve-max-vl not a multiple of 128", plan: onePlan(extra: "sve-max-vl = <200>;"),
+                path: "plan:/guests/g", says: "sve-max-vl"),
         Invalid(name: "guest name with a capital", plan: planDTS(guests: guestDTS("Linux")),
                 path: "plan:/guests/Linux", says: "guest name"),
         Invalid(name: "guest name with a dot", plan: planDTS(guests: guestDTS("linux.0")),

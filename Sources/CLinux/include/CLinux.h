@@ -32,6 +32,10 @@ struct kvm_vcpu_init { uint32_t target; uint32_t features[7]; };
 #define KVM_ARM_VCPU_PMU_V3_CTRL 0
 #define KVM_ARM_VCPU_PMU_V3_IRQ  0
 #define KVM_ARM_VCPU_PMU_V3_INIT 1
+#define KVM_ARM_VCPU_SVE         4
+#define KVM_REG_ARM64_SVE        (0x0015 << 16)
+#define KVM_REG_ARM64_SVE_VLS    (KVM_REG_ARM64 | KVM_REG_ARM64_SVE | KVM_REG_SIZE_U512 | 0xffff)
+#define KVM_ARM64_SVE_VLS_WORDS  8
 #define KVM_REG_ARM_CORE         (0x0010 << 16)
 #define KVM_REG_ARM64_SYSREG     (0x0013 << 16)
 #define KVM_DEV_ARM_VGIC_GRP_ADDR    0
@@ -69,6 +73,9 @@ static const unsigned long CLEAVE_KVM_SET_ONE_REG = KVM_SET_ONE_REG;
 static const unsigned long CLEAVE_KVM_GET_MP_STATE = KVM_GET_MP_STATE;
 static const unsigned long CLEAVE_KVM_ARM_VCPU_INIT = KVM_ARM_VCPU_INIT;
 static const unsigned long CLEAVE_KVM_ARM_PREFERRED_TARGET = KVM_ARM_PREFERRED_TARGET;
+static const unsigned long CLEAVE_KVM_ARM_VCPU_FINALIZE = KVM_ARM_VCPU_FINALIZE;
+static const uint64_t CLEAVE_KVM_REG_ARM64_SVE_VLS = KVM_REG_ARM64_SVE_VLS;
+static const int CLEAVE_KVM_ARM64_SVE_VLS_WORDS = KVM_ARM64_SVE_VLS_WORDS;
 static const uint64_t CLEAVE_KVM_REG_ARM64 = KVM_REG_ARM64;
 static const uint64_t CLEAVE_KVM_REG_SIZE_U64 = KVM_REG_SIZE_U64;
 static const uint64_t CLEAVE_KVM_REG_ARM_CORE = KVM_REG_ARM_CORE;
