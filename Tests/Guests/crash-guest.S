@@ -21,14 +21,8 @@ _start:
     add     sp, x20, x1
 
     mov     x0, x19
-    adr     x1, n_serial
-    mov     x2, #0
-    bl      fdt_node_reg
-    mov     x21, x1
-    mov     x0, x19
-    adr     x1, n_pvpanic
-    mov     x2, #0
-    bl      fdt_node_reg
+    bl      guest_devices
+    mov     x21, x0
     mov     x25, x1
     cbz     x25, no_pvpanic
 
@@ -60,8 +54,6 @@ no_pvpanic:
 3:  bl      psci_system_off
 
     .section .rodata
-n_serial:  .asciz "serial"
-n_pvpanic: .asciz "pvpanic"
 s_line:    .asciz "cleave-crash-guest: pvpanic "
 s_events:  .asciz " events "
 s_nl:      .asciz "\n"

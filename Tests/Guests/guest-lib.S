@@ -8,17 +8,16 @@
 
     .text
 
-// fdt_node_reg: x0 = DTB, x1 = node name (NUL-terminated; a node matches when
-// its name equals it up to the unit address, "cpu" matches cpu@1 but not
-// cpus), x2 = which matching node that has `reg` (0 = the first) ->
-// x0 = 1 found / 0 not, x1 = reg's first address, x2 = its size.
-// reg of 4 bytes is one address cell and no size (cpu nodes: /cpus has
-// #address-cells 1, #size-cells 0); 16 bytes or more are two address and two
-// size cells (the root's cells in the trees cleave generates). Anything else
-// ends the search as not found.
+// fdt_node_prop_nth: x0 = DTB, x1 = node name (NUL-terminated; a node
+// matches when its name equals it up to the unit address, "cpu" matches cpu@1
+// but not cpus), x2 = property name (NUL-terminated), x3 = which matching
+// node that has the property (0 = the first) -> x0 = 1 found / 0 not, x1 = the
+// value's address (big-endian cells), x2 = its length in bytes.
 // FDT tokens (devicetree spec 5.4): BEGIN_NODE 1, END_NODE 2, PROP 3, NOP 4, END 9.
-    .globl fdt_node_reg
-fdt_node_reg:
+    .globl fdt_node_prop_nth
+fdt_node_prop_nth:
+    mov     x12, x3                 // nodes still to skip
+    mov     x13, x2                 // the property's name
     ldr     w3, [x0, #8]            // off_dt_struct
     rev     w3, w3
     add     x3, x0, x3              // cursor
@@ -65,24 +64,50 @@ fdt_node_reg:
     add     x3, x3, #3
     and     x3, x3, #~3
     cbz     x5, 1b
-    ldrb    w9, [x7]                // name == "reg"?
-    cmp     w9, #'r'
+    mov     x10, x13                // the property's name == x13?
+6:  ldrb    w9, [x7], #1
+    ldrb    w11, [x10], #1
+    cmp     w9, w11
     b.ne    1b
-    ldrb    w9, [x7, #1]
-    cmp     w9, #'e'
-    b.ne    1b
-    ldrb    w9, [x7, #2]
-    cmp     w9, #'g'
-    b.ne    1b
-    ldrb    w9, [x7, #3]
-    cbnz    w9, 1b
-    cbz     x2, 6f
-    sub     x2, x2, #1              // not the one asked for
+    cbnz    w9, 6b
+    cbz     x12, 8f
+    sub     x12, x12, #1            // not the node asked for
     mov     x5, #0
     b       1b
-6:  cmp     w6, #4
+8:  mov     x1, x8
+    mov     x2, x6
+    mov     x0, #1
+    ret
+9:  mov     x0, #0
+    mov     x1, #0
+    mov     x2, #0
+    ret
+
+// fdt_node_prop: fdt_node_prop_nth of the first matching node that has the
+// property (x0 = DTB, x1 = node name, x2 = property name).
+    .globl fdt_node_prop
+fdt_node_prop:
+    mov     x3, #0
+    b       fdt_node_prop_nth
+
+// fdt_node_reg: x0 = DTB, x1 = node name (matched as above), x2 = which
+// matching node that has `reg` (0 = the first) -> x0 = 1 found / 0 not,
+// x1 = reg's first address, x2 = its size. A reg of 4 bytes is one address
+// cell and no size (cpu nodes: /cpus has #address-cells 1, #size-cells 0);
+// 16 bytes or more are two address and two size cells (the root's cells in
+// the trees cleave generates). Anything else counts as not found.
+    .globl fdt_node_reg
+fdt_node_reg:
+    stp     x29, x30, [sp, #-16]!
+    mov     x3, x2
+    adr     x2, s_reg
+    bl      fdt_node_prop_nth
+    ldp     x29, x30, [sp], #16
+    cbz     x0, 9f
+    mov     x8, x1
+    cmp     x2, #4
     b.eq    8f
-    cmp     w6, #16
+    cmp     x2, #16
     b.lo    9f
     ldr     w9, [x8]
     rev     w9, w9
@@ -106,71 +131,25 @@ fdt_node_reg:
     mov     x2, #0
     ret
 
-// fdt_node_prop: x0 = DTB, x1 = node name (matched as fdt_node_reg matches
-// it), x2 = property name (NUL-terminated) -> x0 = 1 found / 0 not, x1 = the
-// value's address (big-endian cells), x2 = its length in bytes. The first
-// matching node that has the property wins.
-    .globl fdt_node_prop
-fdt_node_prop:
-    ldr     w3, [x0, #8]            // off_dt_struct
-    rev     w3, w3
-    add     x3, x0, x3              // cursor
-    ldr     w4, [x0, #12]           // off_dt_strings
-    rev     w4, w4
-    add     x4, x0, x4
-    mov     x5, #0                  // inside a node that matches
-1:  ldr     w6, [x3], #4
-    rev     w6, w6
-    cmp     w6, #1
-    b.eq    2f
-    cmp     w6, #3
-    b.eq    5f
-    cmp     w6, #9
-    b.eq    9f
-    cmp     w6, #2
-    b.ne    1b                      // NOP
-    mov     x5, #0                  // END_NODE
-    b       1b
-2:  mov     x7, x1                  // BEGIN_NODE: compare the name with x1
-    mov     x5, #0
-3:  ldrb    w8, [x3]
-    ldrb    w9, [x7], #1
-    cbz     w9, 4f
-    cmp     w8, w9
-    b.ne    7f
-    add     x3, x3, #1
-    b       3b
-4:  cmp     w8, #'@'
-    ccmp    w8, #0, #4, ne
-    cset    x5, eq
-7:  ldrb    w8, [x3], #1            // skip the rest of the name, then pad to 4
-    cbnz    w8, 7b
-    add     x3, x3, #3
-    and     x3, x3, #~3
-    b       1b
-5:  ldr     w6, [x3], #4            // PROP: len
-    rev     w6, w6
-    ldr     w7, [x3], #4            // nameoff
-    rev     w7, w7
-    add     x7, x4, x7
-    mov     x8, x3                  // value
-    add     x3, x3, x6
-    add     x3, x3, #3
-    and     x3, x3, #~3
-    cbz     x5, 1b
-    mov     x10, x2                 // the property's name == x2?
-6:  ldrb    w9, [x7], #1
-    ldrb    w11, [x10], #1
-    cmp     w9, w11
-    b.ne    1b
-    cbnz    w9, 6b
-    mov     x1, x8
-    mov     x2, x6
-    mov     x0, #1
-    ret
-9:  mov     x0, #0
-    mov     x1, #0
+// guest_devices: x0 = DTB -> x0 = the console's 16550 base (the first
+// `serial` node's reg; 0: none), x1 = the pvpanic register (the first
+// `pvpanic` node's; 0: none). What every test guest looks up first.
+    .globl guest_devices
+guest_devices:
+    stp     x19, x30, [sp, #-32]!
+    str     x20, [sp, #16]
+    mov     x19, x0
+    adr     x1, s_serial
     mov     x2, #0
+    bl      fdt_node_reg
+    mov     x20, x1
+    mov     x0, x19
+    adr     x1, s_pvpanic
+    mov     x2, #0
+    bl      fdt_node_reg
+    mov     x0, x20
+    ldr     x20, [sp, #16]
+    ldp     x19, x30, [sp], #32
     ret
 
 // fnv1a: x0 = bytes, x1 = count -> x0 = 32-bit FNV-1a hash
@@ -258,3 +237,9 @@ guest_fail:
 1:  str     w2, [x1]
 2:  wfi
     b       2b
+
+    .section .rodata
+s_reg:     .asciz "reg"
+s_serial:  .asciz "serial"
+s_pvpanic: .asciz "pvpanic"
+    .balign 4

@@ -28,14 +28,8 @@ _start:
     add     sp, x20, x1
 
     mov     x0, x19
-    adr     x1, n_serial
-    mov     x2, #0
-    bl      fdt_node_reg
-    mov     x21, x1
-    mov     x0, x19
-    adr     x1, n_pvpanic
-    mov     x2, #0
-    bl      fdt_node_reg
+    bl      guest_devices
+    mov     x21, x0
     mov     x25, x1
 
     mrs     x9, id_aa64dfr0_el1
@@ -306,8 +300,6 @@ eoi:
 
     .ltorg
     .section .rodata
-n_serial:  .asciz "serial"
-n_pvpanic: .asciz "pvpanic"
 n_pmu:     .asciz "pmu"
 n_gic:     .asciz "interrupt-controller"
 p_interrupts: .asciz "interrupts"

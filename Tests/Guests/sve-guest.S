@@ -19,14 +19,8 @@ _start:
     add     sp, x20, x1
 
     mov     x0, x19
-    adr     x1, n_serial
-    mov     x2, #0
-    bl      fdt_node_reg
-    mov     x21, x1
-    mov     x0, x19
-    adr     x1, n_pvpanic
-    mov     x2, #0
-    bl      fdt_node_reg
+    bl      guest_devices
+    mov     x21, x0
     mov     x25, x1
 
     mrs     x9, id_aa64pfr0_el1
@@ -75,8 +69,6 @@ _start:
 
     .ltorg
     .section .rodata
-n_serial:  .asciz "serial"
-n_pvpanic: .asciz "pvpanic"
 s_none:    .asciz "cleave-sve-guest: no SVE (ID_AA64PFR0_EL1.SVE 0)\n"
 s_vl:      .asciz "cleave-sve-guest: vector length (rdvl) "
 s_uaddv:   .asciz " bytes, uaddv of ones "

@@ -49,14 +49,8 @@ _start:
     cbnz    x23, 1f
     sub     x26, x20, #0x1000
 1:  mov     x0, x19
-    adr     x1, n_serial
-    mov     x2, #0
-    bl      fdt_node_reg
-    mov     x21, x1
-    mov     x0, x19
-    adr     x1, n_pvpanic
-    mov     x2, #0
-    bl      fdt_node_reg
+    bl      guest_devices
+    mov     x21, x0
     mov     x25, x1
     cbz     x21, fail               // no console: nothing we can say
 
@@ -212,8 +206,6 @@ secondary_entry:
 
     .section .rodata
 n_memory:  .asciz "memory"
-n_serial:  .asciz "serial"
-n_pvpanic: .asciz "pvpanic"
 n_cpu:     .asciz "cpu"
 s_hello: .asciz "cleave-test-guest: hello from EL1\n"
 s_base:  .asciz "cleave-test-guest: ram-base "

@@ -18,14 +18,8 @@ _start:
     add     sp, x20, x1
 
     mov     x0, x19
-    adr     x1, n_serial
-    mov     x2, #0
-    bl      fdt_node_reg
-    mov     x21, x1
-    mov     x0, x19
-    adr     x1, n_pvpanic
-    mov     x2, #0
-    bl      fdt_node_reg
+    bl      guest_devices
+    mov     x21, x0
     mov     x25, x1
 
     movz    x1, #0x1000, lsl #16    // 0x10000000
@@ -56,8 +50,6 @@ _start:
     bl      guest_fail
 
     .section .rodata
-n_serial:  .asciz "serial"
-n_pvpanic: .asciz "pvpanic"
 s_read:    .asciz "cleave-unmapped-guest: read 0x10000000 = "
 s_again:   .asciz ", after a write to 0x10000004 read again = "
 s_nl:      .asciz "\n"
