@@ -37,6 +37,14 @@ public enum HugePageSize: UInt64, CaseIterable, CustomStringConvertible {
         }
     }
 
-    /// Every size, for messages.
-    public static let listed = "0x200000 (2 MiB), 0x2000000 (32 MiB) or 0x40000000 (1 GiB)"
+    /// Every size, for messages: "0x200000 (2 MiB), 0x2000000 (32 MiB) or
+    /// 0x40000000 (1 GiB)", from the cases themselves.
+    public static var listed: String {
+        var text = ""
+        for (i, size) in allCases.enumerated() {
+            if i > 0 { text += i == allCases.count - 1 ? " or " : ", " }
+            text += "0x" + String(size.rawValue, radix: 16) + " (\(size))"
+        }
+        return text
+    }
 }

@@ -1,4 +1,3 @@
-import CLinux
 import Syscalls
 
 /// Where console output goes: the supervisor's stdout, byte by byte, and an

@@ -1,4 +1,3 @@
-import CLinux
 import Syscalls
 
 /// Structured log lines on stderr, the same shape as the CLI's swift-log

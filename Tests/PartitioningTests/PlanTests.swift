@@ -153,7 +153,7 @@ struct PlanTests {
         Invalid(name: "bad restart", plan: onePlan(extra: "restart = \"sometimes\";"),
                 path: "plan:/guests/g", says: "sometimes"),
         Invalid(name: "bad hugepage-size", plan: onePlan(extra: "hugepage-size = <0x10000>;"),
-                path: "plan:/guests/g", says: "hugepage-size"),
+                path: "plan:/guests/g", says: "hugepage-size' must be 0x200000 (2 MiB), 0x2000000 (32 MiB) or 0x40000000 (1 GiB)"),
         Invalid(name: "sve-max-vl not a multiple of 128", plan: onePlan(extra: "sve-max-vl = <200>;"),
                 path: "plan:/guests/g", says: "sve-max-vl"),
         Invalid(name: "guest name with a capital", plan: planDTS(guests: guestDTS("Linux")),
