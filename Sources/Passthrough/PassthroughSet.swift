@@ -435,7 +435,10 @@ public final class PassthroughSet {
         // device's SPIs, refused by the module, then go by irqfd.
         for a in assigned where a.forwarding {
             try forward(a, into: vm, first: first)
-            guard first else { continue }
+            guard first else {
+                log("forward", "device=\(a.device.path) forwarded again into the new VM intids=\(a.forwardings.map { String($0.intid) }.joined(separator: ","))")
+                continue
+            }
             if case .vfioUnopened = a.backend { try openVFIO(a, skipping: a.forwarded) }
             if let cpu = hostCPU, !a.wires.isEmpty { steer(a, to: cpu) }
             logAssigned(a)

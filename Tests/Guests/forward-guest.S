@@ -10,7 +10,9 @@
 //   x9 0, or the benchmark's area in RAM (forward-probe bench): instead of a
 //      RAISE mark, trigger n (1, 2, ...) stores n at [x9] and makes no exit
 //      (the host raises the SPI from another thread); the counter read on
-//      waking from WFI for interrupt n is stored at [x9 + 8 n]
+//      waking from WFI for interrupt n is stored at [x9 + 8 n], and the
+//      number of interrupts acknowledged so far at [x9 + 0x808] (before
+//      the EOI: the host's raiser reads it, forward-probe.c line_held)
 // It configures the distributor and its CPU interface, then:
 //   1. mark START; `count` times: trigger (PL031 alarm one second ahead, or
 //      mark RAISE), wait (WFI, IRQs masked: the SPI is taken by reading IAR),
@@ -191,7 +193,10 @@ wait_irq:
     cmp     w1, w25
     b.ne    wrong
     add     x28, x28, #1
-    ret
+    cbz     x17, 5f
+    str     x28, [x17, #0x808]          // acknowledged, stored before the EOI can be
+    dsb     sy
+5:  ret
 wrong:
     mov     w9, #mark_wrong
     orr     w9, w9, w1
