@@ -9,6 +9,7 @@
 //   PartitionRecord  the carve-to-boot record under /chosen/cleave (pure)
 //   GuestTree     the nodes of guest trees, written once for every producer
 //   Partitioning  plans, device inventory, carving (pure: no syscalls)
+//   CGPIO, GPIO   libgpiod and the virtual PL061s that serve a guest's lines
 //   cleave        the developer-facing CLI (normal Swift only)
 import PackageDescription
 
@@ -45,11 +46,16 @@ let package = Package(
         .target(name: "GuestMemory", dependencies: ["CLinux", "Syscalls", "KVM", "Platform"]),
         .target(name: "Console", dependencies: ["Syscalls"]),
         .target(name: "Loading"),
+        // Issue 12: GPIO lines through libgpiod (a C target: its header, an
+        // event read, and for the static binary the glibc symbols libgpiod.a
+        // calls), and the virtual PL061 controllers they back.
+        .target(name: "CGPIO", linkerSettings: [.linkedLibrary("gpiod")]),
+        .target(name: "GPIO", dependencies: ["CGPIO", "CLinux", "Syscalls"]),
         // Issue 4: VFIO-platform / UIO / devmem passthrough and host preparation.
         .target(name: "Passthrough", dependencies: ["CLinux", "Syscalls", "KVM", "PartitionRecord"]),
         .target(name: "Supervisor", dependencies: [
             "CLinux", "Syscalls", "KVM", "GuestMemory", "Console", "Loading", "GuestTree", "DeviceTree", "Passthrough", "Platform",
-            "PartitionRecord"]),
+            "PartitionRecord", "GPIO"]),
         // Option parsing of both binaries' run and boot (one parser, so `cleave
         // run` and `cleave-boot run` accept the same text).
         .target(name: "Options", dependencies: ["Supervisor", "GuestTree", "DeviceTree", "KVM", "Platform", "PartitionRecord", "Syscalls"]),
@@ -73,7 +79,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["cleave", "TestSupport"]),
         .testTarget(name: "BootTests", dependencies: [
             "GuestTree", "Loading", "Console", "Options", "Supervisor", "GuestMemory", "Partitioning", "PartitionRecord", "DeviceTree",
-            "Platform", "TestSupport"]),
+            "Platform", "GPIO", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -58,8 +58,8 @@ int cleave_kernel_log(char *buffer, int size) {
 int cleave_mkdir(const char *path, unsigned int mode) { return mkdir(path, mode) < 0 ? -errno : 0; }
 
 int cleave_poll_inputs(const int *fds, int count, int timeout_ms, uint8_t *ready) {
-    struct pollfd p[8];
-    if (count < 0 || count > 8) return -EINVAL;
+    struct pollfd p[64];
+    if (count < 0 || count > 64) return -EINVAL;
     for (int i = 0; i < count; i++) { p[i].fd = fds[i]; p[i].events = POLLIN; p[i].revents = 0; }
     int n = poll(p, (nfds_t)count, timeout_ms);
     if (n < 0) return -errno;

@@ -28,6 +28,8 @@ public struct GuestRecord: Equatable {
     public var guestTree: [UInt8]
     public var devices: [DeviceRecord]
     public var gpioLines: [GPIOLinesRecord]
+    /// The virtual PL061s serving `gpioLines`, one per 8 lines.
+    public var gpioControllers: [GPIOControllerRecord]
     /// The vCPUs get a PMUv3 when the guest tree has a `pmu` node; false
     /// (`no-pmu`, from the plan's `no-pmu`) gives none.
     public var pmu: Bool
@@ -38,7 +40,8 @@ public struct GuestRecord: Equatable {
     public init(name: String, cpus: [UInt32], cpuMPIDRs: [UInt64], memorySize: UInt64, memoryBase: UInt64?,
                 hugepageSize: HugePageSize, kernel: String, initrd: String?, bootargs: String, console: ConsoleRecord,
                 restart: RestartPolicy, maxRestarts: UInt32, guestTree: [UInt8], devices: [DeviceRecord],
-                gpioLines: [GPIOLinesRecord], pmu: Bool = true, sveMaxVectorBits: UInt32? = nil) {
+                gpioLines: [GPIOLinesRecord], gpioControllers: [GPIOControllerRecord] = [], pmu: Bool = true,
+                sveMaxVectorBits: UInt32? = nil) {
         self.name = name
         self.cpus = cpus
         self.cpuMPIDRs = cpuMPIDRs
@@ -54,6 +57,7 @@ public struct GuestRecord: Equatable {
         self.guestTree = guestTree
         self.devices = devices
         self.gpioLines = gpioLines
+        self.gpioControllers = gpioControllers
         self.pmu = pmu
         self.sveMaxVectorBits = sveMaxVectorBits
     }
@@ -84,6 +88,7 @@ public struct GuestRecord: Equatable {
         if !gpioLines.isEmpty {
             let linesPath = patch.addNode(path, GuestRecord.gpioLinesNode)
             for group in gpioLines { group.write(into: &patch, under: linesPath) }
+            GPIOControllerRecord.write(gpioControllers, into: &patch, at: linesPath)
         }
     }
 
@@ -116,13 +121,17 @@ public struct GuestRecord: Equatable {
             throw node.error("sve-max-vl", "is \(bits), not a multiple of 128 bits")
         }
         var gpioLines: [GPIOLinesRecord] = []
-        for g in node.child(GuestRecord.gpioLinesNode)?.children ?? [] { gpioLines.append(try GPIOLinesRecord.read(from: g)) }
+        var gpioControllers: [GPIOControllerRecord] = []
+        if let linesNode = node.child(GuestRecord.gpioLinesNode) {
+            for g in linesNode.children { gpioLines.append(try GPIOLinesRecord.read(from: g)) }
+            gpioControllers = try GPIOControllerRecord.read(from: linesNode, lines: gpioLines.reduce(0) { $0 + $1.lines.count })
+        }
         return GuestRecord(name: node.name, cpus: cpus, cpuMPIDRs: mpidrs, memorySize: memorySize,
                            memoryBase: try node.optionalU64("memory-base"), hugepageSize: hugepageSize,
                            kernel: kernel, initrd: try node.optionalString("initrd"), bootargs: try node.string("bootargs"),
                            console: try ConsoleRecord.read(from: node), restart: restart,
                            maxRestarts: try node.u32("max-restarts"), guestTree: guestTree,
-                           devices: devices, gpioLines: gpioLines, pmu: !node.has("no-pmu"),
+                           devices: devices, gpioLines: gpioLines, gpioControllers: gpioControllers, pmu: !node.has("no-pmu"),
                            sveMaxVectorBits: sveMaxVectorBits)
     }
 }

@@ -204,6 +204,36 @@ public struct Board {
     }
 
     /// Devices whose MMIO overlaps `range` (any page).
+    /// The lines of GPIO controller `chip` the board's devices use: each
+    /// enabled node (but those `skipping` says, e.g. devices given to a guest)
+    /// that references the chip in a `gpios` or `*-gpios` property (the line
+    /// is the first cell after the phandle, gpio.txt), and the chip's hogs
+    /// (`gpio-hog` children, their `gpios`). Line -> who, as text.
+    public func gpioLineUsers(of chip: Node, skipping: (Node) -> Bool = { _ in false }) -> [UInt32: String] {
+        var users: [UInt32: String] = [:]
+        guard let phandle = tree.phandle(of: chip) else { return users }
+        let chipWidth = Int(tree.property("#gpio-cells", of: chip)?.u32 ?? 2)
+        for node in tree.allNodes where tree.isEnabled(node) && !skipping(node) {
+            if tree.parent(of: node) == chip, tree.hasProperty("gpio-hog", of: node) {
+                let cells = tree.property("gpios", of: node)?.cells ?? []
+                for i in stride(from: 0, to: cells.count, by: max(chipWidth, 1)) { users[cells[i]] = "hog \(tree.path(of: node))" }
+                continue
+            }
+            for (name, value) in tree.properties(of: node) where name == "gpios" || name.hasSuffix("-gpios") {
+                let cells = value.cells
+                var i = 0
+                while i < cells.count {
+                    // A 0 phandle is an empty entry; another provider's entry is as wide as its #gpio-cells says.
+                    let provider = cells[i] == 0 ? nil : tree.node(phandle: cells[i])
+                    let width = provider.map { Int(tree.property("#gpio-cells", of: $0)?.u32 ?? 2) } ?? 0
+                    if cells[i] == phandle, i + 1 < cells.count { users[cells[i + 1]] = "\(tree.path(of: node)) \(name)" }
+                    i += 1 + width
+                }
+            }
+        }
+        return users
+    }
+
     public func devices(overlapping range: PhysicalRange) -> [DeviceInfo] {
         var out: [DeviceInfo] = []
         for entry in mmio where entry.range.overlaps(range) {

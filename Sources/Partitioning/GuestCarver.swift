@@ -110,6 +110,18 @@ struct GuestCarver {
             }
         }
         for key in standInKeys { GuestNode.fixedClock(key.name, rate: key.rate, phandle: key.phandle).write(to: w) }
+        // The virtual GPIO controllers (issue 12), 8 lines each, and their clock.
+        var lineNames: [String] = []
+        for group in guest.plan.gpioLines { lineNames += GuestNode.gpioLineNames(group: group.label, count: group.lines.count) }
+        if !lineNames.isEmpty {
+            let clock = allocatePhandle()
+            GuestNode.fixedClock("gpio-apb-pclk", rate: VirtualGPIOPage.clockRate, phandle: clock).write(to: w)
+            for (k, place) in layout.gpioControllers.prefix(VirtualGPIOPage.controllers(forLines: lineNames.count)).enumerated() {
+                let names = Array(lineNames[(k * VirtualGPIOPage.linesPerController)..<min((k + 1) * VirtualGPIOPage.linesPerController, lineNames.count)])
+                GuestNode.virtualGPIO(base: place.base, intid: place.spi + GICCells.firstSPI, lineNames: names, clock: clock,
+                                      interruptCells: Int(interruptCells)).write(to: w)
+            }
+        }
 
         var reportDevices: [(path: String, guestPath: String, mmio: [PhysicalRange], interrupts: [GICInterrupt],
                              passthrough: PassthroughMethod, interruptMethod: InterruptMethod)] = []

@@ -144,11 +144,14 @@ struct HostTreeBuilder {
             let gpioLines = p.gpioLines.map {
                 GPIOLinesRecord(label: $0.label, chip: boardPath($0.chip), lines: $0.lines, output: $0.output)
             }
+            let gpioControllers = validation.layout.gpioControllers
+                .prefix(VirtualGPIOPage.controllers(forLines: p.gpioLines.reduce(0) { $0 + $1.lines.count }))
+                .map { GPIOControllerRecord(base: $0.base, spi: $0.spi) }
             guests.append(GuestRecord(name: p.name, cpus: guest.cpus.map { $0.logical }, cpuMPIDRs: guest.cpus.map { $0.mpidr },
                                       memorySize: p.memorySize, memoryBase: p.memoryBase, hugepageSize: p.hugepageSize,
                                       kernel: p.kernel, initrd: p.initrd, bootargs: p.bootargs, console: console,
                                       restart: p.restart, maxRestarts: p.maxRestarts, guestTree: carved.tree.bytes,
-                                      devices: devices, gpioLines: gpioLines, pmu: p.pmu,
+                                      devices: devices, gpioLines: gpioLines, gpioControllers: gpioControllers, pmu: p.pmu,
                                       sveMaxVectorBits: p.sveMaxVectorBits))
         }
         return PartitionsRecord(guests: guests)

@@ -73,6 +73,12 @@ public enum Render {
             if !references.dependencies.isEmpty {
                 out += "  depends on: \(references.dependencies.map { "\($0.kind) \(board.tree.path(of: $0.provider))" }.joined(separator: ", "))\n"
             }
+            if board.tree.hasProperty("gpio-controller", of: device.node) {
+                let count = board.tree.property("ngpios", of: device.node)?.u32
+                let users = board.gpioLineUsers(of: device.node).sorted { $0.key < $1.key }
+                out += "  gpio lines: \(count.map { "\($0)" } ?? "? (no ngpios)"); used by the host: "
+                    + (users.isEmpty ? "none referenced" : users.map { "\($0.key) \($0.value)" }.joined(separator: ", ")) + "\n"
+            }
             out += "  verdict: \(a.verdict)\n"
             for reason in a.reasons { out += "    - \(reason)\n" }
         }
@@ -155,6 +161,19 @@ public enum Render {
                 json.endObject()
             }
             json.endArray()
+            if board.tree.hasProperty("gpio-controller", of: device.node) {
+                json.beginObject("gpio")
+                if let count = board.tree.property("ngpios", of: device.node)?.u32 { json.number("lines", UInt64(count)) } else { json.null("lines") }
+                json.beginArray("used-by-host")
+                for (line, user) in board.gpioLineUsers(of: device.node).sorted(by: { $0.key < $1.key }) {
+                    json.beginObject()
+                    json.number("line", UInt64(line))
+                    json.string("by", user)
+                    json.endObject()
+                }
+                json.endArray()
+                json.endObject()
+            }
             json.string("verdict", a.verdict.description)
             json.strings("reasons", a.reasons)
             json.endObject()

@@ -22,6 +22,9 @@ struct ResolvedGuest {
 struct GuestLayout {
     var consoleBase: UInt64
     var consoleSPI: UInt32
+    /// The virtual GPIO controllers' places, as many as the guest with the
+    /// most GPIO lines needs; each guest takes the first ones it needs.
+    var gpioControllers: [(base: UInt64, spi: UInt32)] = []
 }
 
 /// Every check of a plan against a board. Collects diagnostics; never stops at
@@ -34,6 +37,8 @@ struct Validation {
     var layout = GuestLayout(consoleBase: 0, consoleSPI: 0)
     /// Assigned device node -> guest index.
     var owner: [Node: Int] = [:]
+    /// "chip-path:line" -> the plan group that has it.
+    var gpioLineOwners: [String: String] = [:]
     /// Whether host bootargs need clk_ignore_unused / pd_ignore_unused.
     var keepClocks = false
     var keepPowerDomains = false
@@ -82,6 +87,15 @@ struct Validation {
                 "pass a UART through and set console = \"<its alias>\" instead")
         }
         layout = GuestLayout(consoleBase: base ?? 0, consoleSPI: spi ?? 0)
+        let gpioControllers = plan.guests.map { VirtualGPIOPage.controllers(forLines: $0.gpioLines.reduce(0) { $0 + $1.lines.count }) }.max() ?? 0
+        if gpioControllers > 0 {
+            if let places = Layout.gpioControllers(board: board, count: gpioControllers, console: (layout.consoleBase, layout.consoleSPI)) {
+                layout.gpioControllers = places
+            } else {
+                add(.gpioLineInvalid, .error, "/", "no room for \(gpioControllers) virtual GPIO controller(s): each needs a free 4 KiB page below 4 GiB and a free SPI",
+                    "give the guests fewer GPIO lines (8 per controller)")
+            }
+        }
 
         var seenNames: [String] = []
         for (index, guest) in plan.guests.enumerated() {
@@ -478,6 +492,21 @@ struct Validation {
             if !tree.isEnabled(chip) {
                 add(.gpioLineInvalid, .error, here, "chip \(tree.path(of: chip)) is disabled in the board tree", "enable it or pick another chip")
             }
+            let users = board.gpioLineUsers(of: chip, skipping: { owner[$0] != nil })
+            for line in group.lines {
+                let key = "\(tree.path(of: chip)):\(line)"
+                if let user = users[line] {
+                    add(.gpioLineInvalid, .error, here, "line \(line) of \(tree.path(of: chip)) is used by the host: \(user)",
+                        "pick a line no host device references, or give that device to the guest")
+                }
+                if let other = gpioLineOwners[key] {
+                    add(.gpioLineInvalid, .error, here, "line \(line) of \(tree.path(of: chip)) is given twice: also to \(other)",
+                        "give each line to one guest, once")
+                } else {
+                    gpioLineOwners[key] = "plan:/guests/\(guest.plan.name)/gpio-lines/\(group.label)"
+                }
+            }
         }
     }
+
 }

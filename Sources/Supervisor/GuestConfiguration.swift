@@ -67,9 +67,10 @@ public struct GuestConfiguration {
     public var consoleMarker: String? = nil
     /// Assigned devices of a carved guest: VFIO/UIO/devmem (PassthroughSet).
     public var passthroughDevices: [PassthroughDevice] = []
-    /// GPIO lines the plan gives a carved guest. Not served yet: a guest with
-    /// any is refused (`Supervisor.checkGPIOLines`).
+    /// GPIO lines the plan gives a carved guest, served by the virtual PL061s
+    /// at `gpioControllers` (GuestGPIO, `Supervisor.prepareGPIO`).
     public var gpioLines: [GPIOLinesRecord] = []
+    public var gpioControllers: [GPIOControllerRecord] = []
     /// Read stdin into the console.
     public var interactive: Bool = false
     /// What an access outside the guest's RAM and devices gets: a fault, or

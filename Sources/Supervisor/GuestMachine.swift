@@ -5,6 +5,7 @@ import GuestMemory
 import GuestTree
 import KVM
 import Loading
+import PartitionRecord
 import Passthrough
 import Platform
 import Syscalls
@@ -132,6 +133,7 @@ final class GuestMachine {
         }
         var intids = [config.consoleINTID]
         for device in config.passthroughDevices { intids += device.interrupts.map { $0.intid } }
+        intids += config.gpioControllers.map { $0.spi + GICCells.firstSPI }
         guard let lines = VGICLines.count(for: intids) else {
             throw .configuration("an INTID above \(GICCells.lastSPI) among \(intids.map { String($0) }.joined(separator: ", ")): no GIC has it")
         }

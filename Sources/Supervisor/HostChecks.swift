@@ -10,7 +10,6 @@ extension Supervisor {
     /// `cpuSysfs` is a seam for tests.
     func checkHost(cpuSysfs: String = Supervisor.cpuSysfs) throws(SupervisorError) {
         try checkPinning(cpuSysfs: cpuSysfs)
-        try checkGPIOLines()
     }
 
     /// vCPU i is pinned to host logical CPU `hostCPUs[i]`, a number the carve
@@ -36,15 +35,5 @@ extension Supervisor {
         var value: UInt64 = 0
         for b in bytes { value = value << 8 | UInt64(b) }
         return value
-    }
-
-    /// GPIO lines are recorded but not served yet: a guest whose plan gives it
-    /// lines is refused rather than run without them.
-    func checkGPIOLines() throws(SupervisorError) {
-        guard !config.gpioLines.isEmpty else { return }
-        let groups = config.gpioLines.map { g in
-            "\(g.label) (chip \(g.chip), lines \(g.lines.map { "\($0)" }.joined(separator: ", ")), \(g.output ? "output" : "input"))"
-        }
-        throw .configuration("guest '\(config.name)' is given GPIO lines (/chosen/cleave/\(config.name)/gpio-lines: \(groups.joined(separator: "; "))), but GPIO passthrough is not implemented yet: remove gpio-lines from the plan and carve again to boot the guest without them")
     }
 }

@@ -59,6 +59,7 @@ public enum HostTreeGuest {
         config.maxRestarts = Int(g.maxRestarts)
         config.passthroughDevices = g.devices.map(PassthroughDevice.init(_:))
         config.gpioLines = g.gpioLines
+        config.gpioControllers = g.gpioControllers
         return config
     }
 

@@ -1,5 +1,6 @@
 import CLinux
 import Console
+import GPIO
 import GuestMemory
 import KVM
 import Loading
@@ -51,6 +52,9 @@ public final class Supervisor {
         let passthrough: PassthroughSet?
         do throws(SupervisorError) { passthrough = try preparePassthrough() } catch { return fail(error) }
         defer { passthrough?.teardown() }
+        let gpio: GuestGPIO?
+        do throws(SupervisorError) { gpio = try prepareGPIO() } catch { return fail(error) }
+        defer { gpio?.stop() }
         Log.write(.info, name, "ram", "base=\(hex(ram.base)) size=\(hex(ram.size)) banks=\(ram.banks.map { "\(hex($0.base))+\(hex($0.size))" }.joined(separator: ",")) pages=\(config.pageSize) slots=\(ram.runs.count) t_ms=\(milliseconds(Clock.monotonic - startTime))")
 
         let sink = ConsoleSink(guest: name, marker: config.consoleMarker, startTime: startTime)
@@ -70,7 +74,13 @@ public final class Supervisor {
                 do throws(PassthroughError) { try passthrough.attach(machine.vm) } catch { return fail(.configuration("passthrough: \(error)")) }
                 do throws(MMIOBus.Failure) { try machine.attach(passthrough) } catch { return fail(.configuration("passthrough: \(error)")) }
             }
-            defer { passthrough?.detach() }
+            if let gpio {
+                do throws(MMIOBus.Failure) { try machine.attach(gpio, guest: name) } catch { return fail(.configuration("gpio-lines: \(error)")) }
+            }
+            defer {
+                passthrough?.detach()
+                for c in gpio?.controllers ?? [] { c.detach() }
+            }
             Log.write(.info, name, "boot", "n=\(boots) \(config.gic) vcpus=\(machine.vcpus.count) kernel=\(hex(machine.placement.kernelAddress)) dtb=\(hex(machine.placement.dtbAddress)) dtb_size=\(hex(machine.treeSize)) dtb_fnv1a=\(hex(machine.treeHash)) t_ms=\(milliseconds(Clock.monotonic - startTime))" + (machine.placement.initrdAddress.map { " initrd=\(hex($0))" } ?? ""))
             input?.attach(machine.console)
             let outcome = runMachine(machine, ram: ram)

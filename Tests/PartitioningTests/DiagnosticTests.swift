@@ -405,16 +405,19 @@ struct DiagnosticTests {
         }
     }
 
-    @Test("gpio-line-invalid: out of range, a chip the guest owns, a disabled chip, a node that is not a chip")
+    @Test("gpio-line-invalid: out of range, a chip the guest owns, a disabled chip, a node that is not a chip, a line the host uses, a line given twice")
     func gpioLines() throws {
         let board = try dtsTree(boardDTS(extra: """
             gpio@9f40000 { compatible = "test,gpio"; reg = <0 0x9f40000 0 0x1000>; gpio-controller; #gpio-cells = <2>; status = "disabled"; };
+            phy@9f50000 { compatible = "test,phy"; reg = <0 0x9f50000 0 0x1000>; reset-gpios = <&gpio 6 0>; };
         """))
         let cases: [(String, String, String)] = [
             ("gpio-lines { key { chip = \"gpio0\"; lines = <9>; }; };", "", "out of range"),
             ("gpio-lines { key { chip = \"gpio0\"; lines = <3>; }; };", deviceDTS("gpio", "gpio0"), "passed through"),
             ("gpio-lines { key { chip = \"/gpio@9f40000\"; lines = <1>; }; };", "", "disabled"),
             ("gpio-lines { key { chip = \"rtc0\"; lines = <1>; }; };", "", "not a GPIO controller"),
+            ("gpio-lines { key { chip = \"gpio0\"; lines = <6>; }; };", "", "used by the host: /phy@9f50000 reset-gpios"),
+            ("gpio-lines { key { chip = \"gpio0\"; lines = <2 2>; }; };", "", "given twice"),
         ]
         for (lines, devices, words) in cases {
             let diagnostics = check(board: board, plan: try parsedPlan(onePlan(lines + devices)))
@@ -422,11 +425,51 @@ struct DiagnosticTests {
             #expect(hit?.path == "plan:/guests/g/gpio-lines/key" && hit?.severity == .error, "\(lines): \(diagnostics)")
             #expect(hit?.message.contains(words) == true, "\(hit?.message ?? "none") should say '\(words)'")
         }
+        // `cleave devices` lists the controller's lines and the host's users of them.
+        #expect(Render.devices(Board(board)).contains("gpio lines: 8; used by the host: 6 /phy@9f50000 reset-gpios\n"))
+        #expect(Render.devicesJSON(Board(board)).contains(#""gpio":{"lines":8,"used-by-host":[{"line":6,"by":"/phy@9f50000 reset-gpios"}]}"#))
         // A valid group carves and is embedded for the boot-time side.
         let (_, host) = try carveOK(board, try parsedPlan(onePlan("gpio-lines { key { chip = \"gpio0\"; lines = <3 4>; direction = \"output\"; }; };")))
         #expect(host.string("/chosen/cleave/g/gpio-lines/key", "chip") == "/gpio@9030000")
         #expect(host.string("/chosen/cleave/g/gpio-lines/key", "direction") == "output")
         #expect(host.lookup(path: "/chosen/cleave/g/gpio-lines/key").flatMap { host.property("lines", of: $0)?.cells } == [3, 4])
+    }
+
+    @Test("GPIO lines: a virtual PL061 per 8 lines in the guest tree, below the console page, on the lowest free SPIs; recorded for boot")
+    func gpioControllers() throws {
+        let board = try dtsTree(boardDTS(extra: """
+            gpio@9f60000 { compatible = "test,gpio"; reg = <0 0x9f60000 0 0x1000>; gpio-controller; #gpio-cells = <2>; ngpios = <32>; };
+        """))
+        // Line 5 twice in one guest: refused.
+        let twice = try parsedPlan(onePlan("gpio-lines { power { chip = \"gpio0\"; lines = <0 5>; direction = \"output\"; }; more { chip = \"/gpio@9030000\"; lines = <5>; }; };"))
+        #expect(check(board: board, plan: twice).contains { $0.code == .gpioLineInvalid && $0.message.contains("line 5 of /gpio@9030000 is given twice") })
+
+        let plan = try parsedPlan(onePlan("gpio-lines { power { chip = \"gpio0\"; lines = <0 1 2 3 4 5>; direction = \"output\"; }; key { chip = \"gpio0\"; lines = <7>; }; more { chip = \"/gpio@9f60000\"; lines = <6 9>; }; };"))
+        let (result, host) = try carveOK(board, plan)
+        let guest = result.guests[0].tree
+        let record = try #require(host.lookup(path: "/chosen/cleave/g"))
+        let consoleCells = try #require(host.property("console-base", of: record)?.cells)
+        let consoleBase = UInt64(consoleCells[0]) << 32 | UInt64(consoleCells[1])
+        let consoleSPI = try #require(host.property("console-spi", of: record)?.u32)
+        // Nine lines: two controllers, the pages below the console's, the SPIs after its own.
+        let first = try #require(guest.lookup(path: "/gpio@" + String(consoleBase - 0x1000, radix: 16)))
+        let second = try #require(guest.lookup(path: "/gpio@" + String(consoleBase - 0x2000, radix: 16)))
+        #expect(guest.property("compatible", of: first)?.strings == ["arm,pl061", "arm,primecell"])
+        #expect(guest.property("gpio-line-names", of: first)?.strings == ["power-0", "power-1", "power-2", "power-3", "power-4", "power-5", "key", "more-0"])
+        #expect(guest.property("gpio-line-names", of: second)?.strings == ["more-1"])
+        // The lowest SPIs neither the console (0) nor the board's devices (1 and 2, the UART's and the RTC's) use.
+        #expect(consoleSPI == 0)
+        #expect(guest.property("interrupts", of: first)?.cells == [0, 3, 4])
+        #expect(guest.property("interrupts", of: second)?.cells == [0, 4, 4])
+        let clock = try #require(guest.property("clocks", of: first)?.u32)
+        let pclk = try #require(guest.node(phandle: clock))
+        #expect(guest.property("compatible", of: pclk)?.string == "fixed-clock")
+        #expect(guest.property("clock-names", of: first)?.string == "apb_pclk")
+        let lines = try #require(host.lookup(path: "/chosen/cleave/g/gpio-lines"))
+        let top = UInt32(truncatingIfNeeded: (consoleBase - 0x1000) >> 32)
+        #expect(host.property("controllers", of: lines)?.cells
+                == [top, UInt32(truncatingIfNeeded: consoleBase - 0x1000), 3,
+                    top, UInt32(truncatingIfNeeded: consoleBase - 0x2000), 4])
     }
 
     @Test("console-invalid when no page below 4 GiB is free for the virtual console")

@@ -133,6 +133,19 @@ qv_dump_board() { # out gic cpu memory
     dtc -q -I dtb -O dtb -o "$out" "$raw"
 }
 
+# A simulated GPIO bank added to the board tree OUT (gpio-sim's device tree
+# binding, drivers/gpio/gpio-sim.c: a "gpio-simulator" node, a bank per
+# child): 8 lines at /gpio-sim/bank0 for the GPIO runs (issue 12), probed when
+# the board loads gpio-sim.ko. Edited as a blob, with libfdt's fdtput.
+qv_add_gpio_sim() { # out
+    fdtput -c "$1" /gpio-sim /gpio-sim/bank0 &&
+        fdtput -t s "$1" /gpio-sim compatible gpio-simulator &&
+        fdtput -t s "$1" /gpio-sim/bank0 gpio-sim,label cleave-sim &&
+        fdtput -t s "$1" /gpio-sim/bank0 gpio-controller "" &&
+        fdtput -t i "$1" /gpio-sim/bank0 "#gpio-cells" 2 &&
+        fdtput -t i "$1" /gpio-sim/bank0 ngpios 8
+}
+
 # The Linux guest's userspace: print a marker with the guest's own uptime, power off.
 qv_guest_initramfs() {
     local root="$work/guest-root"
@@ -225,6 +238,31 @@ if [ -e $dt/pl061@9030000 ]; then
     echo "CLEAVE-PT-GPIO-IRQ-READY"
     i=0; while [ "$(keys)" = "$k0" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
     echo "CLEAVE-PT-GPIO-IRQ before=$k0 after=$(keys) spi=$(grep pl061 /proc/interrupts | head -n1 | tr -s ' ' | cut -d' ' -f2-)"
+fi
+# Virtual GPIO (issue 12): a virtual PL061 whose lines the plan named
+# cleave-out, cleave-in, cleave-irq (Tests/QEMUVirt/board/cleave-gpio-run
+# plays the host's end of each).
+vchip=""
+for c in /sys/class/gpio/gpiochip*; do
+    [ -e $c/device/of_node/gpio-line-names ] && grep -q cleave-out $c/device/of_node/gpio-line-names && vchip=$c
+done
+if [ -n "$vchip" ]; then
+    base=$(cat $vchip/base)
+    echo "CLEAVE-GPIO-CHIP label=$(cat $vchip/label) ngpio=$(cat $vchip/ngpio) names=$(tr '\0' ',' <$vchip/device/of_node/gpio-line-names)"
+    for i in 0 1 2; do echo $((base + i)) >/sys/class/gpio/export; done
+    o=/sys/class/gpio/gpio$base; n=/sys/class/gpio/gpio$((base + 1)); q=/sys/class/gpio/gpio$((base + 2))
+    wait_for() { i=0; while [ "$(cat $1)" != "$2" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done; cat $1; }
+    echo out >$o/direction; echo 1 >$o/value; echo "CLEAVE-GPIO-OUT-HIGH"; sleep 1
+    echo 0 >$o/value; echo "CLEAVE-GPIO-OUT-LOW"; sleep 1
+    echo in >$n/direction; echo "CLEAVE-GPIO-IN-READY"
+    echo "CLEAVE-GPIO-IN high=$(wait_for $n/value 1)"
+    echo "CLEAVE-GPIO-IN low=$(wait_for $n/value 0)"
+    echo in >$q/direction; echo rising >$q/edge
+    g0=$(count gpiolib)
+    echo "CLEAVE-GPIO-IRQ-READY"
+    i=0; while [ $(count gpiolib) -lt $((g0 + 5)) ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    sleep 1
+    echo "CLEAVE-GPIO-IRQ before=$g0 after=$(count gpiolib)"
 fi
 if [ -b /dev/vda ]; then
     echo "CLEAVE-PT-DISK $(head -c 64 /dev/vda | head -n1)"

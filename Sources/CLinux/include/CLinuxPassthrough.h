@@ -36,7 +36,7 @@ long cleave_list_directory(const char *path, char *buffer, size_t size);
 int cleave_kernel_log(char *buffer, int size);
 int cleave_mkdir(const char *path, unsigned int mode);
 long cleave_pwrite(int fd, const void *buffer, size_t count, int64_t offset);
-/// poll(2) for input on `count` descriptors; `ready[i]` is set to 1 for each
+/// poll(2) for input on `count` (at most 64) descriptors; `ready[i]` is set to 1 for each
 /// readable (or hung-up) one. Returns the number ready, 0 on timeout, or -errno.
 int cleave_poll_inputs(const int *fds, int count, int timeout_ms, uint8_t *ready);
 

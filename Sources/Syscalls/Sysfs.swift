@@ -1,10 +1,9 @@
 import CLinux
-import Syscalls
 
-/// The few sysfs/procfs operations host preparation needs, each returning
-/// the errno so callers can name the file that failed.
-enum Sysfs {
-    static func read(_ path: String) -> String? {
+/// The few sysfs/procfs reads host preparation (Passthrough) and the host
+/// GPIO lookup (GPIO) need; nil or empty when the file is not there.
+public enum Sysfs {
+    public static func read(_ path: String) -> String? {
         do throws(Errno) {
             var text = try Files.readText(path)
             while let last = text.last, last == "\n" || last == " " { text.removeLast() }
@@ -12,21 +11,9 @@ enum Sysfs {
         } catch { return nil }
     }
 
-    /// Writes `text` in one write(2) (sysfs attributes take one write each).
-    static func write(_ path: String, _ text: String) throws(PassthroughError) {
-        let fd: FileDescriptor
-        do throws(Errno) { fd = try FileDescriptor(opening: path, O_WRONLY) } catch {
-            throw .call("open", context: path, errno: error)
-        }
-        let raw = fd.rawValue
-        var bytes = Array(text.utf8)
-        let n = bytes.withUnsafeMutableBytes { cleave_write(raw, $0.baseAddress, $0.count) }
-        if n < 0 { throw .call("write", context: "\"\(text)\" to \(path)", errno: Errno(Int32(-n))) }
-    }
+    public static func exists(_ path: String) -> Bool { realpath(path) != nil }
 
-    static func exists(_ path: String) -> Bool { realpath(path) != nil }
-
-    static func realpath(_ path: String) -> String? {
+    public static func realpath(_ path: String) -> String? {
         var buffer = [CChar](repeating: 0, count: 4096)
         let n = path.withCString { p in buffer.withUnsafeMutableBufferPointer { cleave_realpath(p, $0.baseAddress, $0.count) } }
         guard n >= 0 else { return nil }
@@ -34,11 +21,11 @@ enum Sysfs {
     }
 
     /// The last path component of a symlink's target (a driver's or group's name).
-    static func linkName(_ path: String) -> String? {
+    public static func linkName(_ path: String) -> String? {
         realpath(path).map { p in String(p.split(separator: "/").last ?? "") }
     }
 
-    static func list(_ path: String) -> [String] {
+    public static func list(_ path: String) -> [String] {
         var buffer = [CChar](repeating: 0, count: 1 << 16)
         let n = path.withCString { p in buffer.withUnsafeMutableBufferPointer { cleave_list_directory(p, $0.baseAddress, $0.count) } }
         guard n > 0 else { return [] }
