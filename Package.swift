@@ -37,7 +37,8 @@ let package = Package(
         // console page, chosen, fixed clocks), shared by carving, `cleave run`
         // and boot-time finalisation.
         .target(name: "GuestTree", dependencies: ["DeviceTree", "Platform"]),
-        .target(name: "Partitioning", dependencies: ["DeviceTree", "Platform", "PartitionRecord", "GuestTree"]),
+        .target(name: "JSON"),
+        .target(name: "Partitioning", dependencies: ["DeviceTree", "Platform", "PartitionRecord", "GuestTree", "JSON"]),
         // Boot side (issue 3), Embedded-subset libraries: Linux shims, KVM, guest
         // memory, loading, console, supervision; the static boot-time binary.
         .target(name: "CLinux"),
@@ -63,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "cleave",
             dependencies: [
-                "DeviceTree", "Partitioning",
+                "DeviceTree", "Partitioning", "JSON",
                 "Options", "Supervisor", "Syscalls", "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -72,7 +73,7 @@ let package = Package(
         // Runs real tools (dtc, cleave) for the test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "DeviceTreeTests", dependencies: ["DeviceTree", "TestSupport"]),
-        .testTarget(name: "PartitioningTests", dependencies: ["Partitioning", "PartitionRecord", "DeviceTree", "GuestTree", "Platform", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "PartitioningTests", dependencies: ["Partitioning", "JSON", "PartitionRecord", "DeviceTree", "GuestTree", "Platform", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "GuestTreeTests", dependencies: ["GuestTree", "DeviceTree", "Platform", "TestSupport"]),
         .testTarget(name: "CorpusTests", dependencies: ["Partitioning", "DeviceTree"]),
         // Runs the built `cleave` executable, which it depends on so SwiftPM builds it first.

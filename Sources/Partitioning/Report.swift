@@ -1,4 +1,5 @@
 import DeviceTree
+import JSON
 import PartitionRecord
 import Platform
 

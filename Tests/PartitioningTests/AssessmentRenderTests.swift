@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import DeviceTree
+import JSON
 @testable import Partitioning
 
 @Suite("Board inventory and verdicts on real trees")
