@@ -10,6 +10,12 @@
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <string.h>
 #include "CLinux.h"
 
 static inline int result(long value) { return value < 0 ? -errno : (int)value; }
@@ -156,3 +162,40 @@ int cleave_start(int argc, char **argv) {
 int cleave_argc(void) { return saved_argc; }
 const char *cleave_argv(int index) { return index < saved_argc ? saved_argv[index] : NULL; }
 const char *cleave_getenv(const char *name) { return getenv(name); }
+
+int cleave_spawn(const char *path, char *const argv[], int parent_death_signal) {
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) return -errno;
+    if (pid == 0) {
+        // Only async-signal-safe calls between fork and exec.
+        if (parent_death_signal && prctl(PR_SET_PDEATHSIG, parent_death_signal) < 0) _exit(127);
+        if (getppid() != parent) _exit(127);
+        execv(path, argv);
+        _exit(127);
+    }
+    return pid;
+}
+int cleave_reap_any(int *status) { return result(waitpid(-1, status, WNOHANG)); }
+int cleave_exit_code(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
+int cleave_exit_signal(int status) { return WIFSIGNALED(status) ? WTERMSIG(status) : 0; }
+int cleave_kill(int pid, int signal) { return result(kill(pid, signal)); }
+int cleave_getpid(void) { return getpid(); }
+int cleave_getuid(void) { return (int)getuid(); }
+int cleave_flock_exclusive(int fd) { return result(flock(fd, LOCK_EX | LOCK_NB)); }
+int cleave_ftruncate(int fd, int64_t length) { return result(ftruncate(fd, length)); }
+int cleave_exists(const char *path) { return access(path, F_OK) == 0; }
+int cleave_notify(const char *socket_path, const void *message, size_t length) {
+    struct sockaddr_un address = { .sun_family = AF_UNIX };
+    size_t n = strlen(socket_path);
+    if (n == 0 || n >= sizeof address.sun_path) return -EINVAL;
+    memcpy(address.sun_path, socket_path, n);
+    if (address.sun_path[0] == '@') address.sun_path[0] = 0;
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    long sent = sendto(fd, message, length, MSG_NOSIGNAL, (struct sockaddr *)&address,
+                       (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n));
+    int error = sent < 0 ? -errno : 0;
+    close(fd);
+    return error;
+}

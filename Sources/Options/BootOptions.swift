@@ -4,11 +4,14 @@ import Supervisor
 public enum BootOptions {
     public static let usage = """
     usage: boot [--tree DTB] [--guest NAME] [--dump-dtb PATH] [--mark TEXT] [--interactive]
+                [--status-file PATH] [--console-log PATH]
       --tree DTB       the host tree carrying /chosen/cleave (default /sys/firmware/fdt)
       --guest NAME     boot this guest (default: the first one)
       --dump-dtb PATH  write the finalised guest tree there
       --mark TEXT      log the time when the console prints TEXT
       --interactive    feed stdin to the console (raw terminal; Ctrl-A x quits)
+      --status-file PATH  keep the guest's state there (key=value lines; the service's guests/NAME.status)
+      --console-log PATH  write the console there, bounded to 256 KiB with PATH.1, not to stdout
       -h, --help       this text
     exit status: as for run
     """
@@ -27,6 +30,8 @@ public enum BootOptions {
         let dump = try args.option("--dump-dtb")
         let mark = try args.option("--mark")
         let interactive = args.flag("--interactive")
+        let statusPath = try args.option("--status-file")
+        let consoleLogPath = try args.option("--console-log")
         guard args.isEmpty else { throw UsageError("unknown arguments: \(args.remaining.joined(separator: " "))") }
         var config: GuestConfiguration
         do throws(SupervisorError) { config = try HostTreeGuest.configuration(treePath: treePath, guest: only) } catch {
@@ -35,6 +40,8 @@ public enum BootOptions {
         config.dumpTreePath = dump
         config.consoleMarker = mark
         config.interactive = interactive
+        config.statusPath = statusPath
+        config.consoleLogPath = consoleLogPath
         return config
     }
 }

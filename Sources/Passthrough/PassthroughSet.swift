@@ -188,6 +188,12 @@ public final class PassthroughSet {
         }
     }
 
+    /// Each device with its MMIO method and its SPIs' methods (`34/level/forward`),
+    /// as the boot log names them; settled once the first `attach` is done.
+    public var methods: [(path: String, method: String, intids: String)] {
+        assigned.map { ($0.device.path, $0.backend.name, $0.intids) }
+    }
+
     private func logAssigned(_ a: Assigned) {
         log("passthrough", "device=\(a.device.path) method=\(a.backend.name) why=\"\(a.reason)\" mapped=\(a.slots.map { "\(hex($0.base))+\(hex($0.size))" }.joined(separator: ",")) trapped=\(a.traps.map { "\(hex($0.base))+\(hex($0.size))" }.joined(separator: ",")) intids=\(a.intids)")
     }

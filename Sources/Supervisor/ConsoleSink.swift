@@ -1,6 +1,7 @@
 import Syscalls
 
-/// Where console output goes: the supervisor's stdout, byte by byte, and an
+/// Where console output goes: the supervisor's stdout, byte by byte (or,
+/// under the service, a bounded `ConsoleLog` file), and an
 /// optional marker watch that logs the supervisor's clock the first time the
 /// guest prints a given text (how benchmarks time "userspace reached").
 final class ConsoleSink {
@@ -10,15 +11,17 @@ final class ConsoleSink {
     private var markerSeen = false
     private let guest: String
     private let startTime: UInt64
+    private let file: ConsoleLog?
 
-    init(guest: String, marker: String?, startTime: UInt64) {
+    init(guest: String, marker: String?, startTime: UInt64, file: ConsoleLog? = nil) {
+        self.file = file
         self.guest = guest
         self.marker = marker.map { Array($0.utf8) } ?? []
         self.startTime = startTime
     }
 
     func put(_ byte: UInt8) {
-        StandardStream.write(StandardStream.output, byte)
+        if let file { lock.withLock { file.put(byte) } } else { StandardStream.write(StandardStream.output, byte) }
         guard !marker.isEmpty else { return }
         lock.withLock {
             guard !markerSeen else { return }
@@ -30,4 +33,7 @@ final class ConsoleSink {
             }
         }
     }
+
+    /// Writes out what the console file holds back (at the end of a run).
+    func flush() { if let file { lock.withLock { file.flush() } } }
 }

@@ -71,6 +71,12 @@ public struct GuestConfiguration {
     /// at `gpioControllers` (GuestGPIO, `Supervisor.prepareGPIO`).
     public var gpioLines: [GPIOLinesRecord] = []
     public var gpioControllers: [GPIOControllerRecord] = []
+    /// Keep a `GuestStatus` file here (`boot --status-file`, given by the
+    /// service for each guest it starts).
+    public var statusPath: String? = nil
+    /// Write the console to this bounded file (`ConsoleLog`) instead of
+    /// stdout (`boot --console-log`, given by the service).
+    public var consoleLogPath: String? = nil
     /// Read stdin into the console.
     public var interactive: Bool = false
     /// What an access outside the guest's RAM and devices gets: a fault, or

@@ -18,14 +18,7 @@ public enum HostTreeGuest {
     public static func configuration(treePath: String, guest: String?,
                                      iomemPath: String = "/proc/iomem") throws(SupervisorError) -> GuestConfiguration {
         let tree = try TreeFile.read(treePath, what: "host tree")
-        let record: PartitionsRecord
-        do throws(RecordError) { record = try PartitionsRecord.read(from: tree) } catch {
-            if error.node == PartitionsRecord.path && error.property == nil {
-                throw .configuration("\(treePath) has no \(PartitionsRecord.path) (compatible \"\(PartitionsRecord.compatible)\"): boot the host with the tree `cleave carve` wrote")
-            }
-            throw .configuration("host tree \(treePath): \(error): carve the plan again with this version of cleave and boot the host with the host.dtb it writes")
-        }
-        let guests = record.guests
+        let guests = try record(of: tree, treePath: treePath).guests
         guard let g = guest.map({ name in guests.first { $0.name == name } }) ?? guests.first else {
             throw .configuration("no guest \(guest ?? "") under \(PartitionsRecord.path) (have: \(guests.map { $0.name }.joined(separator: ", ")))")
         }
@@ -61,6 +54,20 @@ public enum HostTreeGuest {
         config.gpioLines = g.gpioLines
         config.gpioControllers = g.gpioControllers
         return config
+    }
+
+    /// The carve record of the host tree at `treePath` (the service's list of guests).
+    public static func record(treePath: String) throws(SupervisorError) -> PartitionsRecord {
+        try record(of: try TreeFile.read(treePath, what: "host tree"), treePath: treePath)
+    }
+
+    static func record(of tree: DeviceTree, treePath: String) throws(SupervisorError) -> PartitionsRecord {
+        do throws(RecordError) { return try PartitionsRecord.read(from: tree) } catch {
+            if error.node == PartitionsRecord.path && error.property == nil {
+                throw .configuration("\(treePath) has no \(PartitionsRecord.path) (compatible \"\(PartitionsRecord.compatible)\"): boot the host with the tree `cleave carve` wrote")
+            }
+            throw .configuration("host tree \(treePath): \(error): carve the plan again with this version of cleave and boot the host with the host.dtb it writes")
+        }
     }
 
     /// The host keeps at least this much RAM, as `cleave check` requires

@@ -27,9 +27,30 @@ public final class Supervisor {
         self.mainTime = mainTime ?? startTime
     }
 
+    /// The guest's status file, when the service asked for one.
+    private var statusFile: GuestStatusFile? = nil
+
     public func run() -> Outcome {
         let name = config.name
         Log.write(.info, name, "start", "t_ms=\(milliseconds(Clock.monotonic - startTime)) exec_to_main_ms=\(milliseconds(mainTime - startTime)) faults=\(cleave_minor_faults())")
+        if let path = config.statusPath {
+            var status = GuestStatus(name: name)
+            status.pid = ChildProcess.currentID
+            status.cpus = config.hostCPUs.compactMap { $0 }
+            status.startedAt = Clock.boottime
+            statusFile = GuestStatusFile(path: path, status: status)
+        }
+        let outcome = supervise()
+        statusFile?.update {
+            $0.state = outcome.isFailure ? .failed : .stopped
+            $0.reason = "\(outcome)"
+            $0.exitStatus = outcome.exitStatus
+        }
+        return outcome
+    }
+
+    private func supervise() -> Outcome {
+        let name = config.name
         do throws(SupervisorError) { try checkHost() } catch { return fail(error) }
         var timer = PhaseTimer()
         let kvm: KVMSystem
@@ -49,6 +70,10 @@ public final class Supervisor {
         }
         timer.mark("ram")
         Log.write(.info, name, "timing", timer.text + " (ram: hugepage mmap, fault and kernel zeroing " + milliseconds(IdentityMappedRAM.lastMapNanoseconds) + ", pagemap " + milliseconds(IdentityMappedRAM.lastPagemapNanoseconds) + ")")
+        statusFile?.update {
+            $0.ramBase = ram.base
+            $0.ramSize = ram.size
+        }
         let passthrough: PassthroughSet?
         do throws(SupervisorError) { passthrough = try preparePassthrough() } catch { return fail(error) }
         defer { passthrough?.teardown() }
@@ -57,7 +82,12 @@ public final class Supervisor {
         defer { gpio?.stop() }
         Log.write(.info, name, "ram", "base=\(hex(ram.base)) size=\(hex(ram.size)) banks=\(ram.banks.map { "\(hex($0.base))+\(hex($0.size))" }.joined(separator: ",")) pages=\(config.pageSize) slots=\(ram.runs.count) t_ms=\(milliseconds(Clock.monotonic - startTime))")
 
-        let sink = ConsoleSink(guest: name, marker: config.consoleMarker, startTime: startTime)
+        var consoleLog: ConsoleLog? = nil
+        if let path = config.consoleLogPath {
+            do throws(Errno) { consoleLog = try ConsoleLog(path: path) } catch { return fail(.system("opening the console log \(path)", error)) }
+        }
+        let sink = ConsoleSink(guest: name, marker: config.consoleMarker, startTime: startTime, file: consoleLog)
+        defer { sink.flush() }
         let input = config.interactive ? ConsoleInput(guest: name) : nil
         if let input, case .failure(let e) = input.start() { return fail(.system("starting the console input thread", e)) }
         defer { input?.shutdown() }
@@ -81,11 +111,18 @@ public final class Supervisor {
                 passthrough?.detach()
                 for c in gpio?.controllers ?? [] { c.detach() }
             }
+            let devices = passthrough?.methods.map { GuestStatus.Device(path: $0.path, method: $0.method, intids: $0.intids) } ?? []
+            statusFile?.update {
+                $0.state = .starting
+                $0.boots = boots
+                $0.devices = devices
+            }
             Log.write(.info, name, "boot", "n=\(boots) \(config.gic) vcpus=\(machine.vcpus.count) kernel=\(hex(machine.placement.kernelAddress)) dtb=\(hex(machine.placement.dtbAddress)) dtb_size=\(hex(machine.treeSize)) dtb_fnv1a=\(hex(machine.treeHash)) t_ms=\(milliseconds(Clock.monotonic - startTime))" + (machine.placement.initrdAddress.map { " initrd=\(hex($0))" } ?? ""))
             input?.attach(machine.console)
             let outcome = runMachine(machine, ram: ram)
             input?.attach(nil)
             Log.write(outcome.isFailure ? .error : .info, name, "stopped", "outcome=\"\(outcome)\" status=\(outcome.exitStatus)")
+            statusFile?.update { $0.lastOutcome = "\(outcome)" }
             let again: Bool
             switch outcome {
             case .reset: again = true
@@ -109,7 +146,8 @@ public final class Supervisor {
 
     /// Runs the vCPU threads until one records an outcome or a signal arrives.
     private func runMachine(_ machine: GuestMachine, ram: IdentityMappedRAM) -> Outcome {
-        let state = RunState()
+        let statusFile = self.statusFile
+        let state = RunState(firstRun: { statusFile?.update { $0.state = .running } })
         var threads: [Thread] = []
         for (index, vcpu) in machine.vcpus.enumerated() {
             let cpu = config.hostCPUs[index]
@@ -142,6 +180,9 @@ public final class Supervisor {
 /// State shared by one boot's vCPU threads and the supervising thread.
 final class RunState {
     private let lock = Lock()
+    /// Called once by vCPU 0's thread as it first enters the guest.
+    let firstRun: () -> Void
+    init(firstRun: @escaping () -> Void = {}) { self.firstRun = firstRun }
     private var recorded: Outcome? = nil
     let stopping = Atomic<Bool>(false)
 

@@ -45,6 +45,7 @@ final class VCPULoop {
         var first = vcpu.id == 0
         if first {
             Log.write(.info, guest, "first-run", "vcpu=0 cpu=\(hostCPU ?? -1) t_ms=\(milliseconds(Clock.monotonic - startTime)) thread_to_pinned_ms=\(milliseconds(Clock.monotonic - started)) guest_counter_us=\(counterMicroseconds())")
+            state.firstRun()
         }
         while !state.stopping.load(ordering: .sequentiallyConsistent) {
             let exit: VCPUExit

@@ -138,4 +138,28 @@ const char *cleave_argv(int index);
 /// getenv, for builds without Foundation's ProcessInfo (Embedded Swift).
 const char *cleave_getenv(const char *name);
 
+// Processes, for the partition service (`cleave-boot start`).
+/// fork + execv(path, argv) (argv NULL-terminated). The child asks for
+/// `parent_death_signal` when its parent dies (prctl PR_SET_PDEATHSIG) and
+/// exits 127 at once if the parent is already gone. Returns the child's pid or -errno.
+int cleave_spawn(const char *path, char *const argv[], int parent_death_signal);
+/// waitpid(-1, WNOHANG): a child's pid with *status filled, 0 when none has
+/// ended, -ECHILD when there are none.
+int cleave_reap_any(int *status);
+/// The exit code of a wait status, or -1 when the child did not exit normally.
+int cleave_exit_code(int status);
+/// The signal that killed the child of a wait status, or 0.
+int cleave_exit_signal(int status);
+int cleave_kill(int pid, int signal);
+int cleave_getpid(void);
+int cleave_getuid(void);
+/// flock(fd, LOCK_EX | LOCK_NB): 0, -EWOULDBLOCK when another holds it, or -errno.
+int cleave_flock_exclusive(int fd);
+int cleave_ftruncate(int fd, int64_t length);
+/// Whether `path` exists (access F_OK): 1 or 0.
+int cleave_exists(const char *path);
+/// One datagram to a unix socket (`@name`: the abstract namespace), as
+/// sd_notify(3) sends to $NOTIFY_SOCKET. Returns 0 or -errno.
+int cleave_notify(const char *socket_path, const void *message, size_t length);
+
 #endif
