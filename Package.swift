@@ -59,8 +59,9 @@ let package = Package(
             "PartitionRecord", "GPIO"]),
         // Option parsing of both binaries' run and boot (one parser, so `cleave
         // run` and `cleave-boot run` accept the same text).
+        .target(name: "Service", dependencies: ["Supervisor", "PartitionRecord", "Syscalls", "CLinux", "JSON"]),
         .target(name: "Options", dependencies: ["Supervisor", "GuestTree", "DeviceTree", "KVM", "Platform", "PartitionRecord", "Syscalls"]),
-        .executableTarget(name: "cleave-boot", dependencies: ["Options", "Supervisor", "Syscalls", "CLinux"]),
+        .executableTarget(name: "cleave-boot", dependencies: ["Options", "Supervisor", "Service", "Syscalls", "CLinux"]),
         .executableTarget(
             name: "cleave",
             dependencies: [
@@ -79,7 +80,7 @@ let package = Package(
         // Runs the built `cleave` executable, which it depends on so SwiftPM builds it first.
         .testTarget(name: "CLITests", dependencies: ["cleave", "TestSupport"]),
         .testTarget(name: "BootTests", dependencies: [
-            "GuestTree", "Loading", "Console", "Options", "Supervisor", "GuestMemory", "Partitioning", "PartitionRecord", "DeviceTree",
+            "Service", "JSON", "GuestTree", "Loading", "Console", "Options", "Supervisor", "GuestMemory", "Partitioning", "PartitionRecord", "DeviceTree",
             "Platform", "GPIO", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,12 +1,16 @@
 import CLinux
 import Options
+import Service
 import Supervisor
 import Syscalls
 
 // cleave-boot: the static boot-time binary (Embedded Swift). Subcommands:
 //   run   an ad-hoc guest from command-line options (kvmtool style)
 //   boot  a guest that `cleave carve` described under /chosen/cleave
-// The exit status is the guest's outcome (Outcome.exitStatus).
+//   start the partition service: every guest of /chosen/cleave, each its own process
+//   status, stop, restart: the running service's guests
+// The exit status of run and boot is the guest's outcome (Outcome.exitStatus);
+// of the service commands 0, or 1 with a message.
 
 /// Every `t_ms=` is measured from here: the exec itself when a launcher
 /// stamped it in CLEAVE_EXEC_NS (CLOCK_MONOTONIC just before execve, see
@@ -54,10 +58,40 @@ case "boot":
         }
         cleave_exit(1)
     }
+case _ where ServiceOptions.commands.contains(command):
+    if ServiceOptions.wantsHelp(items) { print(ServiceOptions.usage); cleave_exit(0) }
+    let options: ServiceOptions
+    do throws(UsageError) { options = try ServiceOptions.parse(command, items) } catch {
+        print("cleave-boot \(command): \(error)")
+        print(ServiceOptions.usage)
+        cleave_exit(1)
+    }
+    do throws(ServiceError) {
+        let control = ServiceControl()
+        switch options {
+        case .start(let tree):
+            try PartitionService(treePath: tree).run()
+        case .status(let json):
+            let report = StatusReport.read(try control.running())
+            print(json ? report.json : report.text, terminator: "")
+        case .stop(let guest):
+            let record = try control.request(.stop, guest: guest)
+            print("\(guest): \(record.state.rawValue) (\(record.reason))")
+        case .restart(let guest):
+            let record = try control.request(.restart, guest: guest)
+            print("\(guest): \(record.state.rawValue) pid=\(record.pid)")
+        }
+    } catch {
+        Log.write(.error, "service", command, "error=\"\(error)\"")
+        cleave_exit(1)
+    }
+    cleave_exit(0)
 default:
-    print("usage: cleave-boot run|boot [options]\n")
+    print("usage: cleave-boot run|boot|start|status|stop|restart [options]\n")
     print(RunOptions.usage)
     print("")
     print(BootOptions.usage)
+    print("")
+    print(ServiceOptions.usage)
     cleave_exit(command == "-h" || command == "--help" || command == "help" ? 0 : 1)
 }
