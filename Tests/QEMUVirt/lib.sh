@@ -174,6 +174,11 @@ if /bin/busybox grep -q cleave.panic /proc/cmdline; then
 fi
 /bin/busybox echo "CLEAVE-GUEST-INFO uptime=$(/bin/busybox cut -d' ' -f1 /proc/uptime) mem=$(/bin/busybox grep MemTotal /proc/meminfo | /bin/busybox tr -s ' ' | /bin/busybox cut -d' ' -f2)kB cpus=$(/bin/busybox grep -c ^processor /proc/cpuinfo)"
 /bin/busybox echo "CLEAVE-GUEST-CMDLINE $(/bin/busybox cat /proc/cmdline)"
+# Under the partition service (Tests/QEMUVirt/board/cleave-service-run): idle until stopped.
+if /bin/busybox grep -q cleave.idle /proc/cmdline; then
+    /bin/busybox echo "CLEAVE-GUEST-IDLE"
+    while :; do /bin/busybox sleep 5; done
+fi
 # Console input (cleave-boot run --interactive): read one line, echo it back.
 if /bin/busybox grep -q cleave.echo /proc/cmdline; then
     /bin/busybox echo "CLEAVE-ECHO-READY"
@@ -306,6 +311,7 @@ qv_initramfs() {
     cp "$static" "$root/bin/cleave-boot"
     cp "$work/guests/exec-clock" "$root/bin/exec-clock"
     cp "$work/guests/pty-keys" "$root/bin/pty-keys"
+    cp "$work/guests/notify-listen" "$root/bin/notify-listen"
     cp "$work/guests/forward-probe" "$root/bin/forward-probe"
     cp "$repo"/Tests/QEMUVirt/board/* "$root/bin/"
     cp "$kernel" "$root/guest/Image"
