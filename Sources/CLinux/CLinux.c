@@ -171,6 +171,9 @@ int cleave_spawn(const char *path, char *const argv[], int parent_death_signal) 
         // Only async-signal-safe calls between fork and exec.
         if (parent_death_signal && prctl(PR_SET_PDEATHSIG, parent_death_signal) < 0) _exit(127);
         if (getppid() != parent) _exit(127);
+        // Its own process group: a terminal's Ctrl-C reaches the service,
+        // which stops its guests in order, not every guest at once behind its back.
+        setpgid(0, 0);
         execv(path, argv);
         _exit(127);
     }

@@ -51,8 +51,12 @@ public final class PartitionService {
             throw ServiceError("\(error)")
         }
         guests = record.guests.map(GuestProcess.init)
+        // What an earlier service left (killed, say) must not pass for this one's.
         for g in guests {
             for r in ServiceRequest.allCases { _ = paths.request(r, of: g.name).withCString { cleave_unlink($0) } }
+            _ = paths.status(of: g.name).withCString { cleave_unlink($0) }
+            g.record.reason = "not started yet"
+            save(g)
         }
         write(ServiceInfo(pid: ChildProcess.currentID, tree: treePath, guests: guests.map { $0.name }).text, to: paths.info)
         Log.write(.info, "service", "start", "pid=\(ChildProcess.currentID) tree=\(treePath) guests=\(guests.map { $0.name }.joined(separator: ",")) notify=\(notifier.enabled) watchdog_ms=\(notifier.watchdogInterval.map { "\($0 / 1_000_000)" } ?? "-")")

@@ -141,7 +141,8 @@ const char *cleave_getenv(const char *name);
 // Processes, for the partition service (`cleave-boot start`).
 /// fork + execv(path, argv) (argv NULL-terminated). The child asks for
 /// `parent_death_signal` when its parent dies (prctl PR_SET_PDEATHSIG) and
-/// exits 127 at once if the parent is already gone. Returns the child's pid or -errno.
+/// exits 127 at once if the parent is already gone; it gets a process group
+/// of its own. Returns the child's pid or -errno.
 int cleave_spawn(const char *path, char *const argv[], int parent_death_signal);
 /// waitpid(-1, WNOHANG): a child's pid with *status filled, 0 when none has
 /// ended, -ECHILD when there are none.
