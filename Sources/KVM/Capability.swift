@@ -28,4 +28,9 @@ public struct Capability: Equatable, CustomStringConvertible {
     public static let armPMUv3 = Capability(KVM_CAP_ARM_PMU_V3, "KVM_CAP_ARM_PMU_V3")
     /// SVE for the guest (vCPU feature KVM_ARM_VCPU_SVE; docs/kernel-facts.md §26).
     public static let armSVE = Capability(KVM_CAP_ARM_SVE, "KVM_CAP_ARM_SVE")
+    /// Address and generic pointer authentication for the guest (vCPU features
+    /// KVM_ARM_VCPU_PTRAUTH_ADDRESS and _GENERIC, asked for together): KVM has
+    /// both when the host CPUs have both (docs/kernel-facts.md §27).
+    public static let armPtrAuthAddress = Capability(KVM_CAP_ARM_PTRAUTH_ADDRESS, "KVM_CAP_ARM_PTRAUTH_ADDRESS")
+    public static let armPtrAuthGeneric = Capability(KVM_CAP_ARM_PTRAUTH_GENERIC, "KVM_CAP_ARM_PTRAUTH_GENERIC")
 }

@@ -31,6 +31,8 @@ public struct Register: Equatable, CustomStringConvertible {
     public static let spsrEL1 = core(byteOffset: 36 * 8, "spsr_el1")
 
     public static let mpidrEL1 = system(3, 0, 0, 0, 5, "MPIDR_EL1")
+    /// Its pointer-authentication fields: `PointerAuthFields`.
+    public static let idAA64ISAR1EL1 = system(3, 0, 0, 6, 1, "ID_AA64ISAR1_EL1")
     public static let sctlrEL1 = system(3, 0, 1, 0, 0, "SCTLR_EL1")
     public static let esrEL1 = system(3, 0, 5, 2, 0, "ESR_EL1")
     public static let farEL1 = system(3, 0, 6, 0, 0, "FAR_EL1")

@@ -23,15 +23,21 @@ public final class VirtualCPU {
     /// with `pmu`, PMU_V3 (the caller checked `Capability.armPMUv3`; the PMU
     /// is configured later, `initializePMU`); with `sve`, SVE (the caller
     /// checked `Capability.armSVE`; the vector lengths are set and the vCPU
-    /// finalized later, `Sources/KVM/VCPUSVE.swift`).
+    /// finalized later, `Sources/KVM/VCPUSVE.swift`); with `ptrauth`,
+    /// PTRAUTH_ADDRESS and PTRAUTH_GENERIC together, as api.rst requires when
+    /// KVM has both (the caller checked `Capability.armPtrAuthAddress` and
+    /// `.armPtrAuthGeneric`; `Sources/KVM/VCPUPtrAuth.swift`).
     /// Also resets the vCPU to its architected reset state, which SYSTEM_RESET needs.
-    public func initialize(poweredOff: Bool, pmu: Bool = false, sve: Bool = false) throws(KVMError) {
+    public func initialize(poweredOff: Bool, pmu: Bool = false, sve: Bool = false, ptrauth: Bool = false) throws(KVMError) {
         try vm.system.require(.armPSCI02, for: "PSCI 0.2 in the kernel")
         var request = try vm.preferredTarget()
         request.features.0 = 1 << UInt32(KVM_ARM_VCPU_PSCI_0_2)
         if poweredOff { request.features.0 |= 1 << UInt32(KVM_ARM_VCPU_POWER_OFF) }
         if pmu { request.features.0 |= 1 << UInt32(KVM_ARM_VCPU_PMU_V3) }
         if sve { request.features.0 |= 1 << UInt32(KVM_ARM_VCPU_SVE) }
+        if ptrauth {
+            request.features.0 |= 1 << UInt32(KVM_ARM_VCPU_PTRAUTH_ADDRESS) | 1 << UInt32(KVM_ARM_VCPU_PTRAUTH_GENERIC)
+        }
         _ = try checked(cleave_ioctl(fd.rawValue, CLEAVE_KVM_ARM_VCPU_INIT, &request), "KVM_ARM_VCPU_INIT", "vcpu \(id) target \(request.target)")
     }
 

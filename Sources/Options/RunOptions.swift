@@ -37,6 +37,8 @@ public enum RunOptions {
                              it, on the board's PMU PPI, else PPI 7)
       --sve-max-vl BITS      SVE vector lengths up to BITS (a multiple of 128;
                              0: no SVE; default: every length KVM offers)
+      --no-ptrauth           no pointer authentication (default: address and
+                             generic, when KVM has both)
       --unmapped-mmio POLICY an access outside RAM and devices: fault (default:
                              the guest stops, status 2) | ignore (reads give 0,
                              writes are dropped, each address logged once)
@@ -47,7 +49,7 @@ public enum RunOptions {
     """
 
     /// The options that take no value.
-    public static let switches = ["--raw", "--linux", "--interactive", "--no-pmu"]
+    public static let switches = ["--raw", "--linux", "--interactive", "--no-pmu", "--no-ptrauth"]
 
     /// Whether `items` ask for this help instead of a run.
     public static func wantsHelp(_ items: [String]) -> Bool { Arguments.wantsHelp(items, switches: switches) }
@@ -112,6 +114,7 @@ public enum RunOptions {
             guard let bits = UInt32(v), bits % 128 == 0, bits <= 65536 else { throw UsageError("--sve-max-vl: a multiple of 128 bits up to 65536, 0 for no SVE") }
             config.sveMaxVectorBits = bits
         }
+        config.ptrauth = !args.flag("--no-ptrauth")
         if args.flag("--raw") { config.imageKind = .raw }
         if args.flag("--linux") { config.imageKind = .linux }
         if let v = try args.option("--load-offset") { config.loadOffset = try size(v, "--load-offset") }

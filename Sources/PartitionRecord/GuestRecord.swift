@@ -36,12 +36,15 @@ public struct GuestRecord: Equatable {
     /// `sve-max-vl`, from the plan: SVE vector lengths up to this many bits,
     /// 0 for none; nil (absent): every length KVM offers.
     public var sveMaxVectorBits: UInt32?
+    /// The vCPUs get pointer authentication when KVM has it; false
+    /// (`no-ptrauth`, from the plan's `no-ptrauth`) gives none.
+    public var ptrauth: Bool
 
     public init(name: String, cpus: [UInt32], cpuMPIDRs: [UInt64], memorySize: UInt64, memoryBase: UInt64?,
                 hugepageSize: HugePageSize, kernel: String, initrd: String?, bootargs: String, console: ConsoleRecord,
                 restart: RestartPolicy, maxRestarts: UInt32, guestTree: [UInt8], devices: [DeviceRecord],
                 gpioLines: [GPIOLinesRecord], gpioControllers: [GPIOControllerRecord] = [], pmu: Bool = true,
-                sveMaxVectorBits: UInt32? = nil) {
+                sveMaxVectorBits: UInt32? = nil, ptrauth: Bool = true) {
         self.name = name
         self.cpus = cpus
         self.cpuMPIDRs = cpuMPIDRs
@@ -60,6 +63,7 @@ public struct GuestRecord: Equatable {
         self.gpioControllers = gpioControllers
         self.pmu = pmu
         self.sveMaxVectorBits = sveMaxVectorBits
+        self.ptrauth = ptrauth
     }
 
     static let devicesNode = "devices"
@@ -83,6 +87,7 @@ public struct GuestRecord: Equatable {
         patch.set(path, "guest-dtb", bytes: guestTree)
         if !pmu { patch.set(path, "no-pmu", bytes: []) }
         if let sveMaxVectorBits { patch.set(path, "sve-max-vl", cells: [sveMaxVectorBits]) }
+        if !ptrauth { patch.set(path, "no-ptrauth", bytes: []) }
         let devicesPath = patch.addNode(path, GuestRecord.devicesNode)
         for device in devices { device.write(into: &patch, under: devicesPath) }
         if !gpioLines.isEmpty {
@@ -131,7 +136,7 @@ public struct GuestRecord: Equatable {
                            kernel: kernel, initrd: try node.optionalString("initrd"), bootargs: try node.string("bootargs"),
                            console: try ConsoleRecord.read(from: node), restart: restart,
                            maxRestarts: try node.u32("max-restarts"), guestTree: guestTree,
-                           devices: devices, gpioLines: gpioLines, gpioControllers: gpioControllers, pmu: !node.has("no-pmu"),
-                           sveMaxVectorBits: sveMaxVectorBits)
+                           devices: devices, gpioLines: gpioLines, gpioControllers: gpioControllers, pmu: !(try node.flag("no-pmu")),
+                           sveMaxVectorBits: sveMaxVectorBits, ptrauth: !(try node.flag("no-ptrauth")))
     }
 }

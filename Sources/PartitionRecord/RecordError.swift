@@ -80,6 +80,13 @@ struct RecordNode {
         return n
     }
 
+    /// A flag: true when present, which it may only be with an empty value.
+    func flag(_ name: String) throws(RecordError) -> Bool {
+        guard let value = tree.property(name, of: node) else { return false }
+        guard value.isEmpty else { throw error(name, "is \(value.count) bytes, not empty (a flag)") }
+        return true
+    }
+
     func optionalU32(_ name: String) throws(RecordError) -> UInt32? {
         has(name) ? try u32(name) : nil
     }

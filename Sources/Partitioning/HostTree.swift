@@ -152,7 +152,7 @@ struct HostTreeBuilder {
                                       kernel: p.kernel, initrd: p.initrd, bootargs: p.bootargs, console: console,
                                       restart: p.restart, maxRestarts: p.maxRestarts, guestTree: carved.tree.bytes,
                                       devices: devices, gpioLines: gpioLines, gpioControllers: gpioControllers, pmu: p.pmu,
-                                      sveMaxVectorBits: p.sveMaxVectorBits))
+                                      sveMaxVectorBits: p.sveMaxVectorBits, ptrauth: p.ptrauth))
         }
         return PartitionsRecord(guests: guests)
     }

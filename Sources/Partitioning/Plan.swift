@@ -70,6 +70,9 @@ public struct GuestPlan: Equatable {
     /// `sve-max-vl`: SVE vector lengths up to this many bits (a multiple of
     /// 128), 0 for no SVE; nil: every length KVM offers.
     public var sveMaxVectorBits: UInt32? = nil
+    /// false with the guest's `no-ptrauth`: its vCPUs get no pointer
+    /// authentication (else address and generic, when KVM has both).
+    public var ptrauth: Bool = true
 }
 
 extension Plan {
@@ -151,6 +154,14 @@ extension Plan {
             if let bits = value.u32, bits % 128 == 0 { sveMaxVectorBits = bits }
             else { fail("'sve-max-vl' must be one u32, a multiple of 128 bits (0: no SVE)", "sve-max-vl = <256>;") }
         }
+        // A flag is present or absent; a value in it is a mistake, not a yes.
+        func flag(_ property: String) -> Bool {
+            guard let value = tree.property(property, of: node) else { return false }
+            if !value.isEmpty { fail("'\(property)' is a flag and takes no value (it has \(value.count) bytes)", "\(property);") }
+            return true
+        }
+        let noPMU = flag("no-pmu")
+        let noPtrAuth = flag("no-ptrauth")
 
         var devices: [DeviceAssignment] = []
         var gpioLines: [GPIOLineGroup] = []
@@ -206,8 +217,8 @@ extension Plan {
         return GuestPlan(name: name, cpus: cpus, memorySize: memorySize, memoryBase: memoryBase,
                          hugepageSize: hugepageSize, kernel: kernel, initrd: initrd, bootargs: bootargs,
                          console: console, restart: restart, maxRestarts: maxRestarts,
-                         devices: devices, gpioLines: gpioLines, pmu: !tree.hasProperty("no-pmu", of: node),
-                         sveMaxVectorBits: sveMaxVectorBits)
+                         devices: devices, gpioLines: gpioLines, pmu: !noPMU,
+                         sveMaxVectorBits: sveMaxVectorBits, ptrauth: !noPtrAuth)
     }
 
     static func isValidGuestName(_ name: String) -> Bool {

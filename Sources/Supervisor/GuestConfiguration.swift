@@ -93,6 +93,9 @@ public struct GuestConfiguration {
     /// offers, N those up to N bits, 0 no SVE (`run --sve-max-vl`, plan
     /// `sve-max-vl`).
     public var sveMaxVectorBits: UInt32? = nil
+    /// Pointer authentication (address and generic together), when KVM has
+    /// both; false gives none (`run --no-ptrauth`, plan `no-ptrauth`).
+    public var ptrauth: Bool = true
 
     public init(name: String, hostCPUs: [Int?], memorySize: UInt64, kernelPath: String, gic: GIC,
                 consoleBase: UInt64, consoleINTID: UInt32) {

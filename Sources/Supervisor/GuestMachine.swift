@@ -107,8 +107,9 @@ final class GuestMachine {
         return placement
     }
 
-    /// The VM, its vCPUs (all but the first powered off, for PSCI CPU_ON),
-    /// the vGIC sized for the INTIDs the guest is given (VGICLines), the
+    /// The VM, its vCPUs (all but the first powered off, for PSCI CPU_ON;
+    /// with pointer authentication when KVM has it and the configuration
+    /// does not refuse it, docs/kernel-facts.md §27), the vGIC sized for the INTIDs the guest is given (VGICLines), the
     /// vCPUs' PMUs, and one memory slot per RAM run. vCPUs first: the vGIC's
     /// init needs all of them; the PMUs last: their init needs the vGIC's
     /// (docs/kernel-facts.md §25). Returns the PMU interrupt the vCPUs got:
@@ -131,6 +132,13 @@ final class GuestMachine {
             }
             sve = false
         }
+        // There is no switch that asks for it, only one that refuses it: a
+        // host without it is said at info level, not warned about.
+        var ptrauth = config.ptrauth
+        if ptrauth && (kvm.check(.armPtrAuthAddress) <= 0 || kvm.check(.armPtrAuthGeneric) <= 0) {
+            Log.write(.info, config.name, "ptrauth", "none: KVM lacks \(Capability.armPtrAuthAddress) or \(Capability.armPtrAuthGeneric) (the host CPUs have no pointer authentication)")
+            ptrauth = false
+        }
         var intids = [config.consoleINTID]
         for device in config.passthroughDevices { intids += device.interrupts.map { $0.intid } }
         intids += config.gpioControllers.map { $0.spi + GICCells.firstSPI }
@@ -143,10 +151,15 @@ final class GuestMachine {
             var vcpus: [VirtualCPU] = []
             for i in config.hostCPUs.indices {
                 let vcpu = try vm.createVCPU(id: i)
-                try vcpu.initialize(poweredOff: i != 0, pmu: pmu != nil, sve: sve)
+                try vcpu.initialize(poweredOff: i != 0, pmu: pmu != nil, sve: sve, ptrauth: ptrauth)
                 vcpus.append(vcpu)
             }
             timer.mark("vcpus")
+            if ptrauth, let first = vcpus.first {
+                // What the guest will read in ID_AA64ISAR1_EL1 (§27).
+                let fields = try first.pointerAuthFields()
+                Log.write(.info, config.name, "ptrauth", "address,generic \(fields)")
+            }
             if sve {
                 try configureSVE(vcpus, maxBits: config.sveMaxVectorBits, guest: config.name)
                 timer.mark("sve")

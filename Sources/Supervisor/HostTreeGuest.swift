@@ -44,6 +44,7 @@ public enum HostTreeGuest {
         // The PMU's PPI is the one carving wrote into the guest's tree (the board's).
         config.pmu = g.pmu ? PMUInterrupt.of(board: guestTree) : nil
         config.sveMaxVectorBits = g.sveMaxVectorBits
+        config.ptrauth = g.ptrauth
         config.initrdPath = g.initrd
         config.bootargs = g.bootargs
         config.fixedBase = g.memoryBase

@@ -69,6 +69,8 @@ import Supervisor
         #expect(try parse(["--kernel", "k", "--board", gicv3]).sveMaxVectorBits == nil)
         #expect(try parse(["--kernel", "k", "--board", gicv3, "--sve-max-vl", "256"]).sveMaxVectorBits == 256)
         #expect(try parse(["--kernel", "k", "--board", gicv3, "--sve-max-vl", "0"]).sveMaxVectorBits == 0)
+        #expect(try parse(["--kernel", "k", "--board", gicv3]).ptrauth)
+        #expect(try !parse(["--kernel", "k", "--board", gicv3, "--no-ptrauth"]).ptrauth)
         // The board's PMU PPI when it has a PMUv3 node, else PPI 7; rk3399's is
         // split by ppi-partitions, which KVM cannot mirror.
         #expect(try parse(["--kernel", "k", "--board", boardPath("imx8mm-evk.dtb")]).pmu == PMUInterrupt(specifier: [1, 7, 0xf04]))
@@ -129,6 +131,7 @@ import Supervisor
         #expect(RunOptions.usage.contains("--interactive") && BootOptions.usage.contains("--tree"))
         #expect(RunOptions.usage.contains("--no-pmu") && RunOptions.usage.contains("--unmapped-mmio"))
         #expect(RunOptions.wantsHelp(["--kernel", "k", "--no-pmu", "-h"]))
+        #expect(RunOptions.usage.contains("--no-ptrauth") && RunOptions.wantsHelp(["--kernel", "k", "--no-ptrauth", "-h"]))
     }
 
     /// A usage mistake prints the usage; a tree that cannot be booted from is a

@@ -18,8 +18,9 @@ import Platform
 /// vfio and with devmem, uio with uio, irqfd with auto MMIO),
 /// allow-unbind, devices with two and four MMIO windows,
 /// level and edge SPIs, GPIO lines of both directions, `no-pmu` (the
-/// board's PMU, arm,cortex-a53-pmu on PPI 7, for the other two) and
-/// `sve-max-vl` capped and 0 (absent on the third: every length).
+/// board's PMU, arm,cortex-a53-pmu on PPI 7, for the other two),
+/// `sve-max-vl` capped and 0 (absent on the third: every length) and
+/// `no-ptrauth` (on the third).
 enum RecordFixture {
     static let board = "k3-am654-base-board.dtb"
 
@@ -59,6 +60,7 @@ enum RecordFixture {
                     hugepage-size = /bits/ 64 <0x40000000>;
                     kernel = "/k";
                     restart = "on-failure";
+                    no-ptrauth;
                     pcie { device = "/bus@100000/pcie@5500000"; clock-frequency = <100000000>; interrupts = "irqfd"; };
                     gpio-lines {
                         power { chip = "/bus@100000/gpio@600000"; lines = <3 5>; direction = "output"; };
@@ -143,7 +145,7 @@ struct PartitionRecordRoundTripTests {
                 GPIOLinesRecord(label: "sense", chip: "/bus@100000/gpio@601000", lines: [1], output: false),
             ],
             // Three lines: one virtual PL061, the page below the console's, the SPI after it.
-            gpioControllers: [GPIOControllerRecord(base: 0x7fff_e000, spi: 1)]))
+            gpioControllers: [GPIOControllerRecord(base: 0x7fff_e000, spi: 1)], ptrauth: false))
     }
 
     @Test func theSupervisorsConfigurationIsThePlans() throws {
@@ -168,6 +170,7 @@ struct PartitionRecordRoundTripTests {
             #expect(config.pmu?.intid == (guestPlan.pmu ? 23 : nil), "\(guestPlan.name)")
             #expect(PMUInterrupt.of(board: carved.tree) == (guestPlan.pmu ? PMUInterrupt(specifier: [1, 7, 4]) : nil))
             #expect(config.sveMaxVectorBits == guestPlan.sveMaxVectorBits)
+            #expect(config.ptrauth == guestPlan.ptrauth && config.ptrauth == (guestPlan.name != "lines"), "\(guestPlan.name)")
             guard case .carved(let tree) = config.tree else { Issue.record("\(guestPlan.name): tree not carved"); continue }
             #expect(tree.bytes == carved.tree.bytes)
             guard case .v3(let distributor, let redistributor) = config.gic else { Issue.record("not GICv3"); continue }
@@ -283,6 +286,8 @@ struct PartitionRecordErrorTests {
             Case(node: guest, property: "guest-dtb", value: [], says: "is empty"),
             Case(node: guest, property: "sve-max-vl", value: cells([200]), says: "is 200, not a multiple of 128 bits"),
             Case(node: guest, property: "sve-max-vl", value: cells([0, 256]), says: "not 4"),
+            Case(node: guest, property: "no-ptrauth", value: cells([1]), says: "is 4 bytes, not empty (a flag)"),
+            Case(node: guest, property: "no-pmu", value: text("yes"), says: "is 4 bytes, not empty (a flag)"),
             Case(node: device, property: "device-compatible", value: [0x61], says: "not a list of NUL-terminated strings"),
             Case(node: device, property: "mmio", value: cells([0, 0x2b0_0000, 0]), says: "not a whole number of <base size> windows"),
             Case(node: device, property: "intids", value: cells([240, 4, 241]), says: "not a whole number of <INTID flags> pairs"),

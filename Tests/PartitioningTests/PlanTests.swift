@@ -26,6 +26,7 @@ struct PlanTests {
                 max-restarts = <4>;
                 no-pmu;
                 sve-max-vl = <256>;
+                no-ptrauth;
 
                 rtc { device = "/pl031@9010000"; };
                 uart {
@@ -66,7 +67,7 @@ struct PlanTests {
         #expect(g.console == .device("serial1"))
         #expect(g.restart == .onFailure)
         #expect(g.maxRestarts == 4)
-        #expect(!g.pmu && g.sveMaxVectorBits == 256)
+        #expect(!g.pmu && g.sveMaxVectorBits == 256 && !g.ptrauth)
         #expect(g.devices.count == 2)
         #expect(g.devices[0] == DeviceAssignment(label: "rtc", reference: "/pl031@9010000", clockFrequency: nil,
                                                  clockFrequencies: [], passthrough: .auto, allowUnbind: false))
@@ -91,7 +92,7 @@ struct PlanTests {
         #expect(g.console == .virtual)
         #expect(g.restart == .never)
         #expect(g.maxRestarts == 0)
-        #expect(g.pmu && g.sveMaxVectorBits == nil)
+        #expect(g.pmu && g.sveMaxVectorBits == nil && g.ptrauth)
         #expect(g.devices.isEmpty && g.gpioLines.isEmpty)
     }
 
@@ -156,6 +157,10 @@ struct PlanTests {
                 path: "plan:/guests/g", says: "hugepage-size' must be 0x200000 (2 MiB), 0x2000000 (32 MiB) or 0x40000000 (1 GiB)"),
         Invalid(name: "sve-max-vl not a multiple of 128", plan: onePlan(extra: "sve-max-vl = <200>;"),
                 path: "plan:/guests/g", says: "sve-max-vl"),
+        Invalid(name: "no-ptrauth with a value", plan: onePlan(extra: "no-ptrauth = <1>;"),
+                path: "plan:/guests/g", says: "'no-ptrauth' is a flag and takes no value (it has 4 bytes)"),
+        Invalid(name: "no-pmu with a value", plan: onePlan(extra: "no-pmu = \"yes\";"),
+                path: "plan:/guests/g", says: "'no-pmu' is a flag and takes no value (it has 4 bytes)"),
         Invalid(name: "guest name with a capital", plan: planDTS(guests: guestDTS("Linux")),
                 path: "plan:/guests/Linux", says: "guest name"),
         Invalid(name: "guest name with a dot", plan: planDTS(guests: guestDTS("linux.0")),

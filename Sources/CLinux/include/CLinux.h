@@ -36,6 +36,8 @@ struct kvm_vcpu_init { uint32_t target; uint32_t features[7]; };
 #define KVM_REG_ARM64_SVE        (0x0015 << 16)
 #define KVM_REG_ARM64_SVE_VLS    (KVM_REG_ARM64 | KVM_REG_ARM64_SVE | KVM_REG_SIZE_U512 | 0xffff)
 #define KVM_ARM64_SVE_VLS_WORDS  8
+#define KVM_ARM_VCPU_PTRAUTH_ADDRESS 5
+#define KVM_ARM_VCPU_PTRAUTH_GENERIC 6
 #define KVM_REG_ARM_CORE         (0x0010 << 16)
 #define KVM_REG_ARM64_SYSREG     (0x0013 << 16)
 #define KVM_DEV_ARM_VGIC_GRP_ADDR    0
