@@ -14,16 +14,7 @@
     .text
     .globl _start
 _start:
-    mov     x19, x0
-    adr     x20, _start
-    sub     x20, x20, #0x80000
-    ldr     x1, =0x80000            // stack grows down from the image
-    add     sp, x20, x1
-
-    mov     x0, x19
-    bl      guest_devices
-    mov     x21, x0
-    mov     x25, x1
+    bl      guest_start
     cbz     x25, no_pvpanic
 
     cbz     x21, 1f

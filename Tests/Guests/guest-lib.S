@@ -131,6 +131,24 @@ fdt_node_reg:
     mov     x2, #0
     ret
 
+// guest_start: the set-up of a guest that prints, called first thing by its
+// _start (the image's first instruction, loaded at RAM base + 0x80000) with
+// x0 = the DTB as the VMM passed it -> x19 = the DTB, x20 = the RAM base,
+// sp = the image's base (the stack grows down from it), x21 = the console's
+// 16550 (0: none), x25 = the pvpanic register (0: none).
+    .globl guest_start
+guest_start:
+    mov     x19, x0
+    sub     x20, x30, #4            // _start
+    sub     x20, x20, #0x80000
+    add     sp, x20, #0x80000
+    stp     x29, x30, [sp, #-16]!
+    bl      guest_devices
+    mov     x21, x0
+    mov     x25, x1
+    ldp     x29, x30, [sp], #16
+    ret
+
 // guest_devices: x0 = DTB -> x0 = the console's 16550 base (the first
 // `serial` node's reg; 0: none), x1 = the pvpanic register (the first
 // `pvpanic` node's; 0: none). What every test guest looks up first.

@@ -12,16 +12,7 @@
     .text
     .globl _start
 _start:
-    mov     x19, x0
-    adr     x20, _start
-    sub     x20, x20, #0x80000
-    ldr     x1, =0x80000            // stack grows down from the image
-    add     sp, x20, x1
-
-    mov     x0, x19
-    bl      guest_devices
-    mov     x21, x0
-    mov     x25, x1
+    bl      guest_start
 
     mrs     x9, id_aa64pfr0_el1
     ubfx    x22, x9, #32, #4
