@@ -112,13 +112,16 @@ qv_machine() { # gic cpu memory
 }
 
 # A harness variant's machine: sets plan (Boards/<plan>), cpu, gic, mode
-# (KVM's) and qv_memory (MiB). 3 GiB on gicv3 leave a free 1 GiB-aligned
-# range for a 1 GiB hugepage at run time.
+# (KVM's), qv_memory (MiB) and pauth (1: the CPU has pointer authentication).
+# 3 GiB on gicv3 leave a free 1 GiB-aligned range for a 1 GiB hugepage at run
+# time. `max` gets QEMU's IMPLEMENTATION DEFINED pointer authentication
+# (pauth-impdef=on), which costs TCG little; its default, QARMA5, makes the
+# board three to four times slower (docs/kernel-facts.md §1, §27).
 qv_variant() { # gicv3 (VHE) | gicv2 | nvhe
     case $1 in
-        gicv3) plan=qemu-virt; cpu=max,pauth=off; gic=3; mode=VHE; qv_memory=3072 ;;
-        gicv2) plan=qemu-virt-gicv2; cpu=max,pauth=off; gic=2; mode=VHE; qv_memory=2048 ;;
-        nvhe)  plan=qemu-virt; cpu=cortex-a57; gic=3; mode=nVHE; qv_memory=2048 ;;
+        gicv3) plan=qemu-virt; cpu=max,pauth-impdef=on; pauth=1; gic=3; mode=VHE; qv_memory=3072 ;;
+        gicv2) plan=qemu-virt-gicv2; cpu=max,pauth-impdef=on; pauth=1; gic=2; mode=VHE; qv_memory=2048 ;;
+        nvhe)  plan=qemu-virt; cpu=cortex-a57; pauth=0; gic=3; mode=nVHE; qv_memory=2048 ;;
         *) echo "unknown variant $1"; return 2 ;;
     esac
 }
@@ -172,7 +175,7 @@ if /bin/busybox grep -q cleave.panic /proc/cmdline; then
     /bin/busybox echo "CLEAVE-PANIC bound=$(/bin/busybox ls /sys/bus/platform/drivers/pvpanic-mmio | /bin/busybox grep -c "\.pvpanic")"
     /bin/busybox echo c >/proc/sysrq-trigger
 fi
-/bin/busybox echo "CLEAVE-GUEST-INFO uptime=$(/bin/busybox cut -d' ' -f1 /proc/uptime) mem=$(/bin/busybox grep MemTotal /proc/meminfo | /bin/busybox tr -s ' ' | /bin/busybox cut -d' ' -f2)kB cpus=$(/bin/busybox grep -c ^processor /proc/cpuinfo)"
+/bin/busybox echo "CLEAVE-GUEST-INFO uptime=$(/bin/busybox cut -d' ' -f1 /proc/uptime) mem=$(/bin/busybox grep MemTotal /proc/meminfo | /bin/busybox tr -s ' ' | /bin/busybox cut -d' ' -f2)kB cpus=$(/bin/busybox grep -c ^processor /proc/cpuinfo) pauth=[$(for f in paca pacg; do /bin/busybox grep -m1 ^Features /proc/cpuinfo | /bin/busybox grep -qw $f && echo -n $f,; done)]"
 /bin/busybox echo "CLEAVE-GUEST-CMDLINE $(/bin/busybox cat /proc/cmdline)"
 # Under the partition service (Tests/QEMUVirt/board/cleave-service-run): idle until stopped.
 if /bin/busybox grep -q cleave.idle /proc/cmdline; then
