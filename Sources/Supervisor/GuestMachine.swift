@@ -109,8 +109,9 @@ final class GuestMachine {
 
     /// The VM, its vCPUs (all but the first powered off, for PSCI CPU_ON;
     /// with pointer authentication when KVM has it and the configuration
-    /// does not refuse it, docs/kernel-facts.md §27), the vGIC sized for the INTIDs the guest is given (VGICLines), the
-    /// vCPUs' PMUs, and one memory slot per RAM run. vCPUs first: the vGIC's
+    /// does not refuse it, docs/kernel-facts.md §27), the vGIC sized for the
+    /// INTIDs the guest is given (VGICLines), the vCPUs' PMUs, and one memory
+    /// slot per RAM run. vCPUs first: the vGIC's
     /// init needs all of them; the PMUs last: their init needs the vGIC's
     /// (docs/kernel-facts.md §25). Returns the PMU interrupt the vCPUs got:
     /// the configuration's when KVM has a PMU; a generated tree without one
