@@ -21,20 +21,29 @@ public struct PMUInterrupt: Equatable {
     public var intid: UInt32 { 16 + specifier[1] }
 
     /// The board's PMU: the first enabled PMUv3 node (`isPMUv3`) whose
-    /// interrupt is a GIC PPI specifier (a PMU wired to per-CPU SPIs, or
-    /// through `ppi-partitions`' fourth cell, is not one KVM can mirror);
-    /// nil when the board has none. Read as `TimerInterrupts.of(board:)`
-    /// reads the timer (the root's children first).
+    /// interrupt is a GIC PPI specifier. A board whose PMU is wired to one
+    /// SPI per CPU (ZynqMP) gets `fallback`: the vCPU's PMU is KVM's and its
+    /// overflow interrupt a virtual PPI, whatever wires the host's, so PPI 7
+    /// serves, unless the board's timer uses it. A PPI split between
+    /// clusters (`ppi-partitions`' fourth cell: a big.LITTLE board, rk3399)
+    /// gets none: KVM 6.1 backs a vCPU's PMU with one cluster's PMU, and
+    /// Cleave does not choose it (KVM_ARM_VCPU_PMU_V3_SET_PMU). nil when the
+    /// board has no PMUv3 node. Read as `TimerInterrupts.of(board:)` reads
+    /// the timer (the root's children first).
     public static func of(board tree: DeviceTree) -> PMUInterrupt? {
+        var spiWired = false
         for nodes in [tree.children(of: tree.root), tree.allNodes] {
             for node in nodes where tree.compatible(of: node).contains(where: isPMUv3) && tree.isEnabled(node) {
                 guard let specifiers = TimerInterrupts.gicSpecifiers(tree, node), let first = specifiers.first,
-                      first.count >= 3, first.count == 3 || first[3] == 0,
-                      first[0] == GICCells.ppi, first[1] < 16 else { continue }
+                      first.count >= 3 else { continue }
+                if first[0] == GICCells.spi, first.count == 3 || first[3] == 0 { spiWired = true; continue }
+                guard first.count == 3 || first[3] == 0, first[0] == GICCells.ppi, first[1] < 16 else { continue }
                 return PMUInterrupt(specifier: Array(first[0..<3]))
             }
         }
-        return nil
+        guard spiWired else { return nil }
+        let timerPPIs = TimerInterrupts.of(board: tree).specifiers.filter { $0.count >= 2 && $0[0] == GICCells.ppi }.map { $0[1] }
+        return timerPPIs.contains(fallback.specifier[1]) ? nil : fallback
     }
 
     /// Whether a compatible names an ARMv8 PMUv3: `arm,armv8-pmuv3`, or the

@@ -371,6 +371,10 @@ struct RealBoardCarveTests {
         #expect(!guest.allNodes.contains { guest.isCompatible($0, with: "ns16550a") }, "no virtual UART when the console is passed through")
         #expect(host.string("/chosen/cleave/guest", "console") == "/axi/serial@ff010000")
         #expect(tokens(host.string("/chosen", "bootargs") ?? "").first == "earlycon")
+        // Its PMU is wired to one SPI per CPU: the guest gets KVM's PMU on PPI 7
+        // (INTID 23), level-high, the GICv2 CPU mask naming its one vCPU.
+        let pmu = try #require(guest.lookup(path: "/pmu"))
+        #expect(guest.property("interrupts", of: pmu)?.cells == [1, 7, 0x104])
     }
 
     @Test("k3-am654: the UART's own clock-frequency needs no stand-in; the I2C gets one at the plan's rate")
