@@ -30,6 +30,8 @@ public struct GuestRecord: Equatable {
     public var gpioLines: [GPIOLinesRecord]
     /// The virtual PL061s serving `gpioLines`, one per 8 lines.
     public var gpioControllers: [GPIOControllerRecord]
+    /// Lines the supervisor drives around the guest's life, at most one per role.
+    public var controlLines: [ControlLineRecord]
     /// The vCPUs get a PMUv3 when the guest tree has a `pmu` node; false
     /// (`no-pmu`, from the plan's `no-pmu`) gives none.
     public var pmu: Bool
@@ -43,7 +45,8 @@ public struct GuestRecord: Equatable {
     public init(name: String, cpus: [UInt32], cpuMPIDRs: [UInt64], memorySize: UInt64, memoryBase: UInt64?,
                 hugepageSize: HugePageSize, kernel: String, initrd: String?, bootargs: String, console: ConsoleRecord,
                 restart: RestartPolicy, maxRestarts: UInt32, guestTree: [UInt8], devices: [DeviceRecord],
-                gpioLines: [GPIOLinesRecord], gpioControllers: [GPIOControllerRecord] = [], pmu: Bool = true,
+                gpioLines: [GPIOLinesRecord], gpioControllers: [GPIOControllerRecord] = [],
+                controlLines: [ControlLineRecord] = [], pmu: Bool = true,
                 sveMaxVectorBits: UInt32? = nil, ptrauth: Bool = true) {
         self.name = name
         self.cpus = cpus
@@ -61,6 +64,7 @@ public struct GuestRecord: Equatable {
         self.devices = devices
         self.gpioLines = gpioLines
         self.gpioControllers = gpioControllers
+        self.controlLines = controlLines
         self.pmu = pmu
         self.sveMaxVectorBits = sveMaxVectorBits
         self.ptrauth = ptrauth
@@ -68,6 +72,7 @@ public struct GuestRecord: Equatable {
 
     static let devicesNode = "devices"
     static let gpioLinesNode = "gpio-lines"
+    static let controlLinesNode = "control-lines"
 
     func write(into patch: inout DeviceTreePatch, under parent: String) {
         let path = patch.addNode(parent, name)
@@ -94,6 +99,10 @@ public struct GuestRecord: Equatable {
             let linesPath = patch.addNode(path, GuestRecord.gpioLinesNode)
             for group in gpioLines { group.write(into: &patch, under: linesPath) }
             GPIOControllerRecord.write(gpioControllers, into: &patch, at: linesPath)
+        }
+        if !controlLines.isEmpty {
+            let controlPath = patch.addNode(path, GuestRecord.controlLinesNode)
+            for line in controlLines { line.write(into: &patch, under: controlPath) }
         }
     }
 
@@ -131,12 +140,15 @@ public struct GuestRecord: Equatable {
             for g in linesNode.children { gpioLines.append(try GPIOLinesRecord.read(from: g)) }
             gpioControllers = try GPIOControllerRecord.read(from: linesNode, lines: gpioLines.reduce(0) { $0 + $1.lines.count })
         }
+        var controlLines: [ControlLineRecord] = []
+        for c in node.child(GuestRecord.controlLinesNode)?.children ?? [] { controlLines.append(try ControlLineRecord.read(from: c)) }
         return GuestRecord(name: node.name, cpus: cpus, cpuMPIDRs: mpidrs, memorySize: memorySize,
                            memoryBase: try node.optionalU64("memory-base"), hugepageSize: hugepageSize,
                            kernel: kernel, initrd: try node.optionalString("initrd"), bootargs: try node.string("bootargs"),
                            console: try ConsoleRecord.read(from: node), restart: restart,
                            maxRestarts: try node.u32("max-restarts"), guestTree: guestTree,
-                           devices: devices, gpioLines: gpioLines, gpioControllers: gpioControllers, pmu: !(try node.flag("no-pmu")),
+                           devices: devices, gpioLines: gpioLines, gpioControllers: gpioControllers, controlLines: controlLines,
+                           pmu: !(try node.flag("no-pmu")),
                            sveMaxVectorBits: sveMaxVectorBits, ptrauth: !(try node.flag("no-ptrauth")))
     }
 }

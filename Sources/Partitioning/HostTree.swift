@@ -144,6 +144,9 @@ struct HostTreeBuilder {
             let gpioLines = p.gpioLines.map {
                 GPIOLinesRecord(label: $0.label, chip: boardPath($0.chip), lines: $0.lines, output: $0.output)
             }
+            let controlLines = p.controlLines.map {
+                ControlLineRecord(role: $0.role, chip: boardPath($0.chip), line: $0.line, activeLow: $0.activeLow, delay: $0.delay)
+            }
             let gpioControllers = validation.layout.gpioControllers
                 .prefix(VirtualGPIOPage.controllers(forLines: p.gpioLines.reduce(0) { $0 + $1.lines.count }))
                 .map { GPIOControllerRecord(base: $0.base, spi: $0.spi) }
@@ -151,7 +154,8 @@ struct HostTreeBuilder {
                                       memorySize: p.memorySize, memoryBase: p.memoryBase, hugepageSize: p.hugepageSize,
                                       kernel: p.kernel, initrd: p.initrd, bootargs: p.bootargs, console: console,
                                       restart: p.restart, maxRestarts: p.maxRestarts, guestTree: carved.tree.bytes,
-                                      devices: devices, gpioLines: gpioLines, gpioControllers: gpioControllers, pmu: p.pmu,
+                                      devices: devices, gpioLines: gpioLines, gpioControllers: gpioControllers,
+                                      controlLines: controlLines, pmu: p.pmu,
                                       sveMaxVectorBits: p.sveMaxVectorBits, ptrauth: p.ptrauth))
         }
         return PartitionsRecord(guests: guests)

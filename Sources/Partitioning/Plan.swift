@@ -49,6 +49,18 @@ public struct GPIOLineGroup: Equatable {
     public var output: Bool
 }
 
+/// One of the guest's control lines (`control-lines/<role>`): a host line
+/// the supervisor drives around the guest's life (ControlLineRecord).
+public struct ControlLinePlan: Equatable {
+    public var role: ControlLineRole
+    /// Path, alias or label of the GPIO controller in the board tree.
+    public var chip: String
+    public var line: UInt32
+    public var activeLow: Bool
+    /// Milliseconds: reset's hold-ms, power's settle-ms, heartbeat's period-ms.
+    public var delay: UInt32
+}
+
 public struct GuestPlan: Equatable {
     public var name: String
     /// Linux logical CPU numbers.
@@ -64,6 +76,7 @@ public struct GuestPlan: Equatable {
     public var maxRestarts: UInt32
     public var devices: [DeviceAssignment]
     public var gpioLines: [GPIOLineGroup]
+    public var controlLines: [ControlLinePlan] = []
     /// false with the guest's `no-pmu`: its vCPUs get no PMUv3 and its tree
     /// no `pmu` node (else both, when the board tree has an arm,armv8-pmuv3 node).
     public var pmu: Bool = true
@@ -165,9 +178,16 @@ extension Plan {
 
         var devices: [DeviceAssignment] = []
         var gpioLines: [GPIOLineGroup] = []
+        var controlLines: [ControlLinePlan] = []
         for child in tree.children(of: node) {
             let label = tree.name(of: child)
             let childPath = tree.path(of: child)
+            if label == "control-lines" {
+                for lineNode in tree.children(of: child) {
+                    if let line = parseControlLine(tree, lineNode, problem) { controlLines.append(line) } else { ok = false }
+                }
+                continue
+            }
             if label == "gpio-lines" {
                 for group in tree.children(of: child) {
                     let groupPath = tree.path(of: group)
@@ -217,8 +237,37 @@ extension Plan {
         return GuestPlan(name: name, cpus: cpus, memorySize: memorySize, memoryBase: memoryBase,
                          hugepageSize: hugepageSize, kernel: kernel, initrd: initrd, bootargs: bootargs,
                          console: console, restart: restart, maxRestarts: maxRestarts,
-                         devices: devices, gpioLines: gpioLines, pmu: !noPMU,
+                         devices: devices, gpioLines: gpioLines, controlLines: controlLines, pmu: !noPMU,
                          sveMaxVectorBits: sveMaxVectorBits, ptrauth: !noPtrAuth)
+    }
+
+    /// One `control-lines` child: its name is the role.
+    private static func parseControlLine(_ tree: DeviceTree, _ node: Node,
+                                         _ problem: (String, String, String) -> Void) -> ControlLinePlan? {
+        let here = tree.path(of: node)
+        let name = tree.name(of: node)
+        guard let role = ControlLineRole(rawValue: name) else {
+            problem(here, "'\(name)' is not a control line", "name the node \(ControlLineRole.listed)"); return nil
+        }
+        var ok = true
+        let chip = tree.property("chip", of: node)?.string ?? ""
+        if chip.isEmpty { problem(here, "missing 'chip'", "chip = \"gpio0\"; names the GPIO controller"); ok = false }
+        let line = tree.property("line", of: node)?.u32
+        if line == nil { problem(here, "missing or malformed 'line' (one u32)", "line = <4>; the line's offset on the chip"); ok = false }
+        if let value = tree.property("active-low", of: node), value.count != 0 {
+            problem(here, "'active-low' is a flag and takes no value (it has \(value.count) bytes)", "active-low;"); ok = false
+        }
+        let property = role.delayProperty
+        var delay = role.defaultDelay ?? 0
+        let lowest: UInt32 = role == .heartbeat ? 1 : 0
+        if let value = tree.property(property, of: node) {
+            if let ms = value.u32, ms >= lowest, ms <= ControlLineRole.maxDelay { delay = ms }
+            else { problem(here, "'\(property)' must be one u32 of \(lowest)-\(ControlLineRole.maxDelay) milliseconds", "\(property) = <100>;"); ok = false }
+        } else if role.defaultDelay == nil {
+            problem(here, "missing '\(property)'", "\(property) = <500>; (the toggle period in milliseconds)"); ok = false
+        }
+        guard ok, let line else { return nil }
+        return ControlLinePlan(role: role, chip: chip, line: line, activeLow: tree.hasProperty("active-low", of: node), delay: delay)
     }
 
     static func isValidGuestName(_ name: String) -> Bool {

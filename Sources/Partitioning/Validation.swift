@@ -474,37 +474,47 @@ struct Validation {
 
     mutating func checkGPIOLines(_ guest: ResolvedGuest) {
         for group in guest.plan.gpioLines {
-            let here = "plan:/guests/\(guest.plan.name)/gpio-lines/\(group.label)"
-            guard let chip = board.resolve(group.chip), tree.hasProperty("gpio-controller", of: chip) else {
-                add(.gpioLineInvalid, .error, here, "chip '\(group.chip)' is not a GPIO controller in the board tree",
-                    "name a node with 'gpio-controller' by path, alias or label")
-                continue
+            checkHostLines(chip: group.chip, group.lines, here: "plan:/guests/\(guest.plan.name)/gpio-lines/\(group.label)")
+        }
+        for control in guest.plan.controlLines {
+            checkHostLines(chip: control.chip, [control.line], here: "plan:/guests/\(guest.plan.name)/control-lines/\(control.role.rawValue)")
+        }
+    }
+
+    /// Lines `lines` of the GPIO controller `reference` that plan node
+    /// `here` wants the supervisor to hold: a host chip, enabled, not passed
+    /// through, the lines in range, used by no host device, and held by no
+    /// other plan node (a guest's gpio-lines or control lines).
+    mutating func checkHostLines(chip reference: String, _ lines: [UInt32], here: String) {
+        guard let chip = board.resolve(reference), tree.hasProperty("gpio-controller", of: chip) else {
+            add(.gpioLineInvalid, .error, here, "chip '\(reference)' is not a GPIO controller in the board tree",
+                "name a node with 'gpio-controller' by path, alias or label")
+            return
+        }
+        if let g = guestOwning(chip) {
+            add(.gpioLineInvalid, .error, here, "chip \(tree.path(of: chip)) is passed through to '\(plan.guests[g].name)'; lines served by the supervisor come from a host chip",
+                "use the lines from inside that guest, or keep the chip with the host")
+        }
+        if let count = tree.property("ngpios", of: chip)?.u32 {
+            for line in lines where line >= count {
+                add(.gpioLineInvalid, .error, here, "line \(line) is out of range: \(tree.path(of: chip)) has \(count) lines", "use 0-\(count - 1)")
             }
-            if let g = guestOwning(chip) {
-                add(.gpioLineInvalid, .error, here, "chip \(tree.path(of: chip)) is passed through to '\(plan.guests[g].name)'; lines served by the supervisor come from a host chip",
-                    "use the lines from inside that guest, or keep the chip with the host")
+        }
+        if !tree.isEnabled(chip) {
+            add(.gpioLineInvalid, .error, here, "chip \(tree.path(of: chip)) is disabled in the board tree", "enable it or pick another chip")
+        }
+        let users = board.gpioLineUsers(of: chip, skipping: { owner[$0] != nil })
+        for line in lines {
+            let key = "\(tree.path(of: chip)):\(line)"
+            if let user = users[line] {
+                add(.gpioLineInvalid, .error, here, "line \(line) of \(tree.path(of: chip)) is used by the host: \(user)",
+                    "pick a line no host device references, or give that device to the guest")
             }
-            if let count = tree.property("ngpios", of: chip)?.u32 {
-                for line in group.lines where line >= count {
-                    add(.gpioLineInvalid, .error, here, "line \(line) is out of range: \(tree.path(of: chip)) has \(count) lines", "use 0-\(count - 1)")
-                }
-            }
-            if !tree.isEnabled(chip) {
-                add(.gpioLineInvalid, .error, here, "chip \(tree.path(of: chip)) is disabled in the board tree", "enable it or pick another chip")
-            }
-            let users = board.gpioLineUsers(of: chip, skipping: { owner[$0] != nil })
-            for line in group.lines {
-                let key = "\(tree.path(of: chip)):\(line)"
-                if let user = users[line] {
-                    add(.gpioLineInvalid, .error, here, "line \(line) of \(tree.path(of: chip)) is used by the host: \(user)",
-                        "pick a line no host device references, or give that device to the guest")
-                }
-                if let other = gpioLineOwners[key] {
-                    add(.gpioLineInvalid, .error, here, "line \(line) of \(tree.path(of: chip)) is given twice: also to \(other)",
-                        "give each line to one guest, once")
-                } else {
-                    gpioLineOwners[key] = "plan:/guests/\(guest.plan.name)/gpio-lines/\(group.label)"
-                }
+            if let other = gpioLineOwners[key] {
+                add(.gpioLineInvalid, .error, here, "line \(line) of \(tree.path(of: chip)) is given twice: also to \(other)",
+                    "give each line to one guest, once (a control line too)")
+            } else {
+                gpioLineOwners[key] = here
             }
         }
     }

@@ -77,6 +77,9 @@ public struct GuestConfiguration {
     /// Write the console to this bounded file (`ConsoleLog`) instead of
     /// stdout (`boot --console-log`, given by the service).
     public var consoleLogPath: String? = nil
+    /// Host lines driven around the guest's life (reset, power, heartbeat:
+    /// `ControlLines`, `ControlSequence`).
+    public var controlLines: [ControlLineRecord] = []
     /// Read stdin into the console.
     public var interactive: Bool = false
     /// What an access outside the guest's RAM and devices gets: a fault, or

@@ -54,6 +54,7 @@ public enum HostTreeGuest {
         config.passthroughDevices = g.devices.map(PassthroughDevice.init(_:))
         config.gpioLines = g.gpioLines
         config.gpioControllers = g.gpioControllers
+        config.controlLines = g.controlLines
         return config
     }
 

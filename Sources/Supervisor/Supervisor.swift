@@ -80,6 +80,11 @@ public final class Supervisor {
         let gpio: GuestGPIO?
         do throws(SupervisorError) { gpio = try prepareGPIO() } catch { return fail(error) }
         defer { gpio?.stop() }
+        // Reset asserted and power off from here; power off again (after
+        // reset) when the supervisor finishes, however it does.
+        let control: ControlLines?
+        do throws(SupervisorError) { control = try prepareControlLines() } catch { return fail(error) }
+        defer { control?.run(.finished) }
         Log.write(.info, name, "ram", "base=\(hex(ram.base)) size=\(hex(ram.size)) banks=\(ram.banks.map { "\(hex($0.base))+\(hex($0.size))" }.joined(separator: ",")) pages=\(config.pageSize) slots=\(ram.runs.count) t_ms=\(milliseconds(Clock.monotonic - startTime))")
 
         var consoleLog: ConsoleLog? = nil
@@ -94,6 +99,7 @@ public final class Supervisor {
         var boots = 0
         while true {
             boots += 1
+            control?.run(.boot)
             let machine: GuestMachine
             do throws(SupervisorError) {
                 machine = try GuestMachine(config, kvm: kvm, ram: ram, output: { sink.put($0) })
@@ -119,7 +125,10 @@ public final class Supervisor {
             }
             Log.write(.info, name, "boot", "n=\(boots) \(config.gic) vcpus=\(machine.vcpus.count) kernel=\(hex(machine.placement.kernelAddress)) dtb=\(hex(machine.placement.dtbAddress)) dtb_size=\(hex(machine.treeSize)) dtb_fnv1a=\(hex(machine.treeHash)) t_ms=\(milliseconds(Clock.monotonic - startTime))" + (machine.placement.initrdAddress.map { " initrd=\(hex($0))" } ?? ""))
             input?.attach(machine.console)
+            // RAM, devices and GPIO controllers ready: reset released.
+            control?.run(.ready)
             let outcome = runMachine(machine, ram: ram)
+            control?.run(.stopped)
             input?.attach(nil)
             Log.write(outcome.isFailure ? .error : .info, name, "stopped", "outcome=\"\(outcome)\" status=\(outcome.exitStatus)")
             statusFile?.update { $0.lastOutcome = "\(outcome)" }

@@ -66,6 +66,11 @@ enum RecordFixture {
                         power { chip = "/bus@100000/gpio@600000"; lines = <3 5>; direction = "output"; };
                         sense { chip = "/bus@100000/gpio@601000"; lines = <1>; };
                     };
+                    control-lines {
+                        reset { chip = "/bus@100000/gpio@601000"; line = <2>; active-low; hold-ms = <50>; };
+                        power { chip = "/bus@100000/gpio@600000"; line = <4>; };
+                        heartbeat { chip = "/bus@100000/gpio@601000"; line = <6>; period-ms = <250>; };
+                    };
                 };
             };
         };
@@ -145,7 +150,13 @@ struct PartitionRecordRoundTripTests {
                 GPIOLinesRecord(label: "sense", chip: "/bus@100000/gpio@601000", lines: [1], output: false),
             ],
             // Three lines: one virtual PL061, the page below the console's, the SPI after it.
-            gpioControllers: [GPIOControllerRecord(base: 0x7fff_e000, spi: 1)], ptrauth: false))
+            gpioControllers: [GPIOControllerRecord(base: 0x7fff_e000, spi: 1)],
+            // Reset's hold given, power's settle the default (10 ms).
+            controlLines: [
+                ControlLineRecord(role: .reset, chip: "/bus@100000/gpio@601000", line: 2, activeLow: true, delay: 50),
+                ControlLineRecord(role: .power, chip: "/bus@100000/gpio@600000", line: 4, activeLow: false, delay: 10),
+                ControlLineRecord(role: .heartbeat, chip: "/bus@100000/gpio@601000", line: 6, activeLow: false, delay: 250),
+            ], ptrauth: false))
     }
 
     @Test func theSupervisorsConfigurationIsThePlans() throws {
@@ -182,6 +193,10 @@ struct PartitionRecordRoundTripTests {
             #expect(config.gpioLines.map(\.label) == guestPlan.gpioLines.map(\.label))
             #expect(config.gpioLines.map(\.lines) == guestPlan.gpioLines.map(\.lines))
             #expect(config.gpioLines.map(\.output) == guestPlan.gpioLines.map(\.output))
+            #expect(config.controlLines.map(\.role) == guestPlan.controlLines.map(\.role))
+            #expect(config.controlLines.map(\.line) == guestPlan.controlLines.map(\.line))
+            #expect(config.controlLines.map(\.activeLow) == guestPlan.controlLines.map(\.activeLow))
+            #expect(config.controlLines.map(\.delay) == guestPlan.controlLines.map(\.delay))
         }
         // Devices: windows in reg order, SPIs with their trigger.
         let fixed = try HostTreeGuest.configuration(treePath: path, guest: "fixed", iomemPath: "/nonexistent/iomem")
@@ -254,6 +269,8 @@ struct PartitionRecordErrorTests {
     static let guest = "/chosen/cleave/lines"
     static let device = "/chosen/cleave/fixed/devices/audio"
     static let group = "/chosen/cleave/lines/gpio-lines/power"
+    static let reset = "/chosen/cleave/lines/control-lines/reset"
+    static let heartbeat = "/chosen/cleave/lines/control-lines/heartbeat"
 
     static let cases: [Case] = {
         var out: [Case] = []
@@ -266,6 +283,9 @@ struct PartitionRecordErrorTests {
         }
         for p in ["chip", "lines", "direction"] {
             out.append(Case(node: group, property: p, value: nil, says: "is missing"))
+        }
+        for p in ["chip", "line", "hold-ms"] {
+            out.append(Case(node: reset, property: p, value: nil, says: "is missing"))
         }
         out += [
             Case(node: "/chosen/cleave", property: "compatible", value: text("cleave,partitions-v2"), says: "is not \"cleave,partitions-v1\""),
@@ -299,6 +319,11 @@ struct PartitionRecordErrorTests {
             Case(node: device, property: "interrupt-method", value: text("uio"), says: "is \"uio\" with passthrough \"vfio\": uio interrupts need the device bound to uio_pdrv_genirq"),
             Case(node: group, property: "lines", value: [], says: "is empty"),
             Case(node: group, property: "direction", value: text("both"), says: "is \"both\", not input or output"),
+            Case(node: reset, property: "line", value: cells([2, 3]), says: "not 4"),
+            Case(node: reset, property: "active-low", value: cells([1]), says: "is 4 bytes, not empty (a flag)"),
+            Case(node: reset, property: "chip", value: [0x2f], says: "not a NUL-terminated string"),
+            Case(node: reset, property: "hold-ms", value: cells([60_001]), says: "is 60001 ms, not 0-60000"),
+            Case(node: heartbeat, property: "period-ms", value: cells([0]), says: "is 0 ms, not 1-60000"),
         ]
         return out
     }()
@@ -317,6 +342,22 @@ struct PartitionRecordErrorTests {
             #expect(error.node == c.node && error.property == c.property, "\(error)")
             #expect(error.problem.contains(c.says), "'\(c.says)' not in: \(error)")
             #expect(error.description.hasPrefix("\(c.node): '\(c.property)' "), "\(error)")
+        }
+    }
+
+    @Test func aControlLineOfAnUnknownRoleNamesItsNode() throws {
+        let fixture = try RecordFixture.carved()
+        defer { try? FileManager.default.removeItem(at: fixture.directory) }
+        var patch = DeviceTreePatch()
+        let fan = patch.addNode("/chosen/cleave/lines/control-lines", "fan")
+        patch.set(fan, "chip", string: "/bus@100000/gpio@601000")
+        let broken = try patch.apply(to: fixture.host)
+        do throws(RecordError) {
+            _ = try PartitionsRecord.read(from: broken)
+            Issue.record("read without an error")
+        } catch {
+            #expect(error == RecordError(node: "/chosen/cleave/lines/control-lines/fan", property: nil,
+                                         problem: "is not a control line role (reset, power or heartbeat)"))
         }
     }
 

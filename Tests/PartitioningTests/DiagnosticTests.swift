@@ -435,6 +435,41 @@ struct DiagnosticTests {
         #expect(host.lookup(path: "/chosen/cleave/g/gpio-lines/key").flatMap { host.property("lines", of: $0)?.cells } == [3, 4])
     }
 
+    @Test("gpio-line-invalid for control lines: the gpio-lines checks, and a line that is also one of the guest's gpio-lines or another control line")
+    func controlLines() throws {
+        let board = try dtsTree(boardDTS(extra: """
+            gpio@9f40000 { compatible = "test,gpio"; reg = <0 0x9f40000 0 0x1000>; gpio-controller; #gpio-cells = <2>; status = "disabled"; };
+            phy@9f50000 { compatible = "test,phy"; reg = <0 0x9f50000 0 0x1000>; reset-gpios = <&gpio 6 0>; };
+        """))
+        let cases: [(String, String, String, String)] = [
+            ("control-lines { reset { chip = \"gpio0\"; line = <9>; }; };", "", "reset", "line 9 is out of range: /gpio@9030000 has 8 lines"),
+            ("control-lines { power { chip = \"gpio0\"; line = <3>; }; };", deviceDTS("gpio", "gpio0"), "power", "passed through"),
+            ("control-lines { reset { chip = \"/gpio@9f40000\"; line = <1>; }; };", "", "reset", "disabled"),
+            ("control-lines { heartbeat { chip = \"rtc0\"; line = <1>; period-ms = <100>; }; };", "", "heartbeat", "chip 'rtc0' is not a GPIO controller"),
+            ("control-lines { reset { chip = \"gpio0\"; line = <6>; }; };", "", "reset", "used by the host: /phy@9f50000 reset-gpios"),
+            ("gpio-lines { key { chip = \"gpio0\"; lines = <2>; }; }; control-lines { reset { chip = \"gpio0\"; line = <2>; }; };", "", "reset",
+             "line 2 of /gpio@9030000 is given twice: also to plan:/guests/g/gpio-lines/key"),
+            ("control-lines { reset { chip = \"gpio0\"; line = <2>; }; power { chip = \"/gpio@9030000\"; line = <2>; }; };", "", "power",
+             "line 2 of /gpio@9030000 is given twice: also to plan:/guests/g/control-lines/reset"),
+        ]
+        for (lines, devices, role, words) in cases {
+            let diagnostics = check(board: board, plan: try parsedPlan(onePlan(lines + devices)))
+            let hit = diagnostics.first { $0.code == .gpioLineInvalid }
+            #expect(hit?.path == "plan:/guests/g/control-lines/\(role)" && hit?.severity == .error, "\(lines): \(diagnostics)")
+            #expect(hit?.message.contains(words) == true, "\(hit?.message ?? "none") should say '\(words)'")
+            #expect(hit?.hint.isEmpty == false)
+        }
+        // Valid control lines carve and are recorded by role, the chip as a board path.
+        let (_, host) = try carveOK(board, try parsedPlan(onePlan("control-lines { reset { chip = \"gpio0\"; line = <4>; active-low; hold-ms = <30>; }; heartbeat { chip = \"gpio0\"; line = <5>; period-ms = <100>; }; };")))
+        let reset = "/chosen/cleave/g/control-lines/reset"
+        #expect(host.string(reset, "chip") == "/gpio@9030000")
+        #expect(host.lookup(path: reset).flatMap { host.property("line", of: $0)?.u32 } == 4)
+        #expect(host.lookup(path: reset).flatMap { host.property("hold-ms", of: $0)?.u32 } == 30)
+        #expect(host.lookup(path: reset).map { host.hasProperty("active-low", of: $0) } == true)
+        #expect(host.lookup(path: "/chosen/cleave/g/control-lines/heartbeat").flatMap { host.property("period-ms", of: $0)?.u32 } == 100)
+        #expect(host.lookup(path: "/chosen/cleave/g/control-lines/power") == nil)
+    }
+
     @Test("GPIO lines: a virtual PL061 per 8 lines in the guest tree, below the console page, on the lowest free SPIs; recorded for boot")
     func gpioControllers() throws {
         let board = try dtsTree(boardDTS(extra: """

@@ -41,6 +41,11 @@ struct PlanTests {
                     power { chip = "/pl061@9030000"; lines = <3 5>; direction = "output"; };
                     sense { chip = "gpio0"; lines = <1>; };
                 };
+                control-lines {
+                    reset { chip = "gpio0"; line = <4>; active-low; hold-ms = <20>; };
+                    power { chip = "/pl061@9030000"; line = <6>; settle-ms = <0>; };
+                    heartbeat { chip = "gpio0"; line = <7>; period-ms = <500>; };
+                };
             };
             second_1 {
                 cpus = <2>;
@@ -78,6 +83,15 @@ struct PlanTests {
             GPIOLineGroup(label: "power", chip: "/pl061@9030000", lines: [3, 5], output: true),
             GPIOLineGroup(label: "sense", chip: "gpio0", lines: [1], output: false),
         ])
+        #expect(g.controlLines == [
+            ControlLinePlan(role: .reset, chip: "gpio0", line: 4, activeLow: true, delay: 20),
+            ControlLinePlan(role: .power, chip: "/pl061@9030000", line: 6, activeLow: false, delay: 0),
+            ControlLinePlan(role: .heartbeat, chip: "gpio0", line: 7, activeLow: false, delay: 500),
+        ])
+        #expect(plan.guests[1].controlLines.isEmpty)
+        // Reset's and power's delays default to 10 ms.
+        let defaults = try parsedPlan(onePlan("control-lines { reset { chip = \"gpio0\"; line = <1>; }; power { chip = \"gpio0\"; line = <2>; }; };"))
+        #expect(defaults.guests[0].controlLines.map(\.delay) == [10, 10])
     }
 
     @Test("defaults: 2 MiB pages, virtual console, never restart, no initrd, auto passthrough; u32 memory-size")
@@ -185,6 +199,22 @@ struct PlanTests {
                 path: "plan:/guests/g/gpio-lines/k", says: "lines"),
         Invalid(name: "gpio group with a bad direction", plan: onePlan("gpio-lines { k { chip = \"gpio0\"; lines = <1>; direction = \"both\"; }; };"),
                 path: "plan:/guests/g/gpio-lines/k", says: "direction"),
+        Invalid(name: "control line of an unknown role", plan: onePlan("control-lines { fan { chip = \"gpio0\"; line = <1>; }; };"),
+                path: "plan:/guests/g/control-lines/fan", says: "'fan' is not a control line"),
+        Invalid(name: "control line without chip", plan: onePlan("control-lines { reset { line = <1>; }; };"),
+                path: "plan:/guests/g/control-lines/reset", says: "missing 'chip'"),
+        Invalid(name: "control line without line", plan: onePlan("control-lines { power { chip = \"gpio0\"; }; };"),
+                path: "plan:/guests/g/control-lines/power", says: "'line'"),
+        Invalid(name: "control line with two lines", plan: onePlan("control-lines { power { chip = \"gpio0\"; line = <1 2>; }; };"),
+                path: "plan:/guests/g/control-lines/power", says: "malformed 'line' (one u32)"),
+        Invalid(name: "active-low with a value", plan: onePlan("control-lines { reset { chip = \"gpio0\"; line = <1>; active-low = <1>; }; };"),
+                path: "plan:/guests/g/control-lines/reset", says: "'active-low' is a flag and takes no value (it has 4 bytes)"),
+        Invalid(name: "hold-ms beyond a minute", plan: onePlan("control-lines { reset { chip = \"gpio0\"; line = <1>; hold-ms = <60001>; }; };"),
+                path: "plan:/guests/g/control-lines/reset", says: "'hold-ms' must be one u32 of 0-60000 milliseconds"),
+        Invalid(name: "heartbeat without a period", plan: onePlan("control-lines { heartbeat { chip = \"gpio0\"; line = <1>; }; };"),
+                path: "plan:/guests/g/control-lines/heartbeat", says: "missing 'period-ms'"),
+        Invalid(name: "heartbeat period 0", plan: onePlan("control-lines { heartbeat { chip = \"gpio0\"; line = <1>; period-ms = <0>; }; };"),
+                path: "plan:/guests/g/control-lines/heartbeat", says: "'period-ms' must be one u32 of 1-60000"),
     ]
 
     @Test("plan-invalid names the plan node and the problem", arguments: PlanTests.invalid)
