@@ -12,8 +12,12 @@ public enum ControlLineRole: String, Equatable, CaseIterable {
     /// Toggled every `period-ms` while a boot's vCPUs run.
     case heartbeat
 
-    /// "reset, power or heartbeat", for messages.
-    public static let listed = "reset, power or heartbeat"
+    /// "reset, power or heartbeat", for messages (from the cases, so it
+    /// cannot drift from them).
+    public static var listed: String {
+        let names = allCases.map { $0.rawValue }
+        return names.dropLast().joined(separator: ", ") + " or " + names[names.count - 1]
+    }
 
     /// The property that gives the role's delay, in milliseconds.
     public var delayProperty: String {
