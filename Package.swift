@@ -51,7 +51,7 @@ let package = Package(
         // event read, and for the static binary the glibc symbols libgpiod.a
         // calls), and the virtual PL061 controllers they back.
         .target(name: "CGPIO", linkerSettings: [.linkedLibrary("gpiod")]),
-        .target(name: "GPIO", dependencies: ["CGPIO", "CLinux", "Syscalls"]),
+        .target(name: "GPIO", dependencies: ["CGPIO", "CLinux", "Platform", "Syscalls"]),
         // Issue 4: VFIO-platform / UIO / devmem passthrough and host preparation.
         .target(name: "Passthrough", dependencies: ["CLinux", "Syscalls", "KVM", "PartitionRecord"]),
         .target(name: "Supervisor", dependencies: [

@@ -78,6 +78,22 @@ public final class HostGPIOChip {
     }
 }
 
+/// The chips a set of line requests opened, each opened once (by its tree
+/// node) and kept while any of its lines is.
+public struct HostGPIOChips {
+    private var chips: [HostGPIOChip] = []
+
+    public init() {}
+
+    /// The chip of node `treePath`, opened at its first use.
+    public mutating func chip(_ treePath: String) throws(GPIOError) -> HostGPIOChip {
+        if let c = chips.first(where: { $0.treePath == treePath }) { return c }
+        let chip = try HostGPIOChip(treePath: treePath)
+        chips.append(chip)
+        return chip
+    }
+}
+
 /// One requested host line; released when its owner lets it go.
 public final class HostGPIOLine {
     let chip: HostGPIOChip

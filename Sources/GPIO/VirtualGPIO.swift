@@ -1,4 +1,5 @@
 import CLinux
+import Platform
 import Syscalls
 
 /// One guest line: which host line backs it.
@@ -27,8 +28,6 @@ public final class VirtualGPIOController {
     private let lock = Lock()
     private var setLine: ((Bool) -> Void)? = nil
     private var line = false
-    /// Guest writes the host did not take (a failed drive), for the log.
-    public private(set) var failedDrives = 0
 
     init(base: UInt64, intid: UInt32, lines: [HostGPIOLine]) {
         self.base = base
@@ -78,7 +77,7 @@ public final class VirtualGPIOController {
             // Lines that just became outputs drive their level, and outputs that changed.
             let drive = changed | (model.driven & ~before)
             for i in 0..<lines.count where drive & (1 << UInt8(i)) != 0 {
-                if !lines[i].drive(model.pads & (1 << UInt8(i)) != 0) { failedDrives += 1 }
+                _ = lines[i].drive(model.pads & (1 << UInt8(i)) != 0)
             }
             updateLine()
         }
@@ -130,26 +129,21 @@ public final class GuestGPIO {
     /// `places[i / 8]`). Either every line is had or none is: a chip or
     /// line that is missing or taken throws, releasing what was requested.
     public init(guest: String, lines: [GuestGPIOLine], places: [(base: UInt64, spi: UInt32)]) throws(GPIOError) {
-        var chips: [HostGPIOChip] = []
+        let needed = VirtualGPIOPage.controllers(forLines: lines.count)
+        guard places.count >= needed else {
+            throw GPIOError("guest \(guest): \(lines.count) GPIO lines need \(needed) virtual controllers, the record places \(places.count)")
+        }
+        var chips = HostGPIOChips()
         var requested: [HostGPIOLine] = []
         for line in lines {
-            let chip: HostGPIOChip
-            if let c = chips.first(where: { $0.treePath == line.chip }) { chip = c } else {
-                chip = try HostGPIOChip(treePath: line.chip)
-                chips.append(chip)
-            }
-            requested.append(try chip.request(offset: line.offset, output: line.output, consumer: guest))
-        }
-        let perController = 8
-        guard places.count * perController >= requested.count else {
-            throw GPIOError("guest \(guest): \(requested.count) GPIO lines need \((requested.count + perController - 1) / perController) virtual controllers, the record places \(places.count)")
+            requested.append(try chips.chip(line.chip).request(offset: line.offset, output: line.output, consumer: guest))
         }
         var controllers: [VirtualGPIOController] = []
         var inputs: [(controller: VirtualGPIOController, index: Int, fd: Int32)] = []
         var start = 0
         for place in places where start < requested.count {
-            let end = min(start + perController, requested.count)
-            let c = VirtualGPIOController(base: place.base, intid: place.spi + 32, lines: Array(requested[start..<end]))
+            let end = min(start + VirtualGPIOPage.linesPerController, requested.count)
+            let c = VirtualGPIOController(base: place.base, intid: place.spi + GICCells.firstSPI, lines: Array(requested[start..<end]))
             for (i, l) in c.lines.enumerated() where !l.output { inputs.append((c, i, l.eventFD)) }
             controllers.append(c)
             start = end

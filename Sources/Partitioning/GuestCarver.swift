@@ -116,7 +116,7 @@ struct GuestCarver {
         if !lineNames.isEmpty {
             let clock = allocatePhandle()
             GuestNode.fixedClock("gpio-apb-pclk", rate: VirtualGPIOPage.clockRate, phandle: clock).write(to: w)
-            for (k, place) in layout.gpioControllers.prefix(VirtualGPIOPage.controllers(forLines: lineNames.count)).enumerated() {
+            for (k, place) in layout.gpioControllers.prefix(guest.plan.gpioControllerCount).enumerated() {
                 let names = Array(lineNames[(k * VirtualGPIOPage.linesPerController)..<min((k + 1) * VirtualGPIOPage.linesPerController, lineNames.count)])
                 GuestNode.virtualGPIO(base: place.base, intid: place.spi + GICCells.firstSPI, lineNames: names, clock: clock,
                                       interruptCells: Int(interruptCells)).write(to: w)

@@ -148,7 +148,7 @@ struct HostTreeBuilder {
                 ControlLineRecord(role: $0.role, chip: boardPath($0.chip), line: $0.line, activeLow: $0.activeLow, delay: $0.delay)
             }
             let gpioControllers = validation.layout.gpioControllers
-                .prefix(VirtualGPIOPage.controllers(forLines: p.gpioLines.reduce(0) { $0 + $1.lines.count }))
+                .prefix(p.gpioControllerCount)
                 .map { GPIOControllerRecord(base: $0.base, spi: $0.spi) }
             guests.append(GuestRecord(name: p.name, cpus: guest.cpus.map { $0.logical }, cpuMPIDRs: guest.cpus.map { $0.mpidr },
                                       memorySize: p.memorySize, memoryBase: p.memoryBase, hugepageSize: p.hugepageSize,

@@ -86,6 +86,11 @@ public struct GuestPlan: Equatable {
     /// false with the guest's `no-ptrauth`: its vCPUs get no pointer
     /// authentication (else address and generic, when KVM has both).
     public var ptrauth: Bool = true
+
+    /// The virtual GPIO controllers its `gpioLines` need, one per 8 lines.
+    public var gpioControllerCount: Int {
+        VirtualGPIOPage.controllers(forLines: gpioLines.reduce(0) { $0 + $1.lines.count })
+    }
 }
 
 extension Plan {

@@ -87,7 +87,7 @@ struct Validation {
                 "pass a UART through and set console = \"<its alias>\" instead")
         }
         layout = GuestLayout(consoleBase: base ?? 0, consoleSPI: spi ?? 0)
-        let gpioControllers = plan.guests.map { VirtualGPIOPage.controllers(forLines: $0.gpioLines.reduce(0) { $0 + $1.lines.count }) }.max() ?? 0
+        let gpioControllers = plan.guests.map { $0.gpioControllerCount }.max() ?? 0
         if gpioControllers > 0 {
             if let places = Layout.gpioControllers(board: board, count: gpioControllers, console: (layout.consoleBase, layout.consoleSPI)) {
                 layout.gpioControllers = places

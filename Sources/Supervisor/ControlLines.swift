@@ -19,17 +19,12 @@ final class ControlLines {
     private var heartbeat: Heartbeat? = nil
 
     init(guest: String, records: [ControlLineRecord], startTime: UInt64) throws(GPIOError) {
-        var chips: [HostGPIOChip] = []
+        var chips = HostGPIOChips()
         var lines: [(record: ControlLineRecord, line: HostGPIOLine)] = []
         for r in records {
-            let chip: HostGPIOChip
-            if let c = chips.first(where: { $0.treePath == r.chip }) { chip = c } else {
-                chip = try HostGPIOChip(treePath: r.chip)
-                chips.append(chip)
-            }
             let asserted = ControlSequence.requestedAsserted(r.role)
-            lines.append((r, try chip.request(offset: r.line, output: true, level: r.level(asserted: asserted),
-                                              consumer: "\(guest):\(r.role.rawValue)")))
+            lines.append((r, try chips.chip(r.chip).request(offset: r.line, output: true, level: r.level(asserted: asserted),
+                                                             consumer: "\(guest):\(r.role.rawValue)")))
         }
         self.guest = guest
         self.startTime = startTime
