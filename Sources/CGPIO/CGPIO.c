@@ -18,6 +18,10 @@ struct gpiod_line *cleave_gpiod_request(struct gpiod_chip *chip, unsigned int of
     return line;
 }
 
+int cleave_gpiod_set_value(struct gpiod_line *line, int value) {
+    return gpiod_line_set_value(line, value) < 0 ? -errno : 0;
+}
+
 int cleave_gpiod_read_event(struct gpiod_line *line) {
     struct gpiod_line_event event;
     if (gpiod_line_event_read(line, &event) < 0) return -errno;

@@ -116,6 +116,15 @@ uint64_t cleave_counter_frequency(void) {
     return 0;
 #endif
 }
+uint64_t cleave_counter(void) {
+#if defined(__aarch64__)
+    uint64_t count;
+    __asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(count));
+    return count;
+#else
+    return 0;
+#endif
+}
 long cleave_minor_faults(void) {
     struct rusage usage;
     if (getrusage(RUSAGE_SELF, &usage) < 0) return -errno;

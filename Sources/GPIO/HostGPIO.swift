@@ -116,8 +116,14 @@ public final class HostGPIOLine {
         return v < 0 ? nil : v != 0
     }
 
-    /// Drives an output line.
-    public func drive(_ level: Bool) -> Bool { gpiod_line_set_value(line, level ? 1 : 0) == 0 }
+    /// Drives an output line; nil, or why the kernel refused.
+    public func drive(_ level: Bool) -> Errno? {
+        let r = cleave_gpiod_set_value(line, level ? 1 : 0)
+        return r < 0 ? Errno(-r) : nil
+    }
+
+    /// "line N of /path (/dev/gpiochipM)", for messages.
+    public var name: String { "line \(offset) of \(chip.treePath) (\(chip.device))" }
 
     /// An input line's event fd (poll it for POLLIN).
     public var eventFD: Int32 { output ? -1 : gpiod_line_event_get_fd(line) }

@@ -27,6 +27,9 @@ public final class VirtualGPIOController {
     private var model: PL061
     private let lock = Lock()
     private var setLine: ((Bool) -> Void)? = nil
+    /// Told of the first drive of each line the host kernel refuses in a boot.
+    private var driveFailed: ((HostGPIOLine, Errno) -> Void)? = nil
+    private var failedLines: UInt8 = 0
     private var line = false
 
     init(base: UInt64, intid: UInt32, lines: [HostGPIOLine]) {
@@ -47,16 +50,19 @@ public final class VirtualGPIOController {
         return PL061(present: present, outputs: outputs, pads: pads)
     }
 
-    /// A new boot: the controller out of reset, its interrupt on `setLine`.
-    public func attach(_ setLine: @escaping (Bool) -> Void) {
+    /// A new boot: the controller out of reset, its interrupt on `setLine`,
+    /// the first refused drive of each line reported to `driveFailed`.
+    public func attach(_ setLine: @escaping (Bool) -> Void, driveFailed: @escaping (HostGPIOLine, Errno) -> Void) {
         lock.withLock {
             model = VirtualGPIOController.resetModel(lines)
             self.setLine = setLine
+            self.driveFailed = driveFailed
+            failedLines = 0
             line = false
         }
     }
 
-    public func detach() { lock.withLock { setLine = nil } }
+    public func detach() { lock.withLock { setLine = nil; driveFailed = nil } }
 
     public var lineCount: Int { lines.count }
 
@@ -77,7 +83,9 @@ public final class VirtualGPIOController {
             // Lines that just became outputs drive their level, and outputs that changed.
             let drive = changed | (model.driven & ~before)
             for i in 0..<lines.count where drive & (1 << UInt8(i)) != 0 {
-                _ = lines[i].drive(model.pads & (1 << UInt8(i)) != 0)
+                guard let e = lines[i].drive(model.pads & (1 << UInt8(i)) != 0), failedLines & (1 << UInt8(i)) == 0 else { continue }
+                failedLines |= 1 << UInt8(i)
+                driveFailed?(lines[i], e)
             }
             updateLine()
         }

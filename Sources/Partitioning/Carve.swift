@@ -32,6 +32,11 @@ public struct GuestReport {
     public var standInClocks: [(name: String, rate: UInt32, replaces: String)]
     public var dropped: [(path: String, property: String, why: String)]
     public var console: String
+    /// The virtual PL061s (issue 12): page, SPI and the lines each serves
+    /// (the guest's line name, the board's controller node, its line).
+    public var gpioControllers: [(base: UInt64, spi: UInt32, lines: [(name: String, chip: String, line: UInt32, output: Bool)])] = []
+    /// The host lines the supervisor drives around the guest's life.
+    public var controlLines: [ControlLinePlan] = []
 }
 
 public struct CarveReport {

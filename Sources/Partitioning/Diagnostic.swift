@@ -49,6 +49,7 @@ public enum DiagnosticCode: String, CaseIterable {
     case referenceBroken = "reference-broken"
     case childrenMoved = "children-moved"
     case consoleInvalid = "console-invalid"
+    case hostConsoleMoved = "host-console-moved"
     case gpioLineInvalid = "gpio-line-invalid"
     case interruptMethodImpossible = "interrupt-method-impossible"
 }

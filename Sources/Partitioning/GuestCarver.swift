@@ -136,13 +136,33 @@ struct GuestCarver {
         }
         w.endNode()
         let result = try w.finish()
-        let report = GuestReport(name: name, cpus: guest.cpus.map { $0.logical }, memorySize: guest.plan.memorySize,
+        var report = GuestReport(name: name, cpus: guest.cpus.map { $0.logical }, memorySize: guest.plan.memorySize,
                                  memoryBase: guest.plan.memoryBase, hugepageSize: guest.plan.hugepageSize,
                                  devices: reportDevices, standInClocks: standIns, dropped: dropped,
                                  console: guest.plan.console == .virtual
                                     ? "virtual 16550 at 0x\(GuestCarver.hex(layout.consoleBase)), SPI \(layout.consoleSPI) (INTID \(layout.consoleSPI + 32))"
                                     : consolePath)
+        report.gpioControllers = reportGPIOControllers(lineNames)
+        report.controlLines = guest.plan.controlLines.map {
+            var line = $0
+            line.chip = board.resolve($0.chip).map { tree.path(of: $0) } ?? $0.chip
+            return line
+        }
         return (result, report)
+    }
+
+    /// The virtual PL061s as the report shows them: guest line i, named
+    /// `lineNames[i]`, on controller i / 8.
+    func reportGPIOControllers(_ lineNames: [String]) -> [(base: UInt64, spi: UInt32, lines: [(name: String, chip: String, line: UInt32, output: Bool)])] {
+        var lines: [(name: String, chip: String, line: UInt32, output: Bool)] = []
+        for group in guest.plan.gpioLines {
+            let chip = board.resolve(group.chip).map { tree.path(of: $0) } ?? group.chip
+            for offset in group.lines { lines.append((lineNames[lines.count], chip, offset, group.output)) }
+        }
+        return layout.gpioControllers.prefix(guest.plan.gpioControllerCount).enumerated().map { k, place in
+            let first = k * VirtualGPIOPage.linesPerController
+            return (place.base, place.spi, Array(lines[first..<min(first + VirtualGPIOPage.linesPerController, lines.count)]))
+        }
     }
 
     /// The guest's GIC node from the board's: the same model (a GICv2's

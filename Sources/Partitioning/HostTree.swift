@@ -63,6 +63,10 @@ struct HostTreeBuilder {
             patch.addNode("/", "chosen")
             edits.append(HostEdit(path: "/chosen", property: nil, why: "holds bootargs and the embedded plan"))
         }
+        if let console = validation.hostConsoleGiven {
+            patch.delete("/chosen", "stdout-path")
+            edits.append(HostEdit(path: "/chosen", property: "stdout-path", why: "deleted: the host's console \(tree.path(of: console)) is passed through to a guest (the host's console comes from its bootargs)"))
+        }
         let bootargs = hostBootargs()
         patch.set("/chosen", "bootargs", string: bootargs)
         edits.append(HostEdit(path: "/chosen", property: "bootargs", why: "CPU isolation, hugepage reservation and clock/power-domain keep-alive for the guests"))

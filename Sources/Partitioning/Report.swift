@@ -213,6 +213,19 @@ public enum Render {
                     out += "      interrupts by: \(d.interruptMethod.rawValue) (MMIO by \(d.passthrough.rawValue))\n"
                 }
             }
+            for (k, c) in guest.gpioControllers.enumerated() {
+                if k == 0 { out += "  gpio lines (virtual PL061s):\n" }
+                out += "    \(hex(c.base)), SPI \(c.spi) (INTID \(c.spi + GICCells.firstSPI)):\n"
+                for (i, l) in c.lines.enumerated() {
+                    out += "      \(i) \(l.name): \(l.chip) line \(l.line), \(l.output ? "output" : "input")\n"
+                }
+            }
+            if !guest.controlLines.isEmpty {
+                out += "  control lines:\n"
+                for l in guest.controlLines {
+                    out += "    \(l.role.rawValue): \(l.chip) line \(l.line), active \(l.activeLow ? "low" : "high"), \(l.role.delayProperty) \(l.delay)\n"
+                }
+            }
             if !guest.standInClocks.isEmpty {
                 out += "  stand-in clocks:\n"
                 for c in guest.standInClocks { out += "    /\(c.name): fixed-clock \(c.rate) Hz for <\(c.replaces)>\n" }

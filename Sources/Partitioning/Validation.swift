@@ -44,6 +44,9 @@ struct Validation {
     var keepPowerDomains = false
     /// Regulators guest devices need kept on.
     var alwaysOnSupplies: [Node] = []
+    /// The host's console device (its /chosen/stdout-path) when a guest
+    /// gets it: the host tree drops stdout-path.
+    var hostConsoleGiven: Node? = nil
 
     init(board: Board, plan: Plan) {
         self.board = board
@@ -114,6 +117,7 @@ struct Validation {
             checkConsole(guest)
             checkGPIOLines(guest)
         }
+        checkHostConsole()
     }
 
     // MARK: CPUs
@@ -470,6 +474,29 @@ struct Validation {
                 "set console = \"virtual\", or assign that UART to the guest")
             return
         }
+    }
+
+    /// The device the host's /chosen/stdout-path names ("serial0:115200n8",
+    /// an alias or a path, options after ':'), when the board tree has one.
+    var hostConsole: (node: Node, stdoutPath: String)? {
+        guard let chosen = tree.lookup(path: "/chosen"), let stdout = tree.property("stdout-path", of: chosen)?.string,
+              let reference = stdout.split(separator: ":", maxSplits: 1).first,
+              let node = board.resolve(String(reference)) else { return nil }
+        return (node, stdout)
+    }
+
+    /// A guest that gets the host's console UART (as its own console or as a
+    /// device) leaves the host with no console from the tree: the host tree
+    /// drops stdout-path (HostTreeBuilder), and the host needs one in its bootargs.
+    mutating func checkHostConsole() {
+        guard let (node, stdout) = hostConsole, let g = guestOwning(node) else { return }
+        hostConsoleGiven = node
+        let bootargs = tree.lookup(path: "/chosen").flatMap { tree.property("bootargs", of: $0)?.string } ?? ""
+        let named = bootargs.split(separator: " ").filter { $0.hasPrefix("console=") }.map { String($0) }
+        add(.hostConsoleMoved, .warning, "/chosen",
+            "the host's console \(tree.path(of: node)) (stdout-path \"\(stdout)\") is passed through to guest '\(plan.guests[g].name)': the host tree drops stdout-path, so the host kernel takes its console from its bootargs only"
+                + (named.isEmpty ? ", which name none" : " (\(named.joined(separator: " ")): check that is not the same UART)"),
+            "give the host another console in the board's /chosen/bootargs, e.g. console=hvc0 (a virtio console) or console=ttyS1")
     }
 
     mutating func checkGPIOLines(_ guest: ResolvedGuest) {

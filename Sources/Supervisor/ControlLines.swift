@@ -42,9 +42,9 @@ final class ControlLines {
             switch step {
             case .drive(let role, let asserted):
                 guard let (r, line) = lines.first(where: { $0.record.role == role }) else { continue }
-                let ok = line.drive(r.level(asserted: asserted))
+                let failure = line.drive(r.level(asserted: asserted))
                 if role == .reset && asserted { resetAssertedAt = Clock.monotonic }
-                log(r, asserted: asserted, ok ? "" : "drive=failed")
+                log(r, asserted: asserted, failure.map { "drive=failed error=\"\($0)\" line=\"\(line.name)\"" } ?? "", failed: failure != nil)
             case .wait(let ms):
                 Clock.sleep(nanoseconds: UInt64(ms) * 1_000_000)
             case .holdReset(let ms):
@@ -63,14 +63,16 @@ final class ControlLines {
             case .heartbeat(false):
                 guard let beat = heartbeat else { continue }
                 heartbeat = nil
-                let toggles = beat.stop()
-                log(beat.record, asserted: false, "toggles=\(toggles)")
+                let (toggles, failures) = beat.stop()
+                let failed = failures.first.map { " drive=failed failures=\(failures.count) error=\"\($0)\" line=\"\(beat.line.name)\"" } ?? ""
+                log(beat.record, asserted: false, "toggles=\(toggles)" + failed, failed: failures.first != nil)
             }
         }
     }
 
-    private func log(_ r: ControlLineRecord, asserted: Bool, _ extra: String) {
-        Log.write(.info, guest, "control-line", "role=\(r.role.rawValue) level=\(asserted ? "asserted" : "inactive") value=\(r.level(asserted: asserted) ? 1 : 0)" + (extra.isEmpty ? "" : " " + extra) + " t_ms=\(milliseconds(Clock.monotonic - startTime))")
+    /// A failed drive is logged as an error.
+    private func log(_ r: ControlLineRecord, asserted: Bool, _ extra: String, failed: Bool = false) {
+        Log.write(failed ? .error : .info, guest, "control-line", "role=\(r.role.rawValue) level=\(asserted ? "asserted" : "inactive") value=\(r.level(asserted: asserted) ? 1 : 0)" + (extra.isEmpty ? "" : " " + extra) + " t_ms=\(milliseconds(Clock.monotonic - startTime))")
     }
 }
 
@@ -82,6 +84,8 @@ private final class Heartbeat {
     private let lock = Lock()
     private var stopping = false
     private var toggles = 0
+    /// Drives the kernel refused: how many, and the first one's error.
+    private var failures: (count: Int, first: Errno?) = (0, nil)
     private var thread: Thread? = nil
 
     init(record: ControlLineRecord, line: HostGPIOLine) {
@@ -97,13 +101,21 @@ private final class Heartbeat {
     }
 
     /// Stops and joins the thread, leaves the line inactive; how many times
-    /// it toggled.
-    func stop() -> Int {
+    /// it toggled, and the drives that failed.
+    func stop() -> (toggles: Int, failures: (count: Int, first: Errno?)) {
         lock.withLock { stopping = true }
         thread?.join()
         thread = nil
-        _ = line.drive(record.level(asserted: false))
-        return lock.withLock { toggles }
+        drive(false)
+        return lock.withLock { (toggles, failures) }
+    }
+
+    private func drive(_ asserted: Bool) {
+        guard let e = line.drive(record.level(asserted: asserted)) else { return }
+        lock.withLock {
+            if failures.first == nil { failures.first = e }
+            failures.count += 1
+        }
     }
 
     private func run() {
@@ -118,7 +130,7 @@ private final class Heartbeat {
             if lock.withLock({ stopping }) { return }
             guard Clock.monotonic >= next else { continue }
             asserted.toggle()
-            _ = line.drive(record.level(asserted: asserted))
+            drive(asserted)
             lock.withLock { toggles += 1 }
             next += period
         }

@@ -41,11 +41,14 @@ extension GuestMachine {
                              read: { address, _, _ in .value(UInt64(c.read(address))) },
                              write: { address, _, value, _ in c.write(address, UInt32(truncatingIfNeeded: value)); return .done })
             let intid = c.intid
-            c.attach { level in
+            c.attach({ level in
                 do throws(KVMError) { try vm.setSPI(intid: intid, level: level) } catch {
                     Log.write(.warning, guest, "gpio-irq", "error=\"\(error)\"")
                 }
-            }
+            }, driveFailed: { line, error in
+                // The guest's write is done as far as it can tell; the host line kept its level.
+                Log.write(.error, guest, "gpio-drive-failed", "line=\"\(line.name)\" error=\"\(error)\" (reported once per line and boot)")
+            })
         }
     }
 }

@@ -54,6 +54,11 @@ public struct GuestConfiguration {
     public var consoleBase: UInt64
     /// The 16550's interrupt, an SPI INTID.
     public var consoleINTID: UInt32
+    /// The board path of the passed-through UART that is the guest's console
+    /// (a carved plan's `console = "<device>"`): the guest drives it itself,
+    /// so there is no console page (no 16550, no pvpanic) and `consoleBase`
+    /// and `consoleINTID` are unused; nil: the virtual console.
+    public var consoleUART: String? = nil
     public var tree: TreeSource = .generated
     public var restart: RestartPolicy = .never
     /// 0 = unbounded.

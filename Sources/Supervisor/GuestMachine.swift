@@ -19,7 +19,8 @@ final class GuestMachine {
     let gic: VGIC
     /// The vITS, when the board (or the carved tree) has an ITS and KVM made one.
     let its: VITS?
-    let console: UART16550
+    /// The virtual 16550; nil when the guest's console is a passed-through UART.
+    let console: UART16550?
     /// What the supervisor serves of the guest's physical address space: the
     /// console, the pvpanic register (in the console's page: generated trees
     /// describe it; a carved tree's guest finds it only if its tree has the
@@ -58,7 +59,12 @@ final class GuestMachine {
         timer.mark("registers")
         if let pmu = created.pmu { Log.write(.info, config.name, "pmu", "pmuv3 intid=\(pmu.intid)") }
         Log.write(.info, config.name, "timing", timer.text)
-        console = GuestMachine.makeConsole(config, vm: vm, output: output)
+        guard config.consoleUART == nil else {
+            console = nil
+            return
+        }
+        let console = GuestMachine.makeConsole(config, vm: vm, output: output)
+        self.console = console
         do throws(MMIOBus.Failure) {
             try console.register(on: bus)
             try PanicDevice(base: config.consoleBase + ConsolePage.pvpanicOffset).register(on: bus, guest: config.name)
@@ -140,7 +146,7 @@ final class GuestMachine {
             Log.write(.info, config.name, "ptrauth", "none: KVM lacks \(Capability.armPtrAuthAddress) or \(Capability.armPtrAuthGeneric) (the host CPUs have no pointer authentication)")
             ptrauth = false
         }
-        var intids = [config.consoleINTID]
+        var intids = config.consoleUART == nil ? [config.consoleINTID] : []
         for device in config.passthroughDevices { intids += device.interrupts.map { $0.intid } }
         intids += config.gpioControllers.map { $0.spi + GICCells.firstSPI }
         guard let lines = VGICLines.count(for: intids) else {
@@ -213,7 +219,7 @@ final class GuestMachine {
         for i in 64..<72 { kaslr = kaslr << 8 | UInt64(seed[i]) }
         let facts = BootFacts(ramBanks: ram.banks.map { ($0.base, $0.size) }, bootargs: config.bootargs,
                               initrd: placement.initrdAddress.map { ($0, placement.initrdEnd!) },
-                              console: (config.consoleBase, config.consoleINTID),
+                              console: config.consoleUART == nil ? (config.consoleBase, config.consoleINTID) : nil,
                               rngSeed: Array(seed[0..<64]), kaslrSeed: kaslr)
         timer.mark("facts")
         let finalTree: DeviceTree

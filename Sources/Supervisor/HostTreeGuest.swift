@@ -28,18 +28,24 @@ public enum HostTreeGuest {
         do throws(DeviceTreeError) { guestTree = try DeviceTree(bytes: g.guestTree) } catch {
             throw .configuration("host tree \(treePath): \(path): 'guest-dtb' is not a usable device tree (\(error)): carve the plan again")
         }
-        let consoleBase: UInt64
-        let consoleSPI: UInt32
+        var consoleBase: UInt64 = 0
+        var consoleSPI: UInt32 = 0
+        var consoleUART: String? = nil
         switch g.console {
         case .virtual(let base, let spi): (consoleBase, consoleSPI) = (base, spi)
         case .device(let uart):
-            throw .configuration("\(path): console '\(uart)' (a passed-through UART) is not supported yet; use \"virtual\"")
+            // Carving checked it is one of the guest's devices; a record edited since is refused here.
+            guard g.devices.contains(where: { $0.path == uart }) else {
+                throw .configuration("host tree \(treePath): \(path): console '\(uart)' is not one of the guest's devices (\(g.devices.map { $0.path }.joined(separator: ", "))): carve the plan again")
+            }
+            consoleUART = uart
         }
         let gic = try BoardGIC.of(tree, source: treePath)
         var config = GuestConfiguration(name: g.name, hostCPUs: g.cpus.map { Int($0) }, memorySize: g.memorySize,
                                         kernelPath: g.kernel, gic: gic,
                                         consoleBase: consoleBase, consoleINTID: consoleSPI + GICCells.firstSPI)
         config.hostCPUMPIDRs = g.cpuMPIDRs
+        config.consoleUART = consoleUART
         config.tree = .carved(guestTree)
         // The PMU's PPI is the one carving wrote into the guest's tree (the board's).
         config.pmu = g.pmu ? PMUInterrupt.of(board: guestTree) : nil

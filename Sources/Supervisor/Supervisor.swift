@@ -33,6 +33,9 @@ public final class Supervisor {
     public func run() -> Outcome {
         let name = config.name
         Log.write(.info, name, "start", "t_ms=\(milliseconds(Clock.monotonic - startTime)) exec_to_main_ms=\(milliseconds(mainTime - startTime)) faults=\(cleave_minor_faults())")
+        if let uart = config.consoleUART {
+            Log.write(.info, name, "console", "device=\(uart) passed through: the guest drives the UART itself (no virtual 16550: console input, log and attach stay empty)")
+        }
         if let path = config.statusPath {
             var status = GuestStatus(name: name)
             status.pid = ChildProcess.currentID
@@ -124,7 +127,7 @@ public final class Supervisor {
                 $0.devices = devices
             }
             Log.write(.info, name, "boot", "n=\(boots) \(config.gic) vcpus=\(machine.vcpus.count) kernel=\(hex(machine.placement.kernelAddress)) dtb=\(hex(machine.placement.dtbAddress)) dtb_size=\(hex(machine.treeSize)) dtb_fnv1a=\(hex(machine.treeHash)) t_ms=\(milliseconds(Clock.monotonic - startTime))" + (machine.placement.initrdAddress.map { " initrd=\(hex($0))" } ?? ""))
-            input?.attach(machine.console)
+            if let console = machine.console { input?.attach(console) }
             // RAM, devices and GPIO controllers ready: reset released.
             control?.run(.ready)
             let outcome = runMachine(machine, ram: ram)

@@ -44,7 +44,7 @@ final class VCPULoop {
         }
         var first = vcpu.id == 0
         if first {
-            Log.write(.info, guest, "first-run", "vcpu=0 cpu=\(hostCPU ?? -1) t_ms=\(milliseconds(Clock.monotonic - startTime)) thread_to_pinned_ms=\(milliseconds(Clock.monotonic - started)) guest_counter_us=\(counterMicroseconds())")
+            Log.write(.info, guest, "first-run", "vcpu=0 cpu=\(hostCPU ?? -1) t_ms=\(milliseconds(Clock.monotonic - startTime)) thread_to_pinned_ms=\(milliseconds(Clock.monotonic - started)) guest_counter_us=\(counterMicroseconds()) counter_offset=\(counterOffset())")
             state.firstRun()
         }
         while !state.stopping.load(ordering: .sequentiallyConsistent) {
@@ -109,6 +109,21 @@ final class VCPULoop {
             let frequency = cleave_counter_frequency()  // the guest's is the host's
             guard frequency > 0 else { return "?" }
             return "\(frequency.dividingFullWidth(try vcpu.get(.timerCount).multipliedFullWidth(by: 1_000_000)).quotient)"
+        } catch { return "?" }
+    }
+
+    /// The host's counter minus the guest's (CNTVOFF, in counter ticks),
+    /// which turns a time the guest read from its virtual counter into the
+    /// host's: KVM_REG_ARM_TIMER_CNT is the guest's counter at the ioctl, the
+    /// host's read on either side (the middle kept). For benchmarks that
+    /// time one event on both sides (the harness's GPIO runs).
+    private func counterOffset() -> String {
+        do throws(KVMError) {
+            let before = cleave_counter()
+            let guest = try vcpu.get(.timerCount)
+            let after = cleave_counter()
+            guard before > 0 else { return "?" }
+            return "\(Int64(bitPattern: (before / 2 + after / 2) &- guest))"
         } catch { return "?" }
     }
 

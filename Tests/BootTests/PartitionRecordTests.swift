@@ -389,18 +389,26 @@ struct PartitionRecordErrorTests {
         }
     }
 
-    @Test func aPassedThroughConsoleIsRecordedAndNotBootedYet() throws {
+    @Test func aPassedThroughConsoleIsTheGuestsOwnUART() throws {
         // Boards/zynqmp-zcu102-rev1.0/plan.dts passes UART1 through as the console.
         let text = try String(contentsOfFile: repositoryRoot + "/Boards/zynqmp-zcu102-rev1.0/plan.dts", encoding: .utf8)
         let carved = try RecordFixture.carve(board: "zynqmp-zcu102-rev1.0.dtb", plan: text)
         defer { try? FileManager.default.removeItem(at: carved.directory) }
         let record = try PartitionsRecord.read(from: carved.host)
         #expect(record.guests.first?.console == .device(path: "/axi/serial@ff010000"))
+        let config = try HostTreeGuest.configuration(treePath: carved.path, guest: nil, iomemPath: "/nonexistent/iomem")
+        #expect(config.consoleUART == "/axi/serial@ff010000")
+        #expect(config.passthroughDevices.contains { $0.path == "/axi/serial@ff010000" })
+        // A record whose console is not one of the guest's devices (edited since carving) is refused.
+        var patch = DeviceTreePatch()
+        patch.set("/chosen/cleave/\(record.guests[0].name)", "console", string: "/axi/serial@ff000000")
+        let edited = carved.directory.appendingPathComponent("edited.dtb").path
+        try Data(try patch.apply(to: carved.host).bytes).write(to: URL(fileURLWithPath: edited))
         do throws(SupervisorError) {
-            _ = try HostTreeGuest.configuration(treePath: carved.path, guest: nil, iomemPath: "/nonexistent/iomem")
-            Issue.record("a passed-through console was accepted")
+            _ = try HostTreeGuest.configuration(treePath: edited, guest: nil, iomemPath: "/nonexistent/iomem")
+            Issue.record("a console that is not the guest's device was accepted")
         } catch {
-            #expect("\(error)".contains("console '/axi/serial@ff010000' (a passed-through UART) is not supported yet"), "\(error)")
+            #expect("\(error)".contains("console '/axi/serial@ff000000' is not one of the guest's devices"), "\(error)")
         }
     }
 }

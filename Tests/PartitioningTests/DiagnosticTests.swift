@@ -176,6 +176,8 @@ struct DiagnosticFixture: CustomTestStringConvertible, @unchecked Sendable {
         // Console and GPIO lines
         DiagnosticFixture("console is a UART the guest does not own", .consoleInvalid, .error, at: "plan:/guests/g",
                           plan: onePlan(deviceDTS("rtc", "rtc0"), extra: "console = \"serial0\";")),
+        DiagnosticFixture("the host's console UART is the guest's", .hostConsoleMoved, .warning, at: "/chosen",
+                          plan: onePlan(deviceDTS("uart", "serial0"), extra: "console = \"serial0\";")),
         DiagnosticFixture("GPIO chip that does not exist", .gpioLineInvalid, .error, at: "plan:/guests/g/gpio-lines/key",
                           plan: onePlan("gpio-lines { key { chip = \"/nope\"; lines = <3>; }; };")),
     ]
@@ -460,7 +462,8 @@ struct DiagnosticTests {
             #expect(hit?.hint.isEmpty == false)
         }
         // Valid control lines carve and are recorded by role, the chip as a board path.
-        let (_, host) = try carveOK(board, try parsedPlan(onePlan("control-lines { reset { chip = \"gpio0\"; line = <4>; active-low; hold-ms = <30>; }; heartbeat { chip = \"gpio0\"; line = <5>; period-ms = <100>; }; };")))
+        let (result, host) = try carveOK(board, try parsedPlan(onePlan("control-lines { reset { chip = \"gpio0\"; line = <4>; active-low; hold-ms = <30>; }; heartbeat { chip = \"gpio0\"; line = <5>; period-ms = <100>; }; };")))
+        #expect(Render.carveReport(result).contains("  control lines:\n    reset: /gpio@9030000 line 4, active low, hold-ms 30\n    heartbeat: /gpio@9030000 line 5, active high, period-ms 100\n"))
         let reset = "/chosen/cleave/g/control-lines/reset"
         #expect(host.string(reset, "chip") == "/gpio@9030000")
         #expect(host.lookup(path: reset).flatMap { host.property("line", of: $0)?.u32 } == 4)
@@ -505,6 +508,11 @@ struct DiagnosticTests {
         #expect(host.property("controllers", of: lines)?.cells
                 == [top, UInt32(truncatingIfNeeded: consoleBase - 0x1000), 3,
                     top, UInt32(truncatingIfNeeded: consoleBase - 0x2000), 4])
+        // The carve report lists each controller with its page, SPI and the board line behind each guest line.
+        let report = Render.carveReport(result)
+        let hex = { (v: UInt64) in "0x" + String(v, radix: 16) }
+        #expect(report.contains("  gpio lines (virtual PL061s):\n    \(hex(consoleBase - 0x1000)), SPI 3 (INTID 35):\n      0 power-0: /gpio@9030000 line 0, output\n"), "\(report)")
+        #expect(report.contains("      6 key: /gpio@9030000 line 7, input\n      7 more-0: /gpio@9f60000 line 6, input\n    \(hex(consoleBase - 0x2000)), SPI 4 (INTID 36):\n      0 more-1: /gpio@9f60000 line 9, input\n"), "\(report)")
     }
 
     @Test("console-invalid when no page below 4 GiB is free for the virtual console")
@@ -517,6 +525,27 @@ struct DiagnosticTests {
         // A passed-through console needs no page.
         let plan = try parsedPlan(onePlan(deviceDTS("uart", "serial0", "clock-frequency = <24000000>;"), extra: "console = \"serial0\";"))
         #expect(!check(board: board, plan: plan).contains { $0.code == .consoleInvalid })
+    }
+
+    @Test("a passed-through UART as the guest's console: the guest's stdout-path is the UART; the host's stdout-path, the same UART, is dropped")
+    func passedThroughConsole() throws {
+        let board = try dtsTree(boardDTS(bootargs: "console=hvc0"))
+        let plan = try parsedPlan(onePlan(deviceDTS("uart", "serial0"), extra: "console = \"serial0\";"))
+        let (result, host) = try carveOK(board, plan)
+        let moved = result.diagnostics.first { $0.code == .hostConsoleMoved }
+        #expect(moved?.message.contains("/serial@9000000 (stdout-path \"serial0\") is passed through to guest 'g'") == true, "\(result.diagnostics)")
+        #expect(moved?.message.contains("(console=hvc0: check that is not the same UART)") == true)
+        #expect(host.lookup(path: "/chosen").map { host.hasProperty("stdout-path", of: $0) } == false)
+        #expect(result.report.hostEdits.contains { $0.path == "/chosen" && $0.property == "stdout-path" })
+        #expect(host.string("/chosen/cleave/g", "console") == "/serial@9000000")
+        let guest = result.guests[0].tree
+        #expect(guest.lookup(path: "/chosen").flatMap { guest.property("stdout-path", of: $0)?.string } == "/serial@9000000")
+        #expect(guest.lookup(path: "/serial@9000000") != nil)
+        // Another UART given to the guest leaves the host's console alone.
+        let other = try dtsTree(boardDTS(extra: "uart1: serial@9040000 { compatible = \"arm,pl011\", \"arm,primecell\"; reg = <0 0x9040000 0 0x1000>; interrupts = <0 8 4>; clocks = <&clk>, <&clk>; clock-names = \"uartclk\", \"apb_pclk\"; };"))
+        let (kept, keptHost) = try carveOK(other, try parsedPlan(onePlan(deviceDTS("uart", "/serial@9040000"), extra: "console = \"/serial@9040000\";")))
+        #expect(!kept.diagnostics.contains { $0.code == .hostConsoleMoved })
+        #expect(keptHost.lookup(path: "/chosen").flatMap { keptHost.property("stdout-path", of: $0)?.string } == "serial0")
     }
 
     @Test("interrupt-unresolved: an interrupt-parent phandle no node has")

@@ -159,6 +159,7 @@ qv_guest_initramfs() {
     cp "$busybox" "$root/bin/busybox"
     cp "$work/guests/guest-clock" "$root/bin/guest-clock"
     cp "$work/guests/pt-probe" "$root/bin/pt-probe"
+    cp "$work/guests/gpio-bench" "$root/bin/gpio-bench"
     mkdir -p "$root/lib"
     for ko in virtio_mmio virtio_blk virtio-rng; do cp "$(find "$kernel_root/lib/modules" -name $ko.ko | head -n1)" "$root/lib/"; done
     cp "$modules/pvpanic.ko" "$modules/pvpanic-mmio.ko" "$root/lib/"
@@ -273,6 +274,11 @@ if [ -n "$vchip" ]; then
     i=0; while [ $(count gpiolib) -lt $((g0 + 5)) ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
     sleep 1
     echo "CLEAVE-GPIO-IRQ before=$g0 after=$(count gpiolib)"
+    # The benchmark (Tests/Guests/gpio-bench.c) through the character device
+    # of the same controller, the lines given back by sysfs first.
+    for i in 0 1 2; do echo $((base + i)) >/sys/class/gpio/unexport; done
+    gpio-bench guest /dev/$(basename "$(ls -d $vchip/device/gpiochip* | head -n1)") 60
+    echo "CLEAVE-GPIO-BENCH status=$?"
 fi
 if [ -b /dev/vda ]; then
     echo "CLEAVE-PT-DISK $(head -c 64 /dev/vda | head -n1)"
@@ -318,6 +324,7 @@ qv_initramfs() {
     cp "$work/guests/pty-keys" "$root/bin/pty-keys"
     cp "$work/guests/notify-listen" "$root/bin/notify-listen"
     cp "$work/guests/forward-probe" "$root/bin/forward-probe"
+    cp "$work/guests/gpio-bench" "$root/bin/gpio-bench"
     cp "$repo"/Tests/QEMUVirt/board/* "$root/bin/"
     cp "$kernel" "$root/guest/Image"
     cp "$work/guest-initrd.cpio" "$root/guest/initrd.cpio"

@@ -14,6 +14,9 @@ struct gpiod_chip *cleave_gpiod_chip_open(const char *path, int *error);
 struct gpiod_line *cleave_gpiod_request(struct gpiod_chip *chip, unsigned int offset, const char *consumer,
                                         int output, int level, int *error);
 
+/* Drives an output line: 0, or -errno. */
+int cleave_gpiod_set_value(struct gpiod_line *line, int value);
+
 /* Reads one pending event of `line`: 1 rising, 2 falling (GPIOD_LINE_EVENT_*),
  * or -errno. Blocks when none is pending: call it after poll(2) says so. */
 int cleave_gpiod_read_event(struct gpiod_line *line);

@@ -129,6 +129,8 @@ void cleave_sleep_ns(uint64_t ns);
 long cleave_peak_rss_kib(void);
 /// CNTFRQ_EL0 (the generic timer's frequency in Hz) on arm64, 0 elsewhere.
 uint64_t cleave_counter_frequency(void);
+/// CNTVCT_EL0 (this process's virtual counter: the host's, offset 0) on arm64, 0 elsewhere.
+uint64_t cleave_counter(void);
 /// Minor page faults of this process so far (getrusage ru_minflt).
 long cleave_minor_faults(void);
 int cleave_poll_in(int fd, int timeout_ms);
