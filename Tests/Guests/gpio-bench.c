@@ -6,18 +6,20 @@
 // so the harness puts both on the host's clock.
 //
 //   gpio-bench guest CHIPDEV N        (in the guest)
-//     line 0 an output, lines 1 (the host's "go") and 2 inputs with rising-edge
-//     events. Prints "CLEAVE-GPIO-BENCH ready", waits for line 1 to rise, then
-//     N times (20 ms apart) stamps and flips line 0: "CLEAVE-GPIO-BENCH-WRITES
+//     line 0 an output, lines 1 (the host's "go" and acknowledgements, both
+//     edges) and 2 (rising edges) inputs. Prints "CLEAVE-GPIO-BENCH ready",
+//     waits for line 1 to rise, then N times: 20 ms, stamps and flips line 0,
+//     waits for the host to flip line 1 (it saw the change; so no change is
+//     missed however late the host's poller runs): "CLEAVE-GPIO-BENCH-WRITES
 //     t,t,...". Then "CLEAVE-GPIO-BENCH-EDGES-READY", and N rising edges of
 //     line 2 as the kernel's interrupt handler stamped them (the event's
 //     CLOCK_MONOTONIC time, turned into counter ticks by two (counter, clock)
 //     pairs around the run): "CLEAVE-GPIO-BENCH-EDGES t,t,...".
 //   gpio-bench watch VALUE N GO       (on the host)
 //     pulls GO up (gpio-sim "pull" file of the guest's line 1), then polls
-//     VALUE (gpio-sim "value" of the guest's line 0) without sleeping and
-//     stamps each of N changes: "CLEAVE-GPIO-BENCH-HOST-CHANGES t,t,...";
-//     GO down after.
+//     VALUE (gpio-sim "value" of the guest's line 0) without sleeping, stamps
+//     each of N changes and flips GO to say so: "CLEAVE-GPIO-BENCH-HOST-CHANGES
+//     t,t,..."; GO down after.
 //   gpio-bench toggle PULL N          (on the host)
 //     N times: stamps, pulls PULL (the guest's line 2) up, 10 ms later down,
 //     20 ms later the next: "CLEAVE-GPIO-BENCH-HOST-RISES t,t,...".
@@ -96,7 +98,7 @@ static int guest(const char *device, int n) {
     int chip = open(device, O_RDWR);
     if (chip < 0) { printf("CLEAVE-GPIO-BENCH error=%s: %s\n", device, strerror(errno)); return 1; }
     int out = request(chip, 0, GPIO_V2_LINE_FLAG_OUTPUT, "out");
-    int go = request(chip, 1, GPIO_V2_LINE_FLAG_INPUT | GPIO_V2_LINE_FLAG_EDGE_RISING, "go");
+    int go = request(chip, 1, GPIO_V2_LINE_FLAG_INPUT | GPIO_V2_LINE_FLAG_EDGE_RISING | GPIO_V2_LINE_FLAG_EDGE_FALLING, "go");
     int edge = request(chip, 2, GPIO_V2_LINE_FLAG_INPUT | GPIO_V2_LINE_FLAG_EDGE_RISING, "edge");
     uint64_t *t = calloc((size_t)n, sizeof *t);
     printf("CLEAVE-GPIO-BENCH ready frequency=%llu\n", (unsigned long long)frequency());
@@ -108,6 +110,11 @@ static int guest(const char *device, int n) {
         t[i] = counter();
         if (ioctl(out, GPIO_V2_LINE_SET_VALUES_IOCTL, &v) < 0) {
             printf("CLEAVE-GPIO-BENCH error=set line 0: %s\n", strerror(errno));
+            return 1;
+        }
+        if (!next_event(go)) {
+            printf("CLEAVE-GPIO-BENCH error=the host did not acknowledge write %d on line 1 within 30 s\n", i);
+            print_stamps("CLEAVE-GPIO-BENCH-WRITES", t, i + 1);
             return 1;
         }
     }
@@ -146,6 +153,7 @@ static int watch(const char *value, int n, const char *go) {
         if (pread(fd, &now, 1, 0) != 1 || now == last) continue;
         t[seen++] = counter();
         last = now;
+        write_file(go, seen % 2 ? "pull-down" : "pull-up");
     }
     write_file(go, "pull-down");
     print_stamps("CLEAVE-GPIO-BENCH-HOST-CHANGES", t, seen);

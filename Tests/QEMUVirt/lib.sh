@@ -199,6 +199,8 @@ export PATH=/bin
 mount -t devtmpfs dev /dev
 # The interrupt count (all CPUs) of the /proc/interrupts lines matching $1.
 count() { grep "$1" /proc/interrupts | awk '{ for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i } END { print s + 0 }'; }
+# A passed-through PL011 as the console (Tests/QEMUVirt/uart-console.sh): its interrupts so far.
+[ -e $dt/pl011@9000000 ] && echo "CLEAVE-UART-GUEST irqs=$(count uart-pl011) console=$(cat /sys/class/tty/console/active)"
 if ls -d $dt/virtio_mmio@* >/dev/null 2>&1; then
     insmod /lib/virtio_mmio.ko; insmod /lib/virtio_blk.ko
     want=$(ls -d $dt/virtio_mmio@* | wc -l)
@@ -333,8 +335,9 @@ qv_initramfs() {
     for f in ${qv_extra:-}; do cp "$f" "$root/guest/"; done
     mkdir -p "$root/lib/cleave-modules" "$root/lib/host-modules"
     cp "$modules"/*.ko "$root/lib/cleave-modules/"
-    # A host driver for the allow-unbind check (Debian's own module).
-    cp "$(find "$kernel_root/lib/modules" -name virtio_mmio.ko | head -n1)" "$root/lib/host-modules/"
+    # A host driver for the allow-unbind check (Debian's own module), and the
+    # virtio console a board booted with console=hvc0 needs (qv_host_console).
+    for ko in virtio_mmio virtio_console; do cp "$(find "$kernel_root/lib/modules" -name $ko.ko | head -n1)" "$root/lib/host-modules/"; done
     cat >"$root/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
@@ -344,6 +347,13 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+# A host whose console is a virtio console (console=hvc0: its UART is a
+# guest's, qv_host_console): init had none until the module is in.
+if grep -q "console=hvc0" /proc/cmdline; then
+    insmod /lib/host-modules/virtio_mmio.ko; insmod /lib/host-modules/virtio_console.ko
+    i=0; while [ ! -e /dev/hvc0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    exec </dev/hvc0 >/dev/hvc0 2>&1
+fi
 echo "CLEAVE-HOST up=$(cut -d' ' -f1 /proc/uptime) kernel=$(uname -r) cmdline=$(cat /proc/cmdline)"
 dmesg | grep -E "GIC: Using split EOI|kvm \[[0-9]+\]: .*mode initialized" | sed 's/^/CLEAVE-DMESG /'
 grep -E "HugePages_(Total|Free)" /proc/meminfo | tr -s ' ' | sed 's/^/CLEAVE-MEMINFO /'
@@ -359,9 +369,21 @@ INIT
     (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$out"
 }
 
+# qv_host_console=hvc0 before qv_boot: the host's console is a virtio
+# console (QEMU's virtconsole on its stdout, so the LOG as always) and the
+# PL011 (0x09000000) is free for a guest: its output goes to
+# $work/uart-serial.log and its input comes from the unix socket
+# $work/uart.sock (qv_uart_type types into it).
+qv_host_console=serial
+
 qv_boot() { # log dtb initramfs cpu gic seconds
     local log=$1 dtb=$2 initramfs=$3 cpu=$4 gic=$5 seconds status=0
-    local monitor="$work/monitor.sock"
+    local monitor="$work/monitor.sock" console=()
+    if [[ $qv_host_console == hvc0 ]]; then
+        rm -f "$work/uart.sock" "$work/uart-serial.log"
+        console=(-chardev "socket,id=uart,path=$work/uart.sock,server=on,wait=off,logfile=$work/uart-serial.log" -serial chardev:uart
+                 -device virtio-serial-device -chardev stdio,id=hvc -device virtconsole,chardev=hvc)
+    fi
     seconds=$(qv_limit "$6")
     [[ $seconds -gt 0 ]] || { echo "qemu-virt: no time left of the harness budget for this boot" >"$log"; return 124; }
     rm -f "$monitor"
@@ -371,10 +393,43 @@ qv_boot() { # log dtb initramfs cpu gic seconds
     timeout --foreground -k 5 "$seconds" qemu-system-aarch64 $(qv_machine "$gic" "$cpu" "${qv_memory:-2048}") \
         -nographic -no-reboot -monitor unix:"$monitor",server=on,wait=off \
         -drive if=none,id=pt0,format=raw,readonly=on,file.locking=off,file="$qv_disk" \
-        -device virtio-blk-device,drive=pt0 -device virtio-rng-device -device virtio-rng-device \
+        -device virtio-blk-device,drive=pt0 -device virtio-rng-device -device virtio-rng-device "${console[@]}" \
         -kernel "$kernel" -initrd "$initramfs" -dtb "$dtb" </dev/null >>"$log" 2>&1 || status=$?
     kill "$presser" 2>/dev/null; wait "$presser" 2>/dev/null || true
     return $status
+}
+
+# With qv_host_console=hvc0: types TEXT and a newline into the PL011 (QEMU's
+# serial, the socket $work/uart.sock) once $work/uart-serial.log shows
+# MARKER; reads and drops what the socket sends meanwhile. Ends after typing
+# or after SECONDS. Run it in the background before qv_boot.
+qv_uart_typer() { # marker text seconds
+    python3 - "$work/uart.sock" "$work/uart-serial.log" "$1" "$2" "$3" <<'TYPER' 2>/dev/null || qv_log "could not type into $work/uart.sock"
+import os, socket, sys, time
+path, log, marker, text, seconds = sys.argv[1], sys.argv[2], sys.argv[3].encode(), sys.argv[4].encode(), float(sys.argv[5])
+end = time.time() + seconds
+s = None
+while time.time() < end and s is None:
+    try:
+        s = socket.socket(socket.AF_UNIX); s.connect(path)
+    except OSError:
+        s = None; time.sleep(0.5)
+if s is None:
+    sys.exit(1)
+s.setblocking(False)
+while time.time() < end:
+    try:
+        while s.recv(4096): pass
+    except BlockingIOError:
+        pass
+    if os.path.exists(log) and marker in open(log, "rb").read():
+        time.sleep(0.5)
+        s.sendall(text + b"\n")
+        time.sleep(1)
+        sys.exit(0)
+    time.sleep(0.2)
+sys.exit(1)
+TYPER
 }
 
 # Presses QEMU virt's power key (gpio-keys on PL061 line 3, through the
