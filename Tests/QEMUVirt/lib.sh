@@ -366,6 +366,7 @@ poweroff -f
 INIT
     chmod +x "$root/init"
     printf '%s\n' "$tests" >"$root/tests.sh"
+    [[ ${qv_busybox_init:-0} == 1 ]] && qv_busybox_init_root "$root"
     (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$out"
 }
 
@@ -375,6 +376,49 @@ INIT
 # $work/uart-serial.log and its input comes from the unix socket
 # $work/uart.sock (qv_uart_type types into it).
 qv_host_console=serial
+
+# qv_busybox_init=1 before qv_initramfs: the board's init is busybox init
+# (/init is busybox) with the shipped Init/inittab, as a board without
+# systemd would run the service: /etc/inittab is the board's own set-up
+# (/etc/board-setup: applets, /dev, modules.dep for modprobe, the virtio
+# console with console=hvc0), Init/inittab's lines, then TESTS once on the
+# console (they end with poweroff) and, at shutdown, the service's log
+# (/var/log/cleave.log) as CLEAVE-INIT-SHUTDOWN-LOG lines. The built
+# modules go to /lib/modules/<version>/extra, Init/modprobe.d/cleave.conf to
+# /etc/modprobe.d, cleave-boot also to /usr/sbin (the paths Init/ uses).
+qv_busybox_init=0
+
+qv_busybox_init_root() { # root
+    local root=$1 version=${kernel##*/vmlinuz-} tty=""
+    [[ $qv_host_console == hvc0 ]] && tty=hvc0
+    rm -f "$root/init"
+    ln -s bin/busybox "$root/init"
+    mkdir -p "$root/etc/modprobe.d" "$root/usr/sbin" "$root/lib/modules/$version/extra"
+    cp "$modules"/*.ko "$root/lib/modules/$version/extra/"
+    cp "$repo/Init/modprobe.d/cleave.conf" "$root/etc/modprobe.d/"
+    cp "$static" "$root/usr/sbin/cleave-boot"
+    cat >"$root/etc/board-setup" <<'SETUP'
+#!/bin/busybox sh
+/bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
+/bin/busybox --install -s
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+depmod
+if grep -q "console=hvc0" /proc/cmdline; then
+    insmod /lib/host-modules/virtio_mmio.ko; insmod /lib/host-modules/virtio_console.ko
+    i=0; while [ ! -e /dev/hvc0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+fi
+SETUP
+    {
+        echo "::sysinit:/bin/busybox sh /etc/board-setup"
+        grep -v '^#' "$repo/Init/inittab"
+        echo "$tty::once:/bin/sh /tests.sh"
+        echo "::shutdown:/bin/sh -c 'sed \"s/^/CLEAVE-INIT-SHUTDOWN-LOG /\" /var/log/cleave.log >/dev/console 2>&1'"
+    } >"$root/etc/inittab"
+}
 
 qv_boot() { # log dtb initramfs cpu gic seconds
     local log=$1 dtb=$2 initramfs=$3 cpu=$4 gic=$5 seconds status=0

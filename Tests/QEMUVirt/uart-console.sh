@@ -6,17 +6,29 @@
 # (console = "/pl011@9000000"), its SPI (INTID 33, level) forwarded. The
 # guest's output reaches QEMU's serial ($work/uart-serial.log), not the
 # supervisor; a line typed into the serial comes back through the guest's
-# shell (its RX interrupt).
+# shell (its RX interrupt). The board's init is busybox init with the
+# shipped Init/inittab (qv_busybox_init), so the guest runs under the
+# partition service, started as a board without systemd starts it.
 #
 #   uart_console_run VARIANT   after qv_variant VARIANT; adds its checks
 
 uart_console_tests='
-cleave-modules >/dev/null; echo "CLEAVE-UART-MODULES status=$?"
+# PID 1 s argv: busybox init rewrites its own to "init" (a script /init would show "/bin/busybox sh /init").
+echo "CLEAVE-HOST up=$(cut -d" " -f1 /proc/uptime) kernel=$(uname -r) init=$(tr "\000" " " </proc/1/cmdline)cmdline=$(cat /proc/cmdline)"
+dmesg | grep -E "GIC: Using split EOI|kvm \[[0-9]+\]: .*mode initialized" | sed "s/^/CLEAVE-DMESG /"
+echo "CLEAVE-UART-MODULES $(cut -d" " -f1 /proc/modules | tr "\n" " ")"
 echo "CLEAVE-UART-HOST consoles=$(cut -d" " -f1 /proc/consoles | tr "\n" ",") pl011-driver=$(basename "$(readlink /sys/bus/platform/devices/9000000.pl011/driver)" 2>/dev/null)"
-timeout -s KILL 400 cleave-boot boot --tree /guest/host-uart.dtb >/tmp/uart.out 2>&1; st=$?
-sed "s/^/CLEAVE-UART-LOG /" /tmp/uart.out
-echo "CLEAVE-STATUS uart $st"
+# The service (started by init from Init/inittab) runs the guest once (restart never): wait for its end.
+i=0
+while [ $i -lt 600 ]; do
+    case "$(cleave-boot status 2>/dev/null | grep "^guest linux ")" in *state=stopped*|*state=failed*) break ;; esac
+    sleep 0.5; i=$((i + 1))
+done
+cleave-boot status 2>&1 | sed "s/^/CLEAVE-UART-STATUS /"
+sed "s/^/CLEAVE-UART-LOG /" /var/log/cleave.log
 cleave-host-after 9000000.pl011
+echo "CLEAVE-HOST done"
+poweroff
 '
 
 uart_console_run() { # variant
@@ -37,20 +49,27 @@ uart_console_run() { # variant
     [[ $status -eq 0 ]] || return 0
     cp "$work/carve-$plan-uart/host.dtb" "$work/host-uart.dtb"
     qv_extra="$work/host-uart.dtb"
+    qv_host_console=hvc0 qv_busybox_init=1
     qv_initramfs "$work/uart-initramfs.gz" "$uart_console_tests"
-    qv_extra=""
-    qv_host_console=hvc0
+    qv_extra="" qv_busybox_init=0
     qv_uart_typer "CLEAVE-ECHO-READY" "echo-through-the-uart" "$boot_timeout" & typer=$!
     t0=$(date +%s.%N)
     qv_boot "$log" "$work/host-uart.dtb" "$work/uart-initramfs.gz" "$cpu" "$gic" "$boot_timeout" || status=$?
     t1=$(date +%s.%N)
     qv_host_console=serial
-    kill "$typer" 2>/dev/null; wait "$typer" 2>/dev/null || true
+    kill "$typer" 2>/dev/null || true; wait "$typer" 2>/dev/null || true
     tr -d '\r' <"$log" >"$log.txt" && mv "$log.txt" "$log"
     [[ -f "$serial" ]] && tr -d '\r' <"$serial" >"$serial.txt" && mv "$serial.txt" "$serial"
-    check "$variant: UART console: the board boots with its host console on hvc0 (a virtio console) and powers off" \
-        $([[ $status -eq 0 ]] && grep -aq "CLEAVE-HOST done" "$log" && grep -aq "CLEAVE-UART-HOST consoles=hvc0," "$log"; echo $?) \
+    check "$variant: UART console: the board boots with its host console on hvc0 (a virtio console) and busybox init as PID 1, and powers off" \
+        $([[ $status -eq 0 ]] && grep -aq "CLEAVE-HOST done" "$log" && grep -aq "CLEAVE-UART-HOST consoles=hvc0," "$log" &&
+          grep -aqE "CLEAVE-HOST up=.* init=init +cmdline=" "$log"; echo $?) \
         "qemu status $status, $(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }") s; $(grep -a -m1 "CLEAVE-UART-HOST" "$log" | cut -d' ' -f2-)" "$log"
+    check "$variant: busybox init with the shipped Init/inittab: modprobe loads the passthrough modules with Init/modprobe.d options, the service starts from its respawn line and runs the carved guest once (restart never: stopped, exit status 0); at shutdown its SIGTERM stops the service" \
+        $(grep -a "CLEAVE-UART-MODULES" "$log" | grep -aq "vfio_platform" && grep -a "CLEAVE-UART-MODULES" "$log" | grep -aq "cleave_forward" &&
+          grep -aqE "CLEAVE-UART-STATUS guest linux state=stopped .*last_exit=\"exit status 0\"" "$log" &&
+          grep -aq "CLEAVE-UART-LOG .*guest=service event=start pid=" "$log" &&
+          grep -aq "CLEAVE-INIT-SHUTDOWN-LOG .*guest=service event=stopped guests=linux:stopped" "$log"; echo $?) \
+        "$(grep -a -m1 "CLEAVE-UART-STATUS guest linux" "$log" | cut -d' ' -f3-5)" "$log"
     check "$variant: UART console: the host has no driver on the PL011; the supervisor passes it through with its SPI forwarded and runs the guest with no virtual console" \
         $(grep -aq "CLEAVE-UART-HOST .* pl011-driver=$" "$log" && grep -aq "CLEAVE-UART-LOG .*event=console device=/pl011@9000000 passed through" "$log" &&
           grep -aqE "CLEAVE-UART-LOG .*event=passthrough device=/pl011@9000000 method=(vfio|uio) .*intids=33/level/forward" "$log"; echo $?) \
@@ -62,8 +81,8 @@ uart_console_run() { # variant
     local irqs forwarded
     irqs=$(grep -a -m1 "CLEAVE-UART-GUEST irqs=" "$serial" 2>/dev/null | grep -ao "irqs=[0-9]*" | cut -d= -f2 || true)
     forwarded=$(grep -a "CLEAVE-UART-LOG .*event=forwarded interrupts=" "$log" | grep -aoE "(^|[ ,=])33:[0-9]+" | head -n1 | cut -d: -f2 || true)
-    check "$variant: UART console: a line typed into the UART reaches the guest's shell and comes back (its interrupts forwarded: the guest counts them, the host's cleave-forward handled them), the guest exits 0, the host gets the PL011 back" \
+    check "$variant: UART console: a line typed into the UART reaches the guest's shell and comes back (its interrupts forwarded: the guest counts them, the host's cleave-forward handled them), the host gets the PL011 back" \
         $(grep -aq "CLEAVE-ECHO got=\[echo-through-the-uart\]" "$serial" && [[ -n "$irqs" && $irqs -gt 0 && -n "$forwarded" && $forwarded -gt 0 ]] &&
-          grep -aq "CLEAVE-STATUS uart 0" "$log" && grep -aqE "CLEAVE-PT-AFTER 9000000.pl011 driver= override=(\(null\))?$" "$log"; echo $?) \
+          grep -aqE "CLEAVE-PT-AFTER 9000000.pl011 driver= override=(\(null\))?$" "$log"; echo $?) \
         "guest counted ${irqs:-?} PL011 interrupts, host forwarded ${forwarded:-?}" "$serial"
 }
