@@ -59,14 +59,14 @@ let package = Package(
             "PartitionRecord", "GPIO"]),
         // Option parsing of both binaries' run and boot (one parser, so `cleave
         // run` and `cleave-boot run` accept the same text).
-        .target(name: "Service", dependencies: ["Supervisor", "PartitionRecord", "Syscalls", "CLinux", "JSON"]),
+        .target(name: "Service", dependencies: ["Supervisor", "PartitionRecord", "Syscalls", "CLinux", "JSON", "Console", "Options"]),
         .target(name: "Options", dependencies: ["Supervisor", "GuestTree", "DeviceTree", "KVM", "Platform", "PartitionRecord", "Syscalls"]),
         .executableTarget(name: "cleave-boot", dependencies: ["Options", "Supervisor", "Service", "Syscalls", "CLinux"]),
         .executableTarget(
             name: "cleave",
             dependencies: [
                 "DeviceTree", "Partitioning", "JSON",
-                "Options", "Supervisor", "Syscalls", "CLinux",
+                "Options", "Supervisor", "Service", "Syscalls", "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

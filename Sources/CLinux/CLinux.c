@@ -211,3 +211,59 @@ int cleave_notify(const char *socket_path, const void *message, size_t length) {
     close(fd);
     return error;
 }
+
+static int unix_address(const char *path, struct sockaddr_un *address, socklen_t *length) {
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof address->sun_path) return -ENAMETOOLONG;
+    memset(address, 0, sizeof *address);
+    address->sun_family = AF_UNIX;
+    memcpy(address->sun_path, path, n);
+    *length = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+    return 0;
+}
+int cleave_unix_listen(const char *path, unsigned int mode, int backlog) {
+    struct sockaddr_un address;
+    socklen_t length;
+    int r = unix_address(path, &address, &length);
+    if (r < 0) return r;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    if (bind(fd, (struct sockaddr *)&address, length) < 0 || chmod(path, mode) < 0 || listen(fd, backlog) < 0) {
+        int error = -errno;
+        close(fd);
+        return error;
+    }
+    return fd;
+}
+int cleave_unix_connect(const char *path) {
+    struct sockaddr_un address;
+    socklen_t length;
+    int r = unix_address(path, &address, &length);
+    if (r < 0) return r;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    if (connect(fd, (struct sockaddr *)&address, length) < 0) {
+        int error = -errno;
+        close(fd);
+        return error;
+    }
+    return fd;
+}
+int cleave_accept(int fd) { return result(accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)); }
+int cleave_peer_pid(int fd) {
+    struct ucred credentials;
+    socklen_t length = sizeof credentials;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) < 0) return -errno;
+    return credentials.pid;
+}
+long cleave_send_nowait(int fd, const void *buffer, size_t count) {
+    long n = send(fd, buffer, count, MSG_DONTWAIT | MSG_NOSIGNAL);
+    return n < 0 ? -errno : n;
+}
+int cleave_poll(struct pollfd *fds, unsigned long count, int timeout_ms) { return result(poll(fds, (nfds_t)count, timeout_ms)); }
+int cleave_set_nonblocking(int fd, int on) {
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0) return -errno;
+    return result(fcntl(fd, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK));
+}
+int cleave_isatty(int fd) { return isatty(fd); }

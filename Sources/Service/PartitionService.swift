@@ -16,6 +16,8 @@ public final class PartitionService {
     let treePath: String
     let paths: ServicePaths
     let backoff: RestartBackoff
+    /// `start --kmsg`: each guest's VMM logs to /dev/kmsg too (`boot --kmsg`).
+    let kmsg: Bool
     /// SIGTERM to SIGKILL, for a stop and for the shutdown.
     let stopTimeout: UInt64 = 10_000_000_000
     static let tick: UInt64 = 100_000_000
@@ -23,8 +25,9 @@ public final class PartitionService {
     private let notifier = ServiceNotifier()
     private let executable = "/proc/self/exe"
 
-    public init(treePath: String, paths: ServicePaths = ServicePaths(), backoff: RestartBackoff = RestartBackoff()) {
+    public init(treePath: String, paths: ServicePaths = ServicePaths(), backoff: RestartBackoff = RestartBackoff(), kmsg: Bool = false) {
         self.treePath = treePath
+        self.kmsg = kmsg
         self.paths = paths
         self.backoff = backoff
     }
@@ -55,6 +58,7 @@ public final class PartitionService {
         for g in guests {
             for r in ServiceRequest.allCases { _ = paths.request(r, of: g.name).withCString { cleave_unlink($0) } }
             _ = paths.status(of: g.name).withCString { cleave_unlink($0) }
+            removeConsoleSocket(g)
             g.record.reason = "not started yet"
             save(g)
         }
@@ -90,7 +94,8 @@ public final class PartitionService {
         let statusPath = paths.status(of: g.name)
         _ = statusPath.withCString { cleave_unlink($0) }
         let arguments = ["cleave-boot", "boot", "--guest", g.name, "--tree", treePath,
-                         "--status-file", statusPath, "--console-log", paths.console(of: g.name)]
+                         "--status-file", statusPath, "--console-log", paths.console(of: g.name),
+                         "--console-socket", paths.consoleSocket(of: g.name)] + (kmsg ? ["--kmsg"] : [])
         switch ChildProcess.spawn(executable, arguments, parentDeathSignal: SIGTERM) {
         case .success(let pid):
             g.record.state = .running
@@ -110,6 +115,8 @@ public final class PartitionService {
         while let (pid, ending) = ChildProcess.reapAny() {
             guard let g = guests.first(where: { $0.pid == pid }) else { continue }
             let said = readStatus(g.name)
+            // A VMM that ended normally removed it; one killed left it behind.
+            removeConsoleSocket(g)
             let next = g.ended(ending, guestSays: said, backoff: backoff)
             Log.write(g.record.state == .failed || g.record.state == .waiting ? .error : .info, g.name, "service-ended",
                       "pid=\(pid) exit=\"\(ending)\" state=\(g.record.state.rawValue) reason=\"\(g.record.reason)\"")
@@ -221,6 +228,10 @@ public final class PartitionService {
     private func readStatus(_ guest: String) -> GuestStatus? {
         guard let text = try? Files.readText(paths.status(of: guest)) else { return nil }
         return GuestStatus(text: text)
+    }
+
+    private func removeConsoleSocket(_ g: GuestProcess) {
+        _ = paths.consoleSocket(of: g.name).withCString { cleave_unlink($0) }
     }
 
     private func save(_ g: GuestProcess) { write(g.record.text, to: paths.record(of: g.name)) }

@@ -7,6 +7,7 @@
 /// /run/cleave/guests/NAME.status    written by the guest's VMM process (GuestStatus)
 /// /run/cleave/guests/NAME.service   written by the service (ServiceRecord)
 /// /run/cleave/guests/NAME.console   the guest's console, bounded (ConsoleLog, with NAME.console.1)
+/// /run/cleave/guests/NAME.console.sock  the guest's console socket (ConsoleServer, mode 0600)
 /// /run/cleave/requests/NAME.stop    a `stop` request, removed once done
 /// /run/cleave/requests/NAME.restart a `restart` request, removed once done
 /// ```
@@ -23,6 +24,7 @@ public struct ServicePaths {
     public func status(of guest: String) -> String { "\(guests)/\(guest).status" }
     public func record(of guest: String) -> String { "\(guests)/\(guest).service" }
     public func console(of guest: String) -> String { "\(guests)/\(guest).console" }
+    public func consoleSocket(of guest: String) -> String { "\(guests)/\(guest).console.sock" }
     public func request(_ request: ServiceRequest, of guest: String) -> String { "\(requests)/\(guest).\(request.rawValue)" }
 }
 

@@ -12,9 +12,7 @@ import Synchronization
 ///
 /// Owns its thread: `shutdown` (or deinit) stops and joins it.
 final class ConsoleInput {
-    private let lock = Lock()
-    private var target: UART16550? = nil
-    private var pending: [UInt8] = []
+    private let queue = ConsoleInputQueue()
     private let stopping = Atomic<Bool>(false)
     private var thread: Thread? = nil
     private var rawTerminal = false
@@ -39,10 +37,7 @@ final class ConsoleInput {
     }
 
     /// Directs input to `uart` (nil while no machine runs); flushes what waited.
-    func attach(_ uart: UART16550?) {
-        lock.withLock { target = uart }
-        deliver()
-    }
+    func attach(_ uart: UART16550?) { queue.attach(uart) }
 
     /// Stops the reader and joins it (within one poll period); idempotent.
     func shutdown() {
@@ -60,7 +55,7 @@ final class ConsoleInput {
         var buffer = [UInt8](repeating: 0, count: 256)
         var open = true
         while !stopping.load(ordering: .sequentiallyConsistent) {
-            deliver()
+            queue.deliver()
             guard open else { Clock.sleep(nanoseconds: UInt64(ConsoleInput.pollMilliseconds) * 1_000_000); continue }
             let ready = cleave_poll_in(0, ConsoleInput.pollMilliseconds)
             if ready == 0 || ready == -EINTR { continue }
@@ -75,7 +70,7 @@ final class ConsoleInput {
             }
             var bytes = Array(buffer[0..<n])
             if rawTerminal { bytes = filterEscape(bytes) }
-            lock.withLock { pending.append(contentsOf: bytes) }
+            queue.offer(bytes)
         }
     }
 
@@ -99,16 +94,5 @@ final class ConsoleInput {
             }
         }
         return out
-    }
-
-    /// Moves waiting input into the attached UART, as much as it has room for.
-    private func deliver() {
-        lock.withLock {
-            guard let uart = target, !pending.isEmpty else { return }
-            let n = min(uart.receiveRoom, pending.count)
-            guard n > 0 else { return }
-            uart.receive(Array(pending[0..<n]))
-            pending.removeFirst(n)
-        }
     }
 }

@@ -1,7 +1,8 @@
 import Syscalls
 
 /// Where console output goes: the supervisor's stdout, byte by byte (or,
-/// under the service, a bounded `ConsoleLog` file), and an
+/// under the service, a bounded `ConsoleLog` file), the console socket's
+/// history when there is one (`ConsoleServer`), and an
 /// optional marker watch that logs the supervisor's clock the first time the
 /// guest prints a given text (how benchmarks time "userspace reached").
 final class ConsoleSink {
@@ -12,9 +13,11 @@ final class ConsoleSink {
     private let guest: String
     private let startTime: UInt64
     private let file: ConsoleLog?
+    private let server: ConsoleServer?
 
-    init(guest: String, marker: String?, startTime: UInt64, file: ConsoleLog? = nil) {
+    init(guest: String, marker: String?, startTime: UInt64, file: ConsoleLog? = nil, server: ConsoleServer? = nil) {
         self.file = file
+        self.server = server
         self.guest = guest
         self.marker = marker.map { Array($0.utf8) } ?? []
         self.startTime = startTime
@@ -22,6 +25,7 @@ final class ConsoleSink {
 
     func put(_ byte: UInt8) {
         if let file { lock.withLock { file.put(byte) } } else { StandardStream.write(StandardStream.output, byte) }
+        server?.put(byte)
         guard !marker.isEmpty else { return }
         lock.withLock {
             guard !markerSeen else { return }

@@ -82,6 +82,9 @@ public struct GuestConfiguration {
     /// Write the console to this bounded file (`ConsoleLog`) instead of
     /// stdout (`boot --console-log`, given by the service).
     public var consoleLogPath: String? = nil
+    /// Serve the console on this unix socket (`ConsoleServer`: a history of
+    /// recent output, one attached client; `boot --console-socket`, given by the service).
+    public var consoleSocketPath: String? = nil
     /// Host lines driven around the guest's life (reset, power, heartbeat:
     /// `ControlLines`, `ControlSequence`).
     public var controlLines: [ControlLineRecord] = []

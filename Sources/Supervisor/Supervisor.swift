@@ -94,7 +94,16 @@ public final class Supervisor {
         if let path = config.consoleLogPath {
             do throws(Errno) { consoleLog = try ConsoleLog(path: path) } catch { return fail(.system("opening the console log \(path)", error)) }
         }
-        let sink = ConsoleSink(guest: name, marker: config.consoleMarker, startTime: startTime, file: consoleLog)
+        var consoleServer: ConsoleServer? = nil
+        if let path = config.consoleSocketPath {
+            // A passed-through UART console has no 16550 here: clients are told where the console is.
+            let elsewhere = config.consoleUART.map { "guest \(name)'s console is the passed-through UART \($0), which the guest drives itself: use that serial line" }
+            do throws(SupervisorError) { consoleServer = try ConsoleServer(path: path, guest: name, unavailable: elsewhere) } catch { return fail(error) }
+            if case .failure(let e) = consoleServer!.start() { return fail(.system("starting the console socket's thread", e)) }
+            Log.write(.info, name, "console-socket", "path=\(path) history_bytes=\(ConsoleServer.historyCapacity)")
+        }
+        defer { consoleServer?.shutdown() }
+        let sink = ConsoleSink(guest: name, marker: config.consoleMarker, startTime: startTime, file: consoleLog, server: consoleServer)
         defer { sink.flush() }
         let input = config.interactive ? ConsoleInput(guest: name) : nil
         if let input, case .failure(let e) = input.start() { return fail(.system("starting the console input thread", e)) }
@@ -127,12 +136,16 @@ public final class Supervisor {
                 $0.devices = devices
             }
             Log.write(.info, name, "boot", "n=\(boots) \(config.gic) vcpus=\(machine.vcpus.count) kernel=\(hex(machine.placement.kernelAddress)) dtb=\(hex(machine.placement.dtbAddress)) dtb_size=\(hex(machine.treeSize)) dtb_fnv1a=\(hex(machine.treeHash)) t_ms=\(milliseconds(Clock.monotonic - startTime))" + (machine.placement.initrdAddress.map { " initrd=\(hex($0))" } ?? ""))
-            if let console = machine.console { input?.attach(console) }
+            if let console = machine.console {
+                input?.attach(console)
+                consoleServer?.input.attach(console)
+            }
             // RAM, devices and GPIO controllers ready: reset released.
             control?.run(.ready)
             let outcome = runMachine(machine, ram: ram)
             control?.run(.stopped)
             input?.attach(nil)
+            consoleServer?.input.attach(nil)
             Log.write(outcome.isFailure ? .error : .info, name, "stopped", "outcome=\"\(outcome)\" status=\(outcome.exitStatus)")
             statusFile?.update { $0.lastOutcome = "\(outcome)" }
             let again: Bool

@@ -8,7 +8,7 @@ import Syscalls
 //   run   an ad-hoc guest from command-line options (kvmtool style)
 //   boot  a guest that `cleave carve` described under /chosen/cleave
 //   start the partition service: every guest of /chosen/cleave, each its own process
-//   status, stop, restart: the running service's guests
+//   status, stop, restart, console: the running service's guests
 // The exit status of run and boot is the guest's outcome (Outcome.exitStatus);
 // of the service commands 0, or 1 with a message.
 
@@ -28,6 +28,8 @@ var items = Array(ProcessArguments.all.dropFirst())
 let command = items.first ?? ""
 if !items.isEmpty { items.removeFirst() }
 Signals.install()
+// Before any parsing, so every line of the run (a parse error too) reaches the kernel's log.
+if (command == "boot" || command == "start") && items.contains("--kmsg") { Log.enableKmsg() }
 
 func finish(_ config: GuestConfiguration) -> Never {
     let outcome = Supervisor(config, startTime: startTime, mainTime: mainTime).run()
@@ -66,28 +68,9 @@ case _ where ServiceOptions.commands.contains(command):
         print(ServiceOptions.usage)
         cleave_exit(1)
     }
-    do throws(ServiceError) {
-        let control = ServiceControl()
-        switch options {
-        case .start(let tree):
-            try PartitionService(treePath: tree).run()
-        case .status(let json):
-            let report = StatusReport.read(try control.running())
-            print(json ? report.json : report.text, terminator: "")
-        case .stop(let guest):
-            let record = try control.request(.stop, guest: guest)
-            print("\(guest): \(record.state.rawValue) (\(record.reason))")
-        case .restart(let guest):
-            let record = try control.request(.restart, guest: guest)
-            print("\(guest): \(record.state.rawValue) pid=\(record.pid)")
-        }
-    } catch {
-        Log.write(.error, "service", command, "error=\"\(error)\"")
-        cleave_exit(1)
-    }
-    cleave_exit(0)
+    cleave_exit(ServiceCommand.run(options))
 default:
-    print("usage: cleave-boot run|boot|start|status|stop|restart [options]\n")
+    print("usage: cleave-boot run|boot|start|status|stop|restart|console [options]\n")
     print(RunOptions.usage)
     print("")
     print(BootOptions.usage)

@@ -102,8 +102,11 @@ import Syscalls
     }
 
     @Test func options() throws {
-        #expect(try ServiceOptions.parse("start", []) == .start(tree: "/sys/firmware/fdt"))
-        #expect(try ServiceOptions.parse("start", ["--tree", "/t.dtb"]) == .start(tree: "/t.dtb"))
+        #expect(try ServiceOptions.parse("start", []) == .start(tree: "/sys/firmware/fdt", kmsg: false))
+        #expect(try ServiceOptions.parse("start", ["--tree", "/t.dtb", "--kmsg"]) == .start(tree: "/t.dtb", kmsg: true))
+        #expect(try ServiceOptions.parse("console", ["linux"]) == .console(guest: "linux", follow: true, seconds: nil))
+        #expect(try ServiceOptions.parse("console", ["--no-follow", "linux"]) == .console(guest: "linux", follow: false, seconds: nil))
+        #expect(try ServiceOptions.parse("console", ["linux", "--timeout", "3"]) == .console(guest: "linux", follow: true, seconds: 3))
         #expect(try ServiceOptions.parse("status", ["--json"]) == .status(json: true))
         #expect(try ServiceOptions.parse("status", []) == .status(json: false))
         #expect(try ServiceOptions.parse("stop", ["linux"]) == .stop(guest: "linux"))
@@ -116,7 +119,13 @@ import Syscalls
         #expect(error("stop", ["a", "b"]) == "unknown arguments: b")
         #expect(error("start", ["--tree"]) == "--tree needs a value")
         #expect(error("status", ["--jsn"]) == "unknown arguments: --jsn")
+        #expect(error("console", []) == "console needs a guest name")
+        #expect(error("console", ["linux", "--timeout", "0"]) == "--timeout needs a whole number of seconds above 0, not 0")
+        #expect(error("console", ["linux", "--timeout", "x"]) == "--timeout needs a whole number of seconds above 0, not x")
+        #expect(error("stop", ["linux", "--no-follow"]) == "unknown arguments: --no-follow")
         #expect(ServiceOptions.wantsHelp(["--json", "-h"]))
+        #expect(ServiceOptions.wantsHelp(["linux", "--no-follow", "-h"]))
+        #expect(!ServiceOptions.wantsHelp(["linux", "--timeout", "-h"]))
     }
 
     @Test func backoffDoublesUpToItsCap() {

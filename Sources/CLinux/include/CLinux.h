@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <time.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
@@ -166,5 +167,24 @@ int cleave_exists(const char *path);
 /// One datagram to a unix socket (`@name`: the abstract namespace), as
 /// sd_notify(3) sends to $NOTIFY_SOCKET. Returns 0 or -errno.
 int cleave_notify(const char *socket_path, const void *message, size_t length);
+
+// Unix stream sockets, for a guest's console socket (`cleave-boot console`).
+/// socket + bind + chmod(path, mode) + listen: a non-blocking, close-on-exec
+/// listening socket at `path`. Returns the fd or -errno (the fd is closed on failure).
+int cleave_unix_listen(const char *path, unsigned int mode, int backlog);
+/// A close-on-exec stream socket connected to `path`: the fd or -errno
+/// (-ENOENT: no socket there; -ECONNREFUSED: nothing listens on it).
+int cleave_unix_connect(const char *path);
+/// accept4(SOCK_NONBLOCK | SOCK_CLOEXEC): the new fd, or -errno (-EAGAIN: none waits).
+int cleave_accept(int fd);
+/// The pid of a connected unix socket's peer (SO_PEERCRED), or -errno.
+int cleave_peer_pid(int fd);
+/// send(MSG_DONTWAIT | MSG_NOSIGNAL): the bytes sent or -errno (-EAGAIN: the peer's buffer is full).
+long cleave_send_nowait(int fd, const void *buffer, size_t count);
+/// poll(2) on `count` descriptors: the number ready, or -errno.
+int cleave_poll(struct pollfd *fds, unsigned long count, int timeout_ms);
+/// O_NONBLOCK set (1) or cleared (0) on `fd`: 0 or -errno.
+int cleave_set_nonblocking(int fd, int on);
+int cleave_isatty(int fd);
 
 #endif

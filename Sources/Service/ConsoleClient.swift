@@ -1,0 +1,184 @@
+import CLinux
+import Console
+import Supervisor
+import Syscalls
+
+/// `cleave-boot console GUEST`: the client of a guest's console socket
+/// (ConsoleServer in the guest's VMM, ConsoleSocketProtocol). Attached, it
+/// copies the guest's output (the history first) to stdout and stdin to the
+/// guest. On a terminal stdin is put in raw mode (restored however the client
+/// ends but SIGKILL) and Ctrl-] detaches; without a terminal the bytes pass
+/// as they are, stdin's end only stops input, and `--timeout` (or a signal)
+/// detaches. `--no-follow` prints the history and exits.
+public struct ConsoleClient {
+    let paths: ServicePaths
+    /// Ctrl-]: telnet's and virsh console's escape; a guest rarely needs it.
+    public static let detachKey: UInt8 = 0x1d
+    static let replyTimeout: UInt64 = 5_000_000_000
+    static let dumpTimeout: UInt64 = 20_000_000_000
+
+    public init(paths: ServicePaths = ServicePaths()) { self.paths = paths }
+
+    /// How an attached session ended.
+    public enum Ending: Equatable {
+        case detached, timedOut, signalled(Int32), terminalClosed
+        /// The VMM closed the socket: the guest stopped or its VMM ended.
+        case consoleClosed
+    }
+
+    /// Connects to `guest`'s console; returns the exit status (0, or 1 when
+    /// the console closed under an attached client). Errors name the guest
+    /// and what to do: no service, an unknown guest (naming the known
+    /// ones), a guest that is not running, a refused attach.
+    public func run(guest name: String, follow: Bool, seconds: UInt64?) throws(ServiceError) -> Int32 {
+        guard ChildProcess.userID == 0 else {
+            throw ServiceError("console is for root only (uid \(ChildProcess.userID)): run it as root")
+        }
+        let control = ServiceControl(paths: paths)
+        let info = try control.running()
+        let guest = try control.guest(name, of: info)
+        let socket = try connect(guest)
+        try send(socket, follow ? ConsoleRequest.attach.line : ConsoleRequest.dump.line, guest: guest)
+        switch try readReply(socket, guest: guest) {
+        case .refused(let why): throw ServiceError("guest \(guest)'s console refused the \(follow ? "attach" : "read"): \(why)")
+        case .accepted: break
+        }
+        guard follow else { try dump(socket, guest: guest); return 0 }
+        let ending = attach(socket, guest: guest, seconds: seconds)
+        switch ending {
+        case .consoleClosed:
+            say("[cleave: guest \(guest)'s console closed: the guest stopped or its VMM ended; see cleave-boot status]")
+            return 1
+        case .terminalClosed: return 0
+        case .detached, .timedOut, .signalled:
+            say("[cleave: detached from guest \(guest)'s console; the guest keeps running]")
+            return 0
+        }
+    }
+
+    private func connect(_ guest: String) throws(ServiceError) -> FileDescriptor {
+        let path = paths.consoleSocket(of: guest)
+        let fd = path.withCString { cleave_unix_connect($0) }
+        if fd >= 0 { return FileDescriptor(adopting: fd) }
+        let record = (try? Files.readText(paths.record(of: guest))).flatMap { ServiceRecord(text: $0) }
+        if let record, record.state == .running {
+            throw ServiceError("guest \(guest)'s VMM (pid \(record.pid)) has no console socket at \(path) (\(Errno(-fd))): it may still be starting; try again")
+        }
+        let state = record.map { "\($0.state.rawValue): \($0.reason)" } ?? "no record"
+        throw ServiceError("guest \(guest) is not running (\(state)): start it with `cleave-boot restart \(guest)`")
+    }
+
+    private func send(_ socket: borrowing FileDescriptor, _ bytes: [UInt8], guest: String) throws(ServiceError) {
+        if case .failure(let e) = bytes.withUnsafeBytes({ socket.writeAll($0) }) {
+            throw ServiceError("writing to guest \(guest)'s console socket: \(e)")
+        }
+    }
+
+    /// The server's reply line, read a byte at a time so no console byte after it is taken.
+    private func readReply(_ socket: borrowing FileDescriptor, guest: String) throws(ServiceError) -> ConsoleReply {
+        let deadline = Clock.monotonic + ConsoleClient.replyTimeout
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while line.count <= ConsoleReply.maximumLine {
+            let now = Clock.monotonic
+            guard now < deadline else { throw ServiceError("guest \(guest)'s console socket did not answer within \(ConsoleClient.replyTimeout / 1_000_000_000) s") }
+            let ready = cleave_poll_in(socket.rawValue, Int32((deadline - now) / 1_000_000) + 1)
+            if ready == 0 || ready == -EINTR { continue }
+            let n = withUnsafeMutableBytes(of: &byte) { cleave_read(socket.rawValue, $0.baseAddress, 1) }
+            if n == -Int(EINTR) { continue }
+            guard n == 1 else { throw ServiceError("guest \(guest)'s console socket closed before answering (its VMM may be stopping)") }
+            if byte == 10 {
+                guard let reply = ConsoleReply(line: line) else { throw ServiceError("guest \(guest)'s console socket answered \"\(String(decoding: line, as: UTF8.self))\", not a console reply") }
+                return reply
+            }
+            line.append(byte)
+        }
+        throw ServiceError("guest \(guest)'s console socket sent no reply line")
+    }
+
+    /// `--no-follow`: the history to stdout, until the server closes.
+    private func dump(_ socket: borrowing FileDescriptor, guest: String) throws(ServiceError) {
+        let deadline = Clock.monotonic + ConsoleClient.dumpTimeout
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        while Clock.monotonic < deadline {
+            let ready = cleave_poll_in(socket.rawValue, 200)
+            if ready == 0 || ready == -EINTR { continue }
+            let n = buffer.withUnsafeMutableBytes { cleave_read(socket.rawValue, $0.baseAddress, $0.count) }
+            if n == -Int(EINTR) { continue }
+            if n == 0 { return }
+            guard n > 0 else { throw ServiceError("reading guest \(guest)'s console: \(Errno(Int32(-n)))") }
+            buffer.withUnsafeBytes { StandardStream.write(StandardStream.output, UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+        throw ServiceError("guest \(guest)'s console history did not arrive within \(ConsoleClient.dumpTimeout / 1_000_000_000) s")
+    }
+
+    private func attach(_ socket: borrowing FileDescriptor, guest: String, seconds: UInt64?) -> Ending {
+        Signals.install()
+        let terminal = cleave_isatty(0) == 1
+        let raw = terminal && cleave_set_raw_terminal(0, 1) == 0
+        defer { if raw { _ = cleave_set_raw_terminal(0, 0) } }
+        say("[cleave: attached to guest \(guest)'s console" + (terminal ? "; Ctrl-] detaches" : "") + "]")
+        _ = cleave_set_nonblocking(socket.rawValue, 1)
+        let deadline = seconds.map { Clock.monotonic + $0 * 1_000_000_000 }
+        var outgoing: [UInt8] = []
+        var stdinOpen = true
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var ending: Ending? = nil
+        while ending == nil {
+            if let s = Signals.received { ending = .signalled(s); break }
+            if let deadline, Clock.monotonic >= deadline { ending = .timedOut; break }
+            var fds = [pollfd(fd: socket.rawValue, events: Int16(POLLIN | (outgoing.isEmpty ? 0 : POLLOUT)), revents: 0)]
+            // Stdin waits while input is still on its way: the guest sets the pace.
+            if stdinOpen && outgoing.isEmpty { fds.append(pollfd(fd: 0, events: Int16(POLLIN), revents: 0)) }
+            let ready = fds.withUnsafeMutableBufferPointer { cleave_poll($0.baseAddress, UInt($0.count), 200) }
+            if ready <= 0 { continue }
+            let socketEvents = Int32(fds[0].revents)
+            if socketEvents & Int32(POLLIN) != 0 {
+                let n = buffer.withUnsafeMutableBytes { cleave_read(socket.rawValue, $0.baseAddress, $0.count) }
+                if n == 0 || (n < 0 && n != -Int(EINTR) && n != -Int(EAGAIN)) { ending = .consoleClosed; break }
+                if n > 0 { buffer.withUnsafeBytes { StandardStream.write(StandardStream.output, UnsafeRawBufferPointer(rebasing: $0[0..<n])) } }
+            } else if socketEvents & Int32(POLLHUP | POLLERR) != 0 {
+                ending = .consoleClosed
+                break
+            }
+            if fds.count > 1 && Int32(fds[1].revents) & Int32(POLLIN | POLLHUP) != 0 {
+                let n = buffer.withUnsafeMutableBytes { cleave_read(0, $0.baseAddress, $0.count) }
+                if n == 0 || (n < 0 && n != -Int(EINTR) && n != -Int(EAGAIN)) {
+                    // A terminal that hung up ends the session; a pipe's end only ends input.
+                    if terminal { ending = .terminalClosed; break }
+                    stdinOpen = false
+                } else if n > 0 {
+                    let bytes = Array(buffer[0..<n])
+                    if terminal, let key = bytes.firstIndex(of: ConsoleClient.detachKey) {
+                        outgoing.append(contentsOf: bytes[..<key])
+                        ending = .detached
+                    } else {
+                        outgoing.append(contentsOf: bytes)
+                    }
+                }
+            }
+            flush(&outgoing, socket)
+        }
+        // What was typed before the detach key still goes (bounded: the server may be full).
+        let flushDeadline = Clock.monotonic + 1_000_000_000
+        while !outgoing.isEmpty && ending != .consoleClosed && Clock.monotonic < flushDeadline {
+            let before = outgoing.count
+            flush(&outgoing, socket)
+            if outgoing.count == before { Clock.sleep(nanoseconds: 10_000_000) }
+        }
+        return ending ?? .detached
+    }
+
+    /// Sends what the socket takes now.
+    private func flush(_ outgoing: inout [UInt8], _ socket: borrowing FileDescriptor) {
+        guard !outgoing.isEmpty else { return }
+        let n = outgoing.withUnsafeBytes { cleave_send_nowait(socket.rawValue, $0.baseAddress, $0.count) }
+        if n > 0 { outgoing.removeFirst(n) }
+    }
+
+    /// A line for the person at the console, on stderr (CR LF: the terminal may be raw).
+    private func say(_ text: String) {
+        let bytes = Array((text + "\r\n").utf8)
+        bytes.withUnsafeBytes { StandardStream.write(StandardStream.error, $0) }
+    }
+}
