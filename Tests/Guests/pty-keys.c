@@ -1,12 +1,15 @@
 // pty-keys: runs a command on a new pseudo-terminal, as a person at a terminal
 // would, and types keys once its output shows a text. The harness uses it for
-// what only a terminal gets: cleave-boot's raw mode and its Ctrl-A x escape.
+// what only a terminal gets: cleave-boot's raw mode and its Ctrl-A x escape,
+// `cleave-boot console` and its Ctrl-] detach.
 //
-//   pty-keys WAIT-TEXT KEYS SECONDS -- COMMAND [ARG...]
+//   pty-keys WAIT-TEXT KEYS [WAIT-TEXT KEYS...] SECONDS -- COMMAND [ARG...]
 //
-// KEYS takes \xHH escapes (Ctrl-A x is "\x01x"). The command's output is
-// copied to stdout. Exits with the command's status (128 + signal when killed),
-// or 124 when it outlives SECONDS (it is killed then).
+// KEYS takes \xHH escapes (Ctrl-A x is "\x01x"). Each pair in turn: once the
+// output shows WAIT-TEXT, KEYS are typed; the next WAIT-TEXT must show after
+// that (output from before the typing does not count). The command's output
+// is copied to stdout. Exits with the command's status (128 + signal when
+// killed), or 124 when it outlives SECONDS (it is killed then).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -41,14 +44,19 @@ static double now(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 6 || strcmp(argv[4], "--") != 0) {
-        fprintf(stderr, "usage: pty-keys WAIT-TEXT KEYS SECONDS -- COMMAND [ARG...]\n");
+    int dashes = 1;
+    while (dashes < argc && strcmp(argv[dashes], "--") != 0) dashes++;
+    // WAIT KEYS pairs and SECONDS before "--", a command after it.
+    if (dashes >= argc - 1 || dashes < 4 || (dashes - 2) % 2 != 0) {
+        fprintf(stderr, "usage: pty-keys WAIT-TEXT KEYS [WAIT-TEXT KEYS...] SECONDS -- COMMAND [ARG...]\n");
         return 2;
     }
+    int pairs = (dashes - 2) / 2, pair = 0;
     const char *wait_text = argv[1];
     char keys[256];
     size_t key_count = unescape(argv[2], keys);
-    double deadline = now() + atof(argv[3]);
+    double deadline = now() + atof(argv[dashes - 1]);
+    char **command = argv + dashes + 1;
 
     int master = posix_openpt(O_RDWR | O_NOCTTY);
     if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0) { perror("pty-keys: posix_openpt"); return 2; }
@@ -63,7 +71,7 @@ int main(int argc, char **argv) {
         dup2(slave, 0); dup2(slave, 1); dup2(slave, 2);
         if (slave > 2) close(slave);
         close(master);
-        execvp(argv[5], argv + 5);
+        execvp(command[0], command);
         perror("pty-keys: exec");
         _exit(127);
     }
@@ -75,7 +83,7 @@ int main(int argc, char **argv) {
         if (now() > deadline) {
             kill(child, SIGKILL);
             waitpid(child, &status, 0);
-            fprintf(stderr, "pty-keys: timed out after %s s\n", argv[3]);
+            fprintf(stderr, "pty-keys: timed out after %s s\n", argv[dashes - 1]);
             return 124;
         }
         struct pollfd p = {master, POLLIN, 0};
@@ -98,7 +106,14 @@ int main(int argc, char **argv) {
             seen[seen_len] = 0;
             if (!typed && memmem(seen, seen_len, wait_text, strlen(wait_text))) {
                 if (write(master, keys, key_count) != (ssize_t)key_count) perror("pty-keys: write");
-                typed = 1;
+                if (++pair == pairs) {
+                    typed = 1;
+                } else {
+                    wait_text = argv[1 + 2 * pair];
+                    key_count = unescape(argv[2 + 2 * pair], keys);
+                    seen_len = 0;
+                    seen[0] = 0;
+                }
             }
         }
         if (waitpid(child, &status, WNOHANG) == child) {

@@ -180,10 +180,16 @@ if /bin/busybox grep -q cleave.panic /proc/cmdline; then
 fi
 /bin/busybox echo "CLEAVE-GUEST-INFO uptime=$(/bin/busybox cut -d' ' -f1 /proc/uptime) mem=$(/bin/busybox grep MemTotal /proc/meminfo | /bin/busybox tr -s ' ' | /bin/busybox cut -d' ' -f2)kB cpus=$(/bin/busybox grep -c ^processor /proc/cpuinfo) pauth=[$(for f in paca pacg; do /bin/busybox grep -m1 ^Features /proc/cpuinfo | /bin/busybox grep -qw $f && echo -n $f,; done)]"
 /bin/busybox echo "CLEAVE-GUEST-CMDLINE $(/bin/busybox cat /proc/cmdline)"
-# Under the partition service (Tests/QEMUVirt/board/cleave-service-run): idle until stopped.
+# Under the partition service (Tests/QEMUVirt/board/cleave-service-run): a
+# shell on the console until stopped, for `cleave-boot console` (started
+# again should it end; cttyhack gives it the console as its terminal).
 if /bin/busybox grep -q cleave.idle /proc/cmdline; then
     /bin/busybox echo "CLEAVE-GUEST-IDLE"
-    while :; do /bin/busybox sleep 5; done
+    /bin/busybox mount -t sysfs sys /sys
+    /bin/busybox mount -t devtmpfs dev /dev
+    /bin/busybox --install -s /bin
+    export PATH=/bin PS1="cleave-guest# "
+    while :; do setsid cttyhack sh; sleep 1; done
 fi
 # Console input (cleave-boot run --interactive): read one line, echo it back.
 if /bin/busybox grep -q cleave.echo /proc/cmdline; then
