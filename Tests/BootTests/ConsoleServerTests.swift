@@ -44,7 +44,9 @@ import Syscalls
     }
 
     @Test func dumpAttachInputAndRefusal() throws {
-        let path = Self.directory() + "/g.console.sock"
+        let dir = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/g.console.sock"
         let server = try ConsoleServer(path: path, guest: "g")
         try server.start().get()
         var st = stat()
@@ -81,7 +83,9 @@ import Syscalls
     }
 
     @Test func aClientThatDoesNotReadIsToldWhatItLost() throws {
-        let path = Self.directory() + "/slow.console.sock"
+        let dir = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/slow.console.sock"
         let server = try ConsoleServer(path: path, guest: "slow")
         try server.start().get()
         let client = try Client(path, "attach\n")
@@ -96,7 +100,9 @@ import Syscalls
     }
 
     @Test func aStaleSocketIsReplacedALiveOneIsNot() throws {
-        let path = Self.directory() + "/stale.console.sock"
+        let dir = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/stale.console.sock"
         // A socket file nothing listens on, as a VMM killed with SIGKILL leaves it.
         let fd = path.withCString { cleave_unix_listen($0, 0o600, 1) }
         try #require(fd >= 0)
