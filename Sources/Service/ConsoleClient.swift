@@ -22,6 +22,8 @@ public struct ConsoleClient {
     /// How an attached session ended.
     public enum Ending: Equatable {
         case detached, timedOut, signalled(Int32), terminalClosed
+        /// Stdout cannot be written any more (a pipe's reader ended).
+        case outputClosed
         /// The VMM closed the socket: the guest stopped or its VMM ended.
         case consoleClosed
     }
@@ -49,7 +51,7 @@ public struct ConsoleClient {
         case .consoleClosed:
             say("[cleave: guest \(guest)'s console closed: the guest stopped or its VMM ended; see cleave-boot status]")
             return 1
-        case .terminalClosed: return 0
+        case .terminalClosed, .outputClosed: return 0
         case .detached, .timedOut, .signalled:
             say("[cleave: detached from guest \(guest)'s console; the guest keeps running]")
             return 0
@@ -107,7 +109,7 @@ public struct ConsoleClient {
             if n == -Int(EINTR) { continue }
             if n == 0 { return }
             guard n > 0 else { throw ServiceError("reading guest \(guest)'s console: \(Errno(Int32(-n)))") }
-            buffer.withUnsafeBytes { StandardStream.write(StandardStream.output, UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            guard output(buffer, n) else { return }
         }
         throw ServiceError("guest \(guest)'s console history did not arrive within \(ConsoleClient.dumpTimeout / 1_000_000_000) s")
     }
@@ -136,7 +138,7 @@ public struct ConsoleClient {
             if socketEvents & Int32(POLLIN) != 0 {
                 let n = buffer.withUnsafeMutableBytes { cleave_read(socket.rawValue, $0.baseAddress, $0.count) }
                 if n == 0 || (n < 0 && n != -Int(EINTR) && n != -Int(EAGAIN)) { ending = .consoleClosed; break }
-                if n > 0 { buffer.withUnsafeBytes { StandardStream.write(StandardStream.output, UnsafeRawBufferPointer(rebasing: $0[0..<n])) } }
+                if n > 0 && !output(buffer, n) { ending = .outputClosed; break }
             } else if socketEvents & Int32(POLLHUP | POLLERR) != 0 {
                 ending = .consoleClosed
                 break
@@ -167,6 +169,20 @@ public struct ConsoleClient {
             if outgoing.count == before { Clock.sleep(nanoseconds: 10_000_000) }
         }
         return ending ?? .detached
+    }
+
+    /// The first `count` bytes of `buffer` to stdout, whole; false when stdout
+    /// is gone (EPIPE: SIGPIPE is ignored) or broken.
+    private func output(_ buffer: [UInt8], _ count: Int) -> Bool {
+        var done = 0
+        while done < count {
+            let n = buffer.withUnsafeBytes { cleave_write(StandardStream.output, $0.baseAddress! + done, count - done) }
+            if n == -Int(EINTR) { continue }
+            if n == -Int(EAGAIN) { _ = cleave_poll_in(-1, 10); continue }
+            guard n > 0 else { return false }
+            done += n
+        }
+        return true
     }
 
     /// Sends what the socket takes now.

@@ -42,6 +42,8 @@ struct Boot: ParsableCommand {
         // The passthrough captures --help too: answer it here.
         if BootOptions.wantsHelp(options) { print(Boot.configuration.abstract + "\n\n" + BootOptions.usage); return }
         let start = Clock.monotonic
+        Log.program = "cleave"
+        if options.contains("--kmsg") { Log.enableKmsg() }
         let config: GuestConfiguration
         do { config = try BootOptions.parse(options) } catch {
             guard error.isSetup else { throw ValidationError(error.description) }
