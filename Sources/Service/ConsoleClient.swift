@@ -49,11 +49,11 @@ public struct ConsoleClient {
         let ending = attach(socket, guest: guest, seconds: seconds)
         switch ending {
         case .consoleClosed:
-            say("[cleave: guest \(guest)'s console closed: the guest stopped or its VMM ended; see cleave-boot status]")
+            say("\r\n[cleave: guest \(guest)'s console closed: the guest stopped or its VMM ended; see cleave-boot status]")
             return 1
         case .terminalClosed, .outputClosed: return 0
         case .detached, .timedOut, .signalled:
-            say("[cleave: detached from guest \(guest)'s console; the guest keeps running]")
+            say("\r\n[cleave: detached from guest \(guest)'s console; the guest keeps running]")
             return 0
         }
     }
@@ -192,7 +192,9 @@ public struct ConsoleClient {
         if n > 0 { outgoing.removeFirst(n) }
     }
 
-    /// A line for the person at the console, on stderr (CR LF: the terminal may be raw).
+    /// A line for the person at the console, on stderr (CR LF: the terminal
+    /// may be raw). The lines after a session start with CR LF too, as the
+    /// guest's last line may have no end yet.
     private func say(_ text: String) {
         let bytes = Array((text + "\r\n").utf8)
         bytes.withUnsafeBytes { StandardStream.write(StandardStream.error, $0) }
