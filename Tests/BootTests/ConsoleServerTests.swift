@@ -115,4 +115,15 @@ import Syscalls
         #expect(dump.read() == "ok stale\n")
         server.shutdown()
     }
+
+    @Test func aPassedThroughUARTConsoleIsRefusedSayingWhere() throws {
+        let dir = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/uart.console.sock"
+        let server = try ConsoleServer(path: path, guest: "uart", unavailable: "guest uart's console is the passed-through UART /pl011@9000000")
+        try server.start().get()
+        let client = try Client(path, "attach\n")
+        #expect(client.read() == "error guest uart's console is the passed-through UART /pl011@9000000\n")
+        server.shutdown()
+    }
 }
