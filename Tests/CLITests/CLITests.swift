@@ -104,6 +104,16 @@ struct CLITests {
         #expect(boot.status == 0 && boot.out.contains("--tree") && boot.out.contains("--guest"))
     }
 
+    @Test func serviceCommandsTakeTheBootBinarysText() throws {
+        let help = try cleave(["console", "--help"])
+        #expect(help.status == 0 && help.out.contains("--no-follow") && help.out.contains("Ctrl-] detaches"), "\(help.out)")
+        let missing = try cleave(["console"])
+        #expect(missing.status != 0 && missing.status != 1, "a usage mistake is not a service error")
+        #expect(missing.err.contains("console needs a guest name"), "\(missing.err)")
+        let stop = try cleave(["stop", "linux", "--json"])
+        #expect(stop.err.contains("unknown arguments: --json"), "\(stop.err)")
+    }
+
     @Test func runUsageMistakesNameTheOption() throws {
         let run = try cleave(["run", "--kernel", "k", "--board", board, "--restart", "sometimes"])
         #expect(run.status != 0 && run.status != 1, "a usage mistake is not a setup error")
