@@ -34,7 +34,7 @@ public final class Supervisor {
         let name = config.name
         Log.write(.info, name, "start", "t_ms=\(milliseconds(Clock.monotonic - startTime)) exec_to_main_ms=\(milliseconds(mainTime - startTime)) faults=\(cleave_minor_faults())")
         if let uart = config.consoleUART {
-            Log.write(.info, name, "console", "device=\(uart) passed through: the guest drives the UART itself (no virtual 16550: console input, log and attach stay empty)")
+            Log.write(.info, name, "console", "device=\(uart) passed through: the guest drives the UART itself (no virtual 16550: no console input or log here, and the console socket refuses attach)")
         }
         if let path = config.statusPath {
             var status = GuestStatus(name: name)
