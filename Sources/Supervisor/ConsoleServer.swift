@@ -188,7 +188,7 @@ final class ConsoleServer {
                     let revents = Int32(fds[i + 2].revents)
                     if revents & Int32(POLLOUT) != 0 { c.blocked = false }
                     if revents & Int32(POLLIN) != 0 { receive(c, &buffer) }
-                    if !c.closed && revents & Int32(POLLIN) == 0 && revents & Int32(POLLHUP | POLLERR) != 0 { close(c, "hung up") }
+                    if !c.closed && revents & Int32(POLLIN) == 0 && revents & Int32(POLLHUP | POLLERR) != 0 { close(c, "the client closed its socket") }
                 }
             }
             let now = Clock.monotonic
@@ -324,7 +324,7 @@ final class ConsoleServer {
         let n = bytes.withUnsafeBytes { cleave_send_nowait(c.fd.rawValue, $0.baseAddress, $0.count) }
         if n >= 0 { return n }
         if n == -Int(EAGAIN) || n == -Int(EINTR) { c.blocked = n == -Int(EAGAIN); return nil }
-        close(c, "send: \(Errno(Int32(-n)))")
+        close(c, n == -Int(EPIPE) || n == -Int(ECONNRESET) ? "the client closed its socket" : "send: \(Errno(Int32(-n)))")
         return nil
     }
 }
