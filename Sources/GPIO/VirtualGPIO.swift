@@ -31,12 +31,14 @@ public final class VirtualGPIOController {
     private var driveFailed: ((HostGPIOLine, Errno) -> Void)? = nil
     private var failedLines: UInt8 = 0
     private var line = false
+    private var events: HostEdgeEvents
 
     init(base: UInt64, intid: UInt32, lines: [HostGPIOLine]) {
         self.base = base
         self.intid = intid
         self.lines = lines
         model = VirtualGPIOController.resetModel(lines)
+        events = HostEdgeEvents(levels: model.pads)
     }
 
     /// The model out of reset, its pads the host lines' levels now.
@@ -55,6 +57,7 @@ public final class VirtualGPIOController {
     public func attach(_ setLine: @escaping (Bool) -> Void, driveFailed: @escaping (HostGPIOLine, Errno) -> Void) {
         lock.withLock {
             model = VirtualGPIOController.resetModel(lines)
+            events = HostEdgeEvents(levels: model.pads)
             self.setLine = setLine
             self.driveFailed = driveFailed
             failedLines = 0
@@ -91,11 +94,13 @@ public final class VirtualGPIOController {
         }
     }
 
-    /// An edge on input line `index` (its event fd was readable).
+    /// An edge on input line `index` (its event fd was readable); a pulse
+    /// the kernel folded into one event is replayed as both edges (HostEdgeEvents).
     func hostEvent(_ index: Int) {
         guard let rising = lines[index].readEvent() else { return }
+        let bit: UInt8 = 1 << UInt8(index)
         lock.withLock {
-            model.hostLevels(rising ? 1 << UInt8(index) : 0, lines: 1 << UInt8(index))
+            for level in events.replay(line: index, rising: rising) { model.hostLevels(level ? bit : 0, lines: bit) }
             updateLine()
         }
     }

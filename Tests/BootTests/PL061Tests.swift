@@ -34,6 +34,24 @@ import Platform
         #expect(p.write(0x004, 0x01) == 0)
     }
 
+    @Test func aPulseTheKernelFoldedIntoOneEventIsReplayedAsBothEdges() {
+        var e = HostEdgeEvents(levels: 0x02)        // line 1 high, line 0 low
+        #expect(e.replay(line: 0, rising: true) == [true])
+        #expect(e.replay(line: 0, rising: false) == [false])
+        // Up and down before the kernel's thread ran: one "falling" event.
+        #expect(e.replay(line: 0, rising: false) == [true, false])
+        // Line 1 started high: a "rising" event means it went low and back.
+        #expect(e.replay(line: 1, rising: true) == [false, true])
+        #expect(e.replay(line: 1, rising: false) == [false])
+        // The replayed pulse is a rising edge to a PL061 armed for rising edges.
+        var p = PL061(present: 0x01, outputs: 0)
+        _ = p.write(R.event, 0x01)
+        _ = p.write(R.mask, 0x01)
+        var folded = HostEdgeEvents(levels: 0)
+        for level in folded.replay(line: 0, rising: false) { p.hostLevels(level ? 1 : 0, lines: 1) }
+        #expect(p.read(R.raw) == 0x01 && p.interrupt)
+    }
+
     @Test func edgesRaiseTheInterruptWhenUnmaskedAndClearOnIC() {
         var p = PL061(present: 0x0f, outputs: 0)
         _ = p.write(R.event, 0x01)      // line 0 rising, line 1 falling
