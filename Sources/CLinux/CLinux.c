@@ -89,6 +89,22 @@ void cleave_sleep_ns(uint64_t ns) {
     struct timespec t = { (time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull) };
     while (nanosleep(&t, &t) < 0 && errno == EINTR) {}
 }
+int cleave_cond_init_monotonic(pthread_cond_t *condition) {
+    pthread_condattr_t attributes;
+    pthread_condattr_init(&attributes);
+    pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
+    int r = pthread_cond_init(condition, &attributes);
+    pthread_condattr_destroy(&attributes);
+    return -r;
+}
+int cleave_cond_wait_ns(pthread_cond_t *condition, pthread_mutex_t *mutex, uint64_t ns) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    uint64_t end = (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec + ns;
+    t.tv_sec = (time_t)(end / 1000000000ull);
+    t.tv_nsec = (long)(end % 1000000000ull);
+    return -pthread_cond_timedwait(condition, mutex, &t);
+}
 long cleave_peak_rss_kib(void) {
     struct rusage usage;
     if (getrusage(RUSAGE_SELF, &usage) < 0) return -errno;

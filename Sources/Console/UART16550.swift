@@ -81,6 +81,10 @@ public final class UART16550 {
     /// How many more input bytes the receive buffer holds.
     public var receiveRoom: Int { lock.withLock { UART16550.rxCapacity - (rx.count - rxHead) } }
 
+    /// Bytes the receive buffer holds, read ones not yet dropped included:
+    /// at most twice its capacity.
+    public var bufferedBytes: Int { lock.withLock { rx.count } }
+
     private var rxAvailable: Bool { rxHead < rx.count }
 
     private func readLocked(_ offset: UInt64) -> UInt8 {
@@ -92,6 +96,10 @@ public final class UART16550 {
             let b = rx[rxHead]
             rxHead += 1
             if rxHead == rx.count { rx.removeAll(keepingCapacity: true); rxHead = 0 }
+            // Bytes read are dropped from the front now and then, so a buffer
+            // that never runs empty (input, or loopback, as fast as reads)
+            // stays bounded too.
+            else if rxHead >= UART16550.rxCapacity { rx.removeFirst(rxHead); rxHead = 0 }
             return b
         case 1: return dlab ? dlm : ier
         case 2:
@@ -120,7 +128,9 @@ public final class UART16550 {
             if dlab { dll = value; return nil }
             thrInterrupt = true
             if mcr & UART16550.mcrLoop != 0 {
-                rx.append(value)
+                // Looped back into the receive buffer, bounded as input is: a
+                // guest writing in loopback mode forever must not grow it.
+                if rx.count - rxHead < UART16550.rxCapacity { rx.append(value) }
                 return nil
             }
             return value

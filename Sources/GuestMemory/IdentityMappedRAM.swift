@@ -239,6 +239,32 @@ public final class IdentityMappedRAM {
         }
     }
 
+    /// Zeroes every byte, run by run: the scrub between two boots (`RAMScrub`).
+    /// The pages stay mapped, so they stay this RAM's and never go back to the
+    /// pool between boots.
+    public func zero() {
+        for run in runs {
+            (mapping.base + run.offset).initializeMemory(as: UInt8.self, repeating: 0, count: run.size)
+        }
+    }
+
+    /// Reads every page's physical address from pagemap again and compares it
+    /// with the one recorded at allocation: the proof that a later boot runs
+    /// on the very pages the first one had (the supervisor's `ram-check` line).
+    /// Returns the first page that moved (its guest address, where it is now),
+    /// nil when none did.
+    public func movedPage() throws(MemoryError) -> (expected: UInt64, found: UInt64)? {
+        let pagemap = try Pagemap()
+        let ps = Int(pageSize.rawValue)
+        for run in runs {
+            for k in stride(from: 0, to: run.size, by: ps) {
+                let found = try pagemap.physicalAddress(of: mapping.address + UInt64(run.offset + k))
+                if found != run.guestAddress + UInt64(k) { return (run.guestAddress + UInt64(k), found) }
+            }
+        }
+        return nil
+    }
+
     /// Copies `bytes` to guest physical `address`, across pages as needed.
     /// Returns false when the range is outside this RAM.
     @discardableResult

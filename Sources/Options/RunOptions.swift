@@ -32,6 +32,8 @@ public enum RunOptions {
       --watchdog-ms N        watchdog sampling period (default 250)
       --restart POLICY       never | always | on-failure
       --max-restarts N       restarts the policy may make (default 0: unbounded)
+      --ram-scrub MODE       RAM between two boots (a reset, a restart): zero
+                             (default) | none (kept as the guest left it)
       --interactive          feed stdin to the console (raw terminal; Ctrl-A x quits)
       --no-pmu               no PMUv3 (default: the vCPUs get one when KVM has
                              it, on the board's PMU PPI, else PPI 7)
@@ -138,6 +140,10 @@ public enum RunOptions {
         if let v = try args.option("--max-restarts") {
             guard let n = Int(v), n >= 0 else { throw UsageError("--max-restarts: a count, 0 for unbounded") }
             config.maxRestarts = n
+        }
+        if let v = try args.option("--ram-scrub") {
+            guard let s = RAMScrub(rawValue: v) else { throw UsageError("--ram-scrub: \(RAMScrub.listed)") }
+            config.ramScrub = s
         }
         config.interactive = args.flag("--interactive")
         if let v = try args.option("--unmapped-mmio") {

@@ -41,13 +41,16 @@ public struct GuestRecord: Equatable {
     /// The vCPUs get pointer authentication when KVM has it; false
     /// (`no-ptrauth`, from the plan's `no-ptrauth`) gives none.
     public var ptrauth: Bool
+    /// `ram-scrub`, from the plan: what the RAM holds when the supervisor
+    /// boots the guest again (a reset, a restart by policy).
+    public var ramScrub: RAMScrub
 
     public init(name: String, cpus: [UInt32], cpuMPIDRs: [UInt64], memorySize: UInt64, memoryBase: UInt64?,
                 hugepageSize: HugePageSize, kernel: String, initrd: String?, bootargs: String, console: ConsoleRecord,
                 restart: RestartPolicy, maxRestarts: UInt32, guestTree: [UInt8], devices: [DeviceRecord],
                 gpioLines: [GPIOLinesRecord], gpioControllers: [GPIOControllerRecord] = [],
                 controlLines: [ControlLineRecord] = [], pmu: Bool = true,
-                sveMaxVectorBits: UInt32? = nil, ptrauth: Bool = true) {
+                sveMaxVectorBits: UInt32? = nil, ptrauth: Bool = true, ramScrub: RAMScrub = .zero) {
         self.name = name
         self.cpus = cpus
         self.cpuMPIDRs = cpuMPIDRs
@@ -68,6 +71,7 @@ public struct GuestRecord: Equatable {
         self.pmu = pmu
         self.sveMaxVectorBits = sveMaxVectorBits
         self.ptrauth = ptrauth
+        self.ramScrub = ramScrub
     }
 
     static let devicesNode = "devices"
@@ -93,6 +97,7 @@ public struct GuestRecord: Equatable {
         if !pmu { patch.set(path, "no-pmu", bytes: []) }
         if let sveMaxVectorBits { patch.set(path, "sve-max-vl", cells: [sveMaxVectorBits]) }
         if !ptrauth { patch.set(path, "no-ptrauth", bytes: []) }
+        patch.set(path, "ram-scrub", string: ramScrub.rawValue)
         let devicesPath = patch.addNode(path, GuestRecord.devicesNode)
         for device in devices { device.write(into: &patch, under: devicesPath) }
         if !gpioLines.isEmpty {
@@ -140,6 +145,12 @@ public struct GuestRecord: Equatable {
             for g in linesNode.children { gpioLines.append(try GPIOLinesRecord.read(from: g)) }
             gpioControllers = try GPIOControllerRecord.read(from: linesNode, lines: gpioLines.reduce(0) { $0 + $1.lines.count })
         }
+        // Absent in a record carved before the property existed: the default.
+        var ramScrub = RAMScrub.zero
+        if let text = try node.optionalString("ram-scrub") {
+            guard let scrub = RAMScrub(rawValue: text) else { throw node.error("ram-scrub", "is \"\(text)\", not \(RAMScrub.listed)") }
+            ramScrub = scrub
+        }
         var controlLines: [ControlLineRecord] = []
         for c in node.child(GuestRecord.controlLinesNode)?.children ?? [] { controlLines.append(try ControlLineRecord.read(from: c)) }
         return GuestRecord(name: node.name, cpus: cpus, cpuMPIDRs: mpidrs, memorySize: memorySize,
@@ -149,6 +160,6 @@ public struct GuestRecord: Equatable {
                            maxRestarts: try node.u32("max-restarts"), guestTree: guestTree,
                            devices: devices, gpioLines: gpioLines, gpioControllers: gpioControllers, controlLines: controlLines,
                            pmu: !(try node.flag("no-pmu")),
-                           sveMaxVectorBits: sveMaxVectorBits, ptrauth: !(try node.flag("no-ptrauth")))
+                           sveMaxVectorBits: sveMaxVectorBits, ptrauth: !(try node.flag("no-ptrauth")), ramScrub: ramScrub)
     }
 }

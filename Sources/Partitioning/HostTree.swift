@@ -160,7 +160,7 @@ struct HostTreeBuilder {
                                       restart: p.restart, maxRestarts: p.maxRestarts, guestTree: carved.tree.bytes,
                                       devices: devices, gpioLines: gpioLines, gpioControllers: gpioControllers,
                                       controlLines: controlLines, pmu: p.pmu,
-                                      sveMaxVectorBits: p.sveMaxVectorBits, ptrauth: p.ptrauth))
+                                      sveMaxVectorBits: p.sveMaxVectorBits, ptrauth: p.ptrauth, ramScrub: p.ramScrub))
         }
         return PartitionsRecord(guests: guests)
     }

@@ -86,6 +86,9 @@ public struct GuestPlan: Equatable {
     /// false with the guest's `no-ptrauth`: its vCPUs get no pointer
     /// authentication (else address and generic, when KVM has both).
     public var ptrauth: Bool = true
+    /// `ram-scrub`: zero the guest's RAM between two boots (the default), or
+    /// keep it as the last boot left it (`"none"`).
+    public var ramScrub: RAMScrub = .zero
 
     /// The virtual GPIO controllers its `gpioLines` need, one per 8 lines.
     public var gpioControllerCount: Int {
@@ -167,6 +170,15 @@ extension Plan {
             else { fail("'restart' is \"\(text)\"", "use \"never\", \"always\" or \"on-failure\"") }
         }
         let maxRestarts = tree.property("max-restarts", of: node)?.u32 ?? 0
+        var ramScrub = RAMScrub.zero
+        if let value = tree.property("ram-scrub", of: node) {
+            let hint = "ram-scrub = \"zero\"; (the default: zeroed between boots) or ram-scrub = \"none\"; (kept as the guest left it)"
+            if let text = value.string {
+                if let scrub = RAMScrub(rawValue: text) { ramScrub = scrub } else { fail("'ram-scrub' is \"\(text)\", not \(RAMScrub.listed)", hint) }
+            } else {
+                fail("'ram-scrub' is not a string", hint)
+            }
+        }
         var sveMaxVectorBits: UInt32? = nil
         if let value = tree.property("sve-max-vl", of: node) {
             if let bits = value.u32, bits % 128 == 0 { sveMaxVectorBits = bits }
@@ -243,7 +255,7 @@ extension Plan {
                          hugepageSize: hugepageSize, kernel: kernel, initrd: initrd, bootargs: bootargs,
                          console: console, restart: restart, maxRestarts: maxRestarts,
                          devices: devices, gpioLines: gpioLines, controlLines: controlLines, pmu: !noPMU,
-                         sveMaxVectorBits: sveMaxVectorBits, ptrauth: !noPtrAuth)
+                         sveMaxVectorBits: sveMaxVectorBits, ptrauth: !noPtrAuth, ramScrub: ramScrub)
     }
 
     /// One `control-lines` child: its name is the role.

@@ -107,6 +107,10 @@ public struct GuestConfiguration {
     /// Pointer authentication (address and generic together), when KVM has
     /// both; false gives none (`run --no-ptrauth`, plan `no-ptrauth`).
     public var ptrauth: Bool = true
+    /// What the RAM holds when the guest boots again in this process (PSCI
+    /// SYSTEM_RESET, restart by policy): zeroed (default) or as left
+    /// (`run --ram-scrub`, plan `ram-scrub`). The pages stay the same.
+    public var ramScrub: RAMScrub = .zero
 
     public init(name: String, hostCPUs: [Int?], memorySize: UInt64, kernelPath: String, gic: GIC,
                 consoleBase: UInt64, consoleINTID: UInt32) {

@@ -28,6 +28,8 @@ final class GuestMachine {
     /// address none of them holds is a fault unless the configuration says
     /// `ignore` (ad-hoc runs).
     let bus: MMIOBus
+    /// What the guest did that its emulated devices refused, for this boot.
+    let conduct: GuestConduct
     let placement: BootPlacement
     let treeHash: UInt32
     let treeSize: Int
@@ -42,6 +44,7 @@ final class GuestMachine {
          output: @escaping (UInt8) -> Void) throws(SupervisorError) {
         var timer = PhaseTimer()
         bus = MMIOBus(unmapped: config.unmappedMMIO)
+        conduct = GuestConduct(guest: config.name)
         placement = try GuestMachine.loadImages(config, into: ram)
         timer.mark("images")
         let created = try GuestMachine.createVM(config, kvm: kvm, ram: ram, timer: &timer)
@@ -66,8 +69,8 @@ final class GuestMachine {
         let console = GuestMachine.makeConsole(config, vm: vm, output: output)
         self.console = console
         do throws(MMIOBus.Failure) {
-            try console.register(on: bus)
-            try PanicDevice(base: config.consoleBase + ConsolePage.pvpanicOffset).register(on: bus, guest: config.name)
+            try console.register(on: bus, conduct: conduct)
+            try PanicDevice(base: config.consoleBase + ConsolePage.pvpanicOffset).register(on: bus, conduct: conduct)
         } catch {
             throw .configuration("guest MMIO layout: \(error)")
         }

@@ -51,6 +51,7 @@ public enum HostTreeGuest {
         config.pmu = g.pmu ? PMUInterrupt.of(board: guestTree) : nil
         config.sveMaxVectorBits = g.sveMaxVectorBits
         config.ptrauth = g.ptrauth
+        config.ramScrub = g.ramScrub
         config.initrdPath = g.initrd
         config.bootargs = g.bootargs
         config.fixedBase = g.memoryBase

@@ -53,12 +53,18 @@ public struct PanicDevice {
 extension PanicDevice {
     /// Serves the register on `bus`: a read returns the supported events;
     /// PANICKED stops the run as a crash (exit status 4), CRASH_LOADED (a kdump
-    /// kernel takes over) and unknown bits are logged and the guest goes on.
-    public func register(on bus: MMIOBus, guest: String) throws(MMIOBus.Failure) {
+    /// kernel takes over), unknown bits and a write to the byte past the
+    /// register are counted in `conduct` (the first of each logged) and the
+    /// guest goes on: a guest that writes them in a loop cannot flood the log.
+    public func register(on bus: MMIOBus, conduct: GuestConduct) throws(MMIOBus.Failure) {
         let device = self
         try bus.register(base: base, size: PanicDevice.size, name: "pvpanic",
                          read: { address, _, _ in .value(UInt64(device.read(address))) },
                          write: { address, _, value, vcpu in
+                             if address != device.base {
+                                 conduct.note("pvpanic-beyond-register", "vcpu=\(vcpu) write at \(hex(address)) value=\(hex(value)) (dropped)")
+                                 return .done
+                             }
                              switch device.write(address, UInt8(truncatingIfNeeded: value)) {
                              case nil:
                                  return .done
@@ -66,10 +72,10 @@ extension PanicDevice {
                                  return .stop(.crashed("pvpanic: guest panicked on vcpu \(vcpu)"), event: "guest-panic",
                                               detail: "vcpu=\(vcpu) pvpanic=panicked")
                              case .crashLoaded?:
-                                 Log.write(.warning, guest, "guest-panic", "vcpu=\(vcpu) pvpanic=crash-loaded (the guest's kdump kernel takes over; it keeps running)")
+                                 conduct.note("pvpanic-crash-loaded", "vcpu=\(vcpu) pvpanic=crash-loaded (the guest's kdump kernel takes over; it keeps running)")
                                  return .done
                              case .unknown(let bits)?:
-                                 Log.write(.warning, guest, "guest-panic", "vcpu=\(vcpu) pvpanic=unknown value=\(hex(UInt64(bits))) (ignored)")
+                                 conduct.note("pvpanic-unknown-bits", "vcpu=\(vcpu) pvpanic=unknown value=\(hex(UInt64(bits))) (ignored)")
                                  return .done
                              }
                          })

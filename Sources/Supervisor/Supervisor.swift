@@ -109,8 +109,17 @@ public final class Supervisor {
         if let input, case .failure(let e) = input.start() { return fail(.system("starting the console input thread", e)) }
         defer { input?.shutdown() }
         var boots = 0
+        // The previous boot's end, for the restart's timing line: when its
+        // outcome was recorded (the vCPU exit) and the phases since.
+        var restart: RestartTiming? = nil
         while true {
             boots += 1
+            if boots > 1 {
+                // A reset reuses this process's RAM: the same pages, never
+                // handed back to the pool in between (docs/kernel-facts.md §29).
+                if config.ramScrub == .zero { ram.zero() }
+                restart?.mark("scrub")
+            }
             control?.run(.boot)
             let machine: GuestMachine
             do throws(SupervisorError) {
@@ -118,6 +127,7 @@ public final class Supervisor {
             } catch {
                 return fail(error)
             }
+            restart?.mark("machine")
             if let passthrough {
                 do throws(PassthroughError) { try passthrough.attach(machine.vm) } catch { return fail(.configuration("passthrough: \(error)")) }
                 do throws(MMIOBus.Failure) { try machine.attach(passthrough) } catch { return fail(.configuration("passthrough: \(error)")) }
@@ -129,6 +139,7 @@ public final class Supervisor {
                 passthrough?.detach()
                 for c in gpio?.controllers ?? [] { c.detach() }
             }
+            restart?.mark("attach")
             let devices = passthrough?.methods.map { GuestStatus.Device(path: $0.path, method: $0.method, intids: $0.intids) } ?? []
             statusFile?.update {
                 $0.state = .starting
@@ -142,25 +153,29 @@ public final class Supervisor {
             }
             // RAM, devices and GPIO controllers ready: reset released.
             control?.run(.ready)
-            let outcome = runMachine(machine, ram: ram)
+            let outcome = runMachine(machine, ram: ram, boot: boots, restart: restart)
+            restart = nil
             control?.run(.stopped)
             input?.attach(nil)
             consoleServer?.input.attach(nil)
-            Log.write(outcome.isFailure ? .error : .info, name, "stopped", "outcome=\"\(outcome)\" status=\(outcome.exitStatus)")
-            statusFile?.update { $0.lastOutcome = "\(outcome)" }
+            Log.write(outcome.outcome.isFailure ? .error : .info, name, "stopped", "outcome=\"\(outcome.outcome)\" status=\(outcome.outcome.exitStatus)")
+            Log.write(.info, name, "conduct", "n=\(boots) \(machine.conduct.summary)")
+            statusFile?.update { $0.lastOutcome = "\(outcome.outcome)" }
             let again: Bool
-            switch outcome {
+            switch outcome.outcome {
             case .reset: again = true
             case .signalled: again = false
             default:
                 switch config.restart {
                 case .never: again = false
                 case .always: again = true
-                case .onFailure: again = outcome.isFailure
+                case .onFailure: again = outcome.outcome.isFailure
                 }
             }
-            if !again || (config.maxRestarts > 0 && boots > config.maxRestarts) { return outcome }
-            Log.write(.info, name, "restart", "after=\"\(outcome)\"")
+            if !again || (config.maxRestarts > 0 && boots > config.maxRestarts) { return outcome.outcome }
+            Log.write(.info, name, "restart", "after=\"\(outcome.outcome)\" ram-scrub=\(config.ramScrub.rawValue)")
+            restart = RestartTiming(endedAt: outcome.endedAt, after: outcome.outcome, boot: boots + 1)
+            restart?.mark("stop")
         }
     }
 
@@ -169,10 +184,21 @@ public final class Supervisor {
         return .error("\(error)")
     }
 
-    /// Runs the vCPU threads until one records an outcome or a signal arrives.
-    private func runMachine(_ machine: GuestMachine, ram: IdentityMappedRAM) -> Outcome {
+    /// Runs the vCPU threads until one records an outcome or a signal
+    /// arrives; returns the outcome and when it was recorded. The supervising
+    /// thread wakes at once when a vCPU records one (`RunState.finish`), else
+    /// every 5 ms to look for a signal and to kick the vCPUs for the watchdog.
+    /// After starting the vCPU threads it checks, while the guest runs, that
+    /// the RAM is still on the pages it was given (`ram-check`, every boot).
+    private func runMachine(_ machine: GuestMachine, ram: IdentityMappedRAM, boot: Int,
+                            restart: RestartTiming?) -> (outcome: Outcome, endedAt: UInt64) {
         let statusFile = self.statusFile
-        let state = RunState(firstRun: { statusFile?.update { $0.state = .running } })
+        let state = RunState(vcpus: machine.vcpus.count, firstRun: { statusFile?.update { $0.state = .running } })
+        if var restart {
+            // vCPU 0 logs it just before its first KVM_RUN, the end of the restart.
+            restart.mark("threads")
+            state.restart = restart
+        }
         var threads: [Thread] = []
         for (index, vcpu) in machine.vcpus.enumerated() {
             let cpu = config.hostCPUs[index]
@@ -184,21 +210,42 @@ public final class Supervisor {
             case .failure(let e): state.finish(.error("pthread_create for vcpu \(index): \(e)"))
             }
         }
+        checkRAM(ram, boot: boot)
         let tick: UInt64 = 5_000_000
-        let kickEvery = max(1, UInt64(config.watchdogPeriodMilliseconds) * 1_000_000 / tick)
-        var ticks: UInt64 = 0
+        let kickPeriod = UInt64(config.watchdogPeriodMilliseconds) * 1_000_000
+        var nextKick = Clock.monotonic + kickPeriod
         while state.outcome == nil {
             if let s = Signals.received { state.finish(.signalled(s)); break }
-            Clock.sleep(nanoseconds: tick)
-            ticks += 1
-            if ticks % kickEvery == 0 { for t in threads { t.kill(Signals.kick) } }
+            state.wakeup.wait(nanoseconds: tick)
+            let now = Clock.monotonic
+            if now >= nextKick {
+                for t in threads { t.kill(Signals.kick) }
+                nextKick = now + kickPeriod
+            }
         }
         // Stop every vCPU: immediate_exit covers a kick that lands outside KVM_RUN.
         state.stopping.store(true, ordering: .sequentiallyConsistent)
         for vcpu in machine.vcpus { vcpu.requestImmediateExit(true) }
         for t in threads { t.kill(Signals.kick) }
         for t in threads { t.join() }
-        return state.outcome ?? .error("no outcome")
+        return (state.outcome ?? .error("no outcome"), state.endedAt)
+    }
+
+    /// Logs where the RAM is this boot: its base, whether every page is still
+    /// at the physical address pagemap gave at allocation, and the pool's
+    /// free pages (unchanged across a reset: no page went back or was taken).
+    private func checkRAM(_ ram: IdentityMappedRAM, boot: Int) {
+        let pages: String
+        do throws(MemoryError) {
+            if let moved = try ram.movedPage() {
+                pages = "moved page=\(hex(moved.expected)) now=\(hex(moved.found))"
+            } else {
+                pages = "unchanged"
+            }
+        } catch {
+            pages = "unreadable (\(error))"
+        }
+        Log.write(.info, config.name, "ram-check", "n=\(boot) base=\(hex(ram.base)) size=\(hex(ram.size)) pages=\(pages) pool_free=\(IdentityMappedRAM.freePages(ram.pageSize)) pool_page=\(ram.pageSize)")
     }
 }
 
@@ -207,15 +254,47 @@ final class RunState {
     private let lock = Lock()
     /// Called once by vCPU 0's thread as it first enters the guest.
     let firstRun: () -> Void
-    init(firstRun: @escaping () -> Void = {}) { self.firstRun = firstRun }
+    /// Posted when an outcome is recorded: the supervising thread wakes at once.
+    let wakeup = Wakeup()
+    /// Set before the threads start when this boot follows another in this
+    /// process: vCPU 0 logs it at its first KVM_RUN.
+    var restart: RestartTiming? = nil
     private var recorded: Outcome? = nil
+    private var recordedAt: UInt64 = 0
+    /// Consecutive watchdog samples that found each vCPU powered off.
+    private var offSamples: [Int]
     let stopping = Atomic<Bool>(false)
 
+    init(vcpus: Int, firstRun: @escaping () -> Void = {}) {
+        self.firstRun = firstRun
+        offSamples = Array(repeating: 0, count: vcpus)
+    }
+
     var outcome: Outcome? { lock.withLock { recorded } }
+    /// CLOCK_MONOTONIC when the outcome was recorded.
+    var endedAt: UInt64 { lock.withLock { recordedAt } }
 
     /// Records the first outcome; later ones (other vCPUs stopping) are ignored.
     func finish(_ outcome: Outcome) {
-        lock.withLock { if recorded == nil { recorded = outcome } }
+        let now = Clock.monotonic
+        lock.withLock {
+            if recorded == nil {
+                recorded = outcome
+                recordedAt = now
+            }
+        }
         stopping.store(true, ordering: .sequentiallyConsistent)
+        wakeup.post()
+    }
+
+    /// Records one watchdog sample of vCPU `index`: powered off or not.
+    /// Returns the count of consecutive samples that found every vCPU off
+    /// (the least of theirs), 0 when one is on: a guest that turned all its
+    /// CPUs off (PSCI CPU_OFF) can never run again, yet KVM_RUN only sleeps.
+    func sampleOff(_ index: Int, off: Bool) -> Int {
+        lock.withLock {
+            offSamples[index] = off ? offSamples[index] + 1 : 0
+            return offSamples.min() ?? 0
+        }
     }
 }

@@ -44,6 +44,7 @@ final class VCPULoop {
         }
         var first = vcpu.id == 0
         if first {
+            if var restart = state.restart { Log.write(.info, guest, "restarted", restart.text()) }
             Log.write(.info, guest, "first-run", "vcpu=0 cpu=\(hostCPU ?? -1) t_ms=\(milliseconds(Clock.monotonic - startTime)) thread_to_pinned_ms=\(milliseconds(Clock.monotonic - started)) guest_counter_us=\(counterMicroseconds()) counter_offset=\(counterOffset())")
             state.firstRun()
         }
@@ -89,7 +90,17 @@ final class VCPULoop {
 
     private func sampleWatchdog() {
         do throws(KVMError) {
-            if try vcpu.isStopped() { return }
+            if try vcpu.isStopped() {
+                // Every vCPU off for the watchdog's threshold: the guest can
+                // never run again (nothing is left to CPU_ON one), but KVM_RUN
+                // just sleeps, so the supervisor ends it as stuck.
+                let allOff = state.sampleOff(vcpu.id, off: true)
+                if allOff >= watchdog.threshold {
+                    state.finish(.stuck("every vCPU is powered off (PSCI CPU_OFF) for \(allOff) consecutive samples: nothing can start one again"))
+                }
+                return
+            }
+            _ = state.sampleOff(vcpu.id, off: false)
             let pc = try vcpu.get(.pc)
             let vbar = try vcpu.get(.vbarEL1)
             let mmuOn = try vcpu.get(.sctlrEL1) & 1 != 0

@@ -100,7 +100,7 @@ import Supervisor
         let uart = UART16550(base: TestConsole.base, output: { out.append($0) }, setLine: { _ in })
         try uart.register(on: bus)
         let panicBase = TestConsole.base + ConsolePage.pvpanicOffset
-        try PanicDevice(base: panicBase).register(on: bus, guest: "test")
+        try PanicDevice(base: panicBase).register(on: bus, conduct: GuestConduct(guest: "test"))
         #expect(bus.access(TestConsole.base, isWrite: true, length: 1, value: 0x41, vcpu: 0) == .done)
         #expect(out == [0x41])
         #expect(bus.access(panicBase, isWrite: false, length: 1, value: 0, vcpu: 0) == .value(UInt64(PanicDevice.supported)))

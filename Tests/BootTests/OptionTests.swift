@@ -71,6 +71,9 @@ import Supervisor
         #expect(try parse(["--kernel", "k", "--board", gicv3, "--sve-max-vl", "0"]).sveMaxVectorBits == 0)
         #expect(try parse(["--kernel", "k", "--board", gicv3]).ptrauth)
         #expect(try !parse(["--kernel", "k", "--board", gicv3, "--no-ptrauth"]).ptrauth)
+        #expect(try parse(["--kernel", "k", "--board", gicv3]).ramScrub == .zero)
+        #expect(try parse(["--kernel", "k", "--board", gicv3, "--ram-scrub", "none"]).ramScrub == .none)
+        #expect(try parse(["--kernel", "k", "--board", gicv3, "--ram-scrub", "zero"]).ramScrub == .zero)
         // The board's PMU PPI when it has a PMUv3 node, else PPI 7; rk3399's is
         // split by ppi-partitions, which KVM cannot mirror.
         #expect(try parse(["--kernel", "k", "--board", boardPath("imx8mm-evk.dtb")]).pmu == PMUInterrupt(specifier: [1, 7, 0xf04]))
@@ -100,6 +103,8 @@ import Supervisor
         (["--kernel", "k", "--board", "B", "--unmapped-mmio", "emulate"], "--unmapped-mmio"),
         (["--kernel", "k", "--board", "B", "--unmapped-mmio"], "--unmapped-mmio"),
         (["--kernel", "k", "--board", "B", "--sve-max-vl", "200"], "--sve-max-vl"),
+        (["--kernel", "k", "--board", "B", "--ram-scrub", "random"], "--ram-scrub"),
+        (["--kernel", "k", "--board", "B", "--ram-scrub"], "--ram-scrub"),
         (["--kernel", "k", "--board", "B", "--sve-max-vl", "all"], "--sve-max-vl"),
         (["--kernel", "k", "--board", "B", "--frobnicate"], "--frobnicate"),
         (["--kernel", "k", "--board", "B", "--bootargs"], "--bootargs"),

@@ -20,7 +20,8 @@ import Platform
 /// level and edge SPIs, GPIO lines of both directions, `no-pmu` (the
 /// board's PMU, arm,cortex-a53-pmu on PPI 7, for the other two),
 /// `sve-max-vl` capped and 0 (absent on the third: every length) and
-/// `no-ptrauth` (on the third).
+/// `no-ptrauth` (on the third), `ram-scrub` none (on the second; the
+/// others by default: zero).
 enum RecordFixture {
     static let board = "k3-am654-base-board.dtb"
 
@@ -51,6 +52,7 @@ enum RecordFixture {
                     max-restarts = <3>;
                     no-pmu;
                     sve-max-vl = <0>;
+                    ram-scrub = "none";
                     i2c { device = "/bus@100000/i2c@2010000"; clock-frequency = <96000000>; passthrough = "uio"; interrupts = "uio"; };
                     can { device = "/bus@100000/bus@28380000/mcan@40528000"; passthrough = "devmem"; interrupts = "forward"; clock-frequency = <40000000>; };
                 };
@@ -133,7 +135,7 @@ struct PartitionRecordRoundTripTests {
                              interrupts: [.init(intid: 576, flags: 4), .init(intid: 577, flags: 4)],
                              passthrough: .devmem, interruptMethod: .forward, allowUnbind: false),
             ],
-            gpioLines: [], pmu: false, sveMaxVectorBits: 0))
+            gpioLines: [], pmu: false, sveMaxVectorBits: 0, ramScrub: .none))
         #expect(lines == GuestRecord(
             name: "lines", cpus: [3], cpuMPIDRs: [0x101], memorySize: 0x4000_0000, memoryBase: nil,
             hugepageSize: .oneGiB, kernel: "/k", initrd: nil, bootargs: "", console: console,
@@ -182,6 +184,7 @@ struct PartitionRecordRoundTripTests {
             #expect(PMUInterrupt.of(board: carved.tree) == (guestPlan.pmu ? PMUInterrupt(specifier: [1, 7, 4]) : nil))
             #expect(config.sveMaxVectorBits == guestPlan.sveMaxVectorBits)
             #expect(config.ptrauth == guestPlan.ptrauth && config.ptrauth == (guestPlan.name != "lines"), "\(guestPlan.name)")
+            #expect(config.ramScrub == guestPlan.ramScrub && config.ramScrub == (guestPlan.name == "pooled" ? .none : .zero), "\(guestPlan.name)")
             guard case .carved(let tree) = config.tree else { Issue.record("\(guestPlan.name): tree not carved"); continue }
             #expect(tree.bytes == carved.tree.bytes)
             guard case .v3(let distributor, let redistributor) = config.gic else { Issue.record("not GICv3"); continue }
@@ -308,6 +311,8 @@ struct PartitionRecordErrorTests {
             Case(node: guest, property: "sve-max-vl", value: cells([0, 256]), says: "not 4"),
             Case(node: guest, property: "no-ptrauth", value: cells([1]), says: "is 4 bytes, not empty (a flag)"),
             Case(node: guest, property: "no-pmu", value: text("yes"), says: "is 4 bytes, not empty (a flag)"),
+            Case(node: guest, property: "ram-scrub", value: text("random"), says: "is \"random\", not zero or none"),
+            Case(node: guest, property: "ram-scrub", value: Array("none".utf8), says: "not a NUL-terminated string"),
             Case(node: device, property: "device-compatible", value: [0x61], says: "not a list of NUL-terminated strings"),
             Case(node: device, property: "mmio", value: cells([0, 0x2b0_0000, 0]), says: "not a whole number of <base size> windows"),
             Case(node: device, property: "intids", value: cells([240, 4, 241]), says: "not a whole number of <INTID flags> pairs"),
@@ -343,6 +348,18 @@ struct PartitionRecordErrorTests {
             #expect(error.problem.contains(c.says), "'\(c.says)' not in: \(error)")
             #expect(error.description.hasPrefix("\(c.node): '\(c.property)' "), "\(error)")
         }
+    }
+
+    /// A host tree carved before `ram-scrub` existed has none: its guests
+    /// get the default, the scrub.
+    @Test func aRecordWithoutRamScrubScrubs() throws {
+        let fixture = try RecordFixture.carved()
+        defer { try? FileManager.default.removeItem(at: fixture.directory) }
+        var patch = DeviceTreePatch()
+        patch.delete("/chosen/cleave/pooled", "ram-scrub")
+        let older = try patch.apply(to: fixture.host)
+        #expect(try PartitionsRecord.read(from: fixture.host).guests.map(\.ramScrub) == [.zero, .none, .zero])
+        #expect(try PartitionsRecord.read(from: older).guests.map(\.ramScrub) == [.zero, .zero, .zero])
     }
 
     @Test func aControlLineOfAnUnknownRoleNamesItsNode() throws {

@@ -136,4 +136,24 @@ import Console
         #expect(count == 4096)
         #expect(h.uart.receiveRoom == 4096)
     }
+
+    /// A guest writing in loopback mode (the chaos guest does) cannot grow
+    /// the receive buffer past its bound, whether it reads nothing or keeps
+    /// one byte unread behind each read.
+    @Test func loopbackIsBounded() {
+        let h = Harness()
+        h.write(Self.mcr, 0x10)
+        for _ in 0..<5000 { h.write(Self.rbr, 0x41) }
+        #expect(h.uart.receiveRoom == 0)
+        var count = 0
+        while h.read(Self.lsr) & 1 == 1 { _ = h.read(Self.rbr); count += 1 }
+        #expect(count == 4096)
+        for _ in 0..<20_000 {
+            h.write(Self.rbr, 0x42)
+            h.write(Self.rbr, 0x43)
+            _ = h.read(Self.rbr)
+        }
+        #expect(h.uart.receiveRoom <= 1)
+        #expect(h.uart.bufferedBytes <= 2 * 4096)
+    }
 }

@@ -27,6 +27,7 @@ struct PlanTests {
                 no-pmu;
                 sve-max-vl = <256>;
                 no-ptrauth;
+                ram-scrub = "none";
 
                 rtc { device = "/pl031@9010000"; };
                 uart {
@@ -73,6 +74,7 @@ struct PlanTests {
         #expect(g.restart == .onFailure)
         #expect(g.maxRestarts == 4)
         #expect(!g.pmu && g.sveMaxVectorBits == 256 && !g.ptrauth)
+        #expect(g.ramScrub == .none)
         #expect(g.devices.count == 2)
         #expect(g.devices[0] == DeviceAssignment(label: "rtc", reference: "/pl031@9010000", clockFrequency: nil,
                                                  clockFrequencies: [], passthrough: .auto, allowUnbind: false))
@@ -107,6 +109,7 @@ struct PlanTests {
         #expect(g.restart == .never)
         #expect(g.maxRestarts == 0)
         #expect(g.pmu && g.sveMaxVectorBits == nil && g.ptrauth)
+        #expect(g.ramScrub == .zero)
         #expect(g.devices.isEmpty && g.gpioLines.isEmpty)
     }
 
@@ -183,6 +186,10 @@ struct PlanTests {
                 path: "plan:/guests/" + String(repeating: "a", count: 32), says: "guest name"),
         Invalid(name: "guest name with a unit address", plan: planDTS(guests: guestDTS("linux@1")),
                 path: "plan:/guests/linux@1", says: "guest name"),
+        Invalid(name: "ram-scrub of an unknown mode", plan: onePlan(extra: "ram-scrub = \"random\";"),
+                path: "plan:/guests/g", says: "'ram-scrub' is \"random\", not zero or none"),
+        Invalid(name: "ram-scrub not a string", plan: onePlan(extra: "ram-scrub = <1>;"),
+                path: "plan:/guests/g", says: "'ram-scrub' is not a string"),
         Invalid(name: "device child without device", plan: onePlan("uart { clock-frequency = <1>; };"),
                 path: "plan:/guests/g/uart", says: "device"),
         Invalid(name: "bad passthrough", plan: onePlan(deviceDTS("uart", "serial0", "passthrough = \"magic\";")),

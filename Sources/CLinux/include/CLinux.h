@@ -125,6 +125,12 @@ uint64_t cleave_monotonic_ns(void);
 /// CLOCK_BOOTTIME in ns: includes time before this process existed.
 uint64_t cleave_boottime_ns(void);
 void cleave_sleep_ns(uint64_t ns);
+/// pthread_cond_init with CLOCK_MONOTONIC (pthread_condattr_setclock), so a
+/// timed wait is not moved by changes of the wall clock.
+int cleave_cond_init_monotonic(pthread_cond_t *condition);
+/// pthread_cond_timedwait for at most `ns` from now on CLOCK_MONOTONIC;
+/// 0 when signalled (or spuriously woken), -ETIMEDOUT after the time.
+int cleave_cond_wait_ns(pthread_cond_t *condition, pthread_mutex_t *mutex, uint64_t ns);
 /// Peak resident set size in KiB (getrusage ru_maxrss). hugetlb pages are not
 /// counted in RSS, so guest RAM from hugetlbfs is excluded.
 long cleave_peak_rss_kib(void);
