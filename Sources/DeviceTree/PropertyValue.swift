@@ -13,6 +13,10 @@ public struct PropertyValue {
         self.count = count
     }
 
+    /// Where the value starts in the tree's bytes (`DeviceTree.bytes`): a
+    /// value of the same length can be rewritten there in a copy of them.
+    public var blobOffset: Int { offset }
+
     public var isEmpty: Bool { count == 0 }
     public var bytes: [UInt8] { storage.array(offset, count) }
 

@@ -31,6 +31,8 @@ final class GuestMachine {
     /// What the guest did that its emulated devices refused, for this boot.
     let conduct: GuestConduct
     let placement: BootPlacement
+    /// The tree this boot loaded (the next boot may load it again, reseeded).
+    let bootTree: BootTree
     let treeHash: UInt32
     let treeSize: Int
 
@@ -40,7 +42,9 @@ final class GuestMachine {
     /// needs every vCPU, arm-vgic-v3.rst), the vITS, the guest tree with the
     /// boot-time facts, the boot registers, then the emulated devices on the
     /// bus. A phase timing line follows.
-    init(_ config: GuestConfiguration, kvm: KVMSystem, ram: IdentityMappedRAM,
+    /// `tree`: the last boot's tree, loaded again with new seeds when the
+    /// images land where they did (`BootTree`); else one is built.
+    init(_ config: GuestConfiguration, kvm: KVMSystem, ram: IdentityMappedRAM, tree: BootTree? = nil,
          output: @escaping (UInt8) -> Void) throws(SupervisorError) {
         var timer = PhaseTimer()
         bus = MMIOBus(unmapped: config.unmappedMMIO)
@@ -53,10 +57,16 @@ final class GuestMachine {
         gic = created.gic
         its = GuestMachine.makeITS(config, vm: vm)
         timer.mark("its")
-        let treeBytes = try GuestMachine.writeTree(config, ram: ram, placement: placement, vcpus: vcpus,
-                                                   its: its, pmu: created.pmu, timer: &timer)
-        treeSize = treeBytes.count
-        treeHash = fnv1a(treeBytes)
+        if let tree, tree.placement == placement {
+            bootTree = tree.reseeded()
+            timer.mark("tree-reseed")
+        } else {
+            bootTree = BootTree(try GuestMachine.makeTree(config, ram: ram, placement: placement, vcpus: vcpus,
+                                                          its: its, pmu: created.pmu, timer: &timer), placement: placement)
+        }
+        try GuestMachine.loadTree(bootTree.bytes, config, ram: ram, placement: placement)
+        treeSize = bootTree.bytes.count
+        treeHash = fnv1a(bootTree.bytes)
         timer.mark("tree-load")
         try GuestMachine.setBootRegisters(vcpus[0], placement)
         timer.mark("registers")
@@ -208,10 +218,9 @@ final class GuestMachine {
     }
 
     /// The guest tree, carved or generated, with what only boot time knows
-    /// (RAM banks, initrd, seeds, console), written where `placement` says
-    /// (and to `dumpTreePath`); returns its bytes.
-    static func writeTree(_ config: GuestConfiguration, ram: IdentityMappedRAM, placement: BootPlacement,
-                          vcpus: [VirtualCPU], its: VITS?, pmu: PMUInterrupt?, timer: inout PhaseTimer) throws(SupervisorError) -> [UInt8] {
+    /// (RAM banks, initrd, seeds, console).
+    static func makeTree(_ config: GuestConfiguration, ram: IdentityMappedRAM, placement: BootPlacement,
+                          vcpus: [VirtualCPU], its: VITS?, pmu: PMUInterrupt?, timer: inout PhaseTimer) throws(SupervisorError) -> DeviceTree {
         var affinities: [UInt64] = []
         do throws(KVMError) {
             for vcpu in vcpus { affinities.append(try vcpu.get(.mpidrEL1) & 0xff_00ff_ffff) }
@@ -240,15 +249,19 @@ final class GuestMachine {
             throw .tree(error)
         }
         timer.mark("tree")
-        guard UInt64(finalTree.size) <= BootPlacement.dtbWindow else {
-            throw .load(.doesNotFit("guest tree of \(finalTree.size) bytes exceeds 2 MiB (booting.rst)"))
+        return finalTree
+    }
+
+    /// Writes the tree where `placement` says (and to `dumpTreePath`).
+    static func loadTree(_ bytes: [UInt8], _ config: GuestConfiguration, ram: IdentityMappedRAM,
+                         placement: BootPlacement) throws(SupervisorError) {
+        guard UInt64(bytes.count) <= BootPlacement.dtbWindow else {
+            throw .load(.doesNotFit("guest tree of \(bytes.count) bytes exceeds 2 MiB (booting.rst)"))
         }
-        let treeBytes = finalTree.bytes
-        treeBytes.withUnsafeBytes { _ = ram.write($0, at: placement.dtbAddress) }
+        bytes.withUnsafeBytes { _ = ram.write($0, at: placement.dtbAddress) }
         if let path = config.dumpTreePath {
-            do throws(Errno) { try Files.write(treeBytes, to: path) } catch { throw .system("writing \(path)", error) }
+            do throws(Errno) { try Files.write(bytes, to: path) } catch { throw .system("writing \(path)", error) }
         }
-        return treeBytes
     }
 
     /// booting.rst: x0 = the tree's physical address, x1-x3 = 0, PC = the

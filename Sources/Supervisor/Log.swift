@@ -20,6 +20,74 @@ public enum Log {
     public static func write(_ level: Level, _ guest: String, _ event: String, _ detail: String = "") {
         var line = "\(program): \(level.rawValue) guest=\(guest) event=\(event)"
         if !detail.isEmpty { line += " " + detail }
+        lock.withLock {
+            if level == .info && (holding || !waiting.isEmpty) {
+                waiting.append((level, line))
+                return
+            }
+            emitWaiting()
+            emit(level, line)
+        }
+    }
+
+    /// Lines held back on a restart's critical path, and around each boot's
+    /// start. From `hold` to `release` info lines wait in memory, so the log's
+    /// cost (a serial console on the emulated board: about a millisecond a
+    /// line) is not paid between a guest's reset and its next first
+    /// instruction (docs/kernel-facts.md §29). Once released they are written
+    /// at the console's next line start (the guest's output shares the
+    /// terminal, `console`): a supervisor line never splits a guest's line.
+    /// Later info lines queue behind them; a warning or error writes them,
+    /// then itself, at once; `finish` writes what is left. Nothing is dropped.
+    /// One lock orders the log and the console's bytes.
+    private static let lock = Lock()
+    private static var holding = false
+    private static var waiting: [(level: Level, line: String)] = []
+    /// The console's last byte was not a newline.
+    private static var consoleMidLine = false
+
+    /// Holds info lines back until `release`.
+    public static func hold() {
+        lock.withLock { holding = true }
+    }
+
+    /// Stops holding: the held lines go out now if the console is at a line
+    /// start, else just after its next newline.
+    public static func release() {
+        lock.withLock {
+            holding = false
+            if !consoleMidLine { emitWaiting() }
+        }
+    }
+
+    /// One byte of the guest's console on stdout; the lines waiting for a
+    /// line start follow a newline.
+    public static func console(_ byte: UInt8) {
+        lock.withLock {
+            StandardStream.write(StandardStream.output, byte)
+            consoleMidLine = byte != 0x0a
+            if !consoleMidLine && !holding { emitWaiting() }
+        }
+    }
+
+    /// The console is done (the guest's vCPUs have stopped for good): writes
+    /// every waiting line.
+    public static func finish() {
+        lock.withLock {
+            holding = false
+            consoleMidLine = false
+            emitWaiting()
+        }
+    }
+
+    /// Under `lock`.
+    private static func emitWaiting() {
+        for (level, line) in waiting { emit(level, line) }
+        waiting = []
+    }
+
+    /// One line to stderr and, when enabled, to the kernel's log. Under `lock`.
+    private static func emit(_ level: Level, _ line: String) {
         let bytes = Array((line + "\n").utf8)
         bytes.withUnsafeBytes { StandardStream.write(StandardStream.error, $0) }
         if kmsg >= 0 {

@@ -29,6 +29,12 @@ public final class Supervisor {
 
     /// The guest's status file, when the service asked for one.
     private var statusFile: GuestStatusFile? = nil
+    /// The last boot's machine, kept from its stop until the next boot's
+    /// vCPU threads run, then closed (`runMachine`).
+    private var retired: GuestMachine? = nil
+    /// The guest tree the last boot loaded, for the next boot to reuse with
+    /// new seeds when the images land where they did (`BootTree`).
+    private var bootTree: BootTree? = nil
 
     public func run() -> Outcome {
         let name = config.name
@@ -54,6 +60,8 @@ public final class Supervisor {
 
     private func supervise() -> Outcome {
         let name = config.name
+        // Every way out writes the lines a restart held back.
+        defer { Log.release() }
         do throws(SupervisorError) { try checkHost() } catch { return fail(error) }
         var timer = PhaseTimer()
         let kvm: KVMSystem
@@ -123,7 +131,8 @@ public final class Supervisor {
             control?.run(.boot)
             let machine: GuestMachine
             do throws(SupervisorError) {
-                machine = try GuestMachine(config, kvm: kvm, ram: ram, output: { sink.put($0) })
+                machine = try GuestMachine(config, kvm: kvm, ram: ram, tree: bootTree, output: { sink.put($0) })
+                bootTree = machine.bootTree
             } catch {
                 return fail(error)
             }
@@ -154,6 +163,9 @@ public final class Supervisor {
             // RAM, devices and GPIO controllers ready: reset released.
             control?.run(.ready)
             let outcome = runMachine(machine, ram: ram, boot: boots, restart: restart)
+            // From the outcome to the next boot's vCPU threads, info lines wait
+            // (Log.hold): a restart's critical path does not pay for the log.
+            Log.hold()
             restart = nil
             control?.run(.stopped)
             input?.attach(nil)
@@ -176,6 +188,9 @@ public final class Supervisor {
             Log.write(.info, name, "restart", "after=\"\(outcome.outcome)\" ram-scrub=\(config.ramScrub.rawValue)")
             restart = RestartTiming(endedAt: outcome.endedAt, after: outcome.outcome, boot: boots + 1)
             restart?.mark("stop")
+            // Closed once the next boot runs (runMachine): the old VM's
+            // teardown (its stage-2 tables, vGIC, vCPUs) is off the restart's path.
+            retired = machine
         }
     }
 
@@ -210,6 +225,10 @@ public final class Supervisor {
             case .failure(let e): state.finish(.error("pthread_create for vcpu \(index): \(e)"))
             }
         }
+        // The guest runs (or is about to): what the restart held back goes
+        // out now, and the last boot's VM is closed, both off its path.
+        Log.release()
+        retired = nil
         checkRAM(ram, boot: boot)
         let tick: UInt64 = 5_000_000
         let kickPeriod = UInt64(config.watchdogPeriodMilliseconds) * 1_000_000
