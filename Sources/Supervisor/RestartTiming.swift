@@ -3,12 +3,13 @@ import Syscalls
 /// Where the time of one restart goes, from the vCPU exit that ended the
 /// last boot (a PSCI SYSTEM_RESET, or the outcome a restart policy acts on)
 /// to the next boot's first KVM_RUN, all of it supervisor time: `stop` (the
-/// vCPU threads joined, the last boot's lines and files), `scrub` (zeroing the
-/// RAM, `RAMScrub.zero`), `machine` (images and tree loaded, a new VM, vCPUs,
-/// vGIC and memory slots: `GuestMachine`), `attach` (passthrough and GPIO into
-/// the new VM), `threads` (vCPU threads started) and `enter` (the time until
-/// vCPU 0's thread is pinned and about to run). The supervisor's
-/// `restarted` line prints it (`restart_us=`, the harness's restart bench).
+/// vCPUs stopped and their loops returned, the last boot's lines and
+/// files), `scrub` (zeroing the RAM, `RAMScrub.zero`), `machine` (images and
+/// tree loaded, a new VM, vCPUs, vGIC and memory slots: `GuestMachine`),
+/// `attach` (passthrough and GPIO into the new VM), `ready` (status file,
+/// boot line, control lines) and `enter` (until vCPU 0's thread, handed its
+/// loop, is pinned and about to run). vCPU 0 logs it as the `restarted`
+/// line (`restart_us=`, the harness's restart bench; docs/kernel-facts.md §29).
 struct RestartTiming {
     let endedAt: UInt64
     let after: Outcome

@@ -35,6 +35,9 @@ public final class Supervisor {
     /// The guest tree the last boot loaded, for the next boot to reuse with
     /// new seeds when the images land where they did (`BootTree`).
     private var bootTree: BootTree? = nil
+    /// One per vCPU index, started at the first boot and reused by every
+    /// later one; stopped when the supervisor finishes.
+    private var vcpuThreads: [VCPUThread] = []
 
     public func run() -> Outcome {
         let name = config.name
@@ -60,8 +63,12 @@ public final class Supervisor {
 
     private func supervise() -> Outcome {
         let name = config.name
-        // Every way out writes the lines a restart held back.
-        defer { Log.release() }
+        // Every way out writes the lines a restart held back and ends the vCPU threads.
+        defer {
+            Log.release()
+            for t in vcpuThreads { t.stop() }
+            vcpuThreads = []
+        }
         do throws(SupervisorError) { try checkHost() } catch { return fail(error) }
         var timer = PhaseTimer()
         let kvm: KVMSystem
@@ -211,19 +218,25 @@ public final class Supervisor {
         let state = RunState(vcpus: machine.vcpus.count, firstRun: { statusFile?.update { $0.state = .running } })
         if var restart {
             // vCPU 0 logs it just before its first KVM_RUN, the end of the restart.
-            restart.mark("threads")
+            restart.mark("ready")
             state.restart = restart
         }
-        var threads: [Thread] = []
-        for (index, vcpu) in machine.vcpus.enumerated() {
+        var threads: [VCPUThread] = []
+        starting: for (index, vcpu) in machine.vcpus.enumerated() {
             let cpu = config.hostCPUs[index]
             let loop = VCPULoop(vcpu: vcpu, machine: machine, state: state, guest: config.name,
                                 ramBase: ram.base, ramEnd: ram.base + ram.size,
                                 hostCPU: cpu, watchdogThreshold: config.watchdogThreshold, startTime: startTime)
-            switch Thread.start({ loop.run() }) {
-            case .success(let t): threads.append(t)
-            case .failure(let e): state.finish(.error("pthread_create for vcpu \(index): \(e)"))
+            if index == vcpuThreads.count {
+                switch VCPUThread.start() {
+                case .success(let t): vcpuThreads.append(t)
+                case .failure(let e):
+                    state.finish(.error("pthread_create for vcpu \(index): \(e)"))
+                    break starting
+                }
             }
+            vcpuThreads[index].run { loop.run() }
+            threads.append(vcpuThreads[index])
         }
         // The guest runs (or is about to): what the restart held back goes
         // out now, and the last boot's VM is closed, both off its path.
@@ -246,7 +259,7 @@ public final class Supervisor {
         state.stopping.store(true, ordering: .sequentiallyConsistent)
         for vcpu in machine.vcpus { vcpu.requestImmediateExit(true) }
         for t in threads { t.kill(Signals.kick) }
-        for t in threads { t.join() }
+        for t in threads { t.waitDone() }
         return (state.outcome ?? .error("no outcome"), state.endedAt)
     }
 

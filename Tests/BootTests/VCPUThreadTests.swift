@@ -1,0 +1,29 @@
+import Testing
+import CLinux
+import Syscalls
+@testable import Supervisor
+
+/// A vCPU thread outlives a boot: it runs one boot's loop, then the next
+/// one's, on the same thread, and stops when asked.
+@Suite struct VCPUThreadTests {
+    final class Seen {
+        let lock = Lock()
+        var ids: [UInt] = []
+        func add() { lock.withLock { ids.append(UInt(bitPattern: Int(cleaveThreadID()))) } }
+    }
+
+    @Test func twoBootsRunOnOneThread() throws {
+        let worker = try VCPUThread.start().get()
+        let seen = Seen()
+        worker.run { seen.add() }
+        worker.waitDone()
+        worker.run { seen.add() }
+        worker.waitDone()
+        worker.stop()
+        #expect(seen.ids.count == 2)
+        #expect(Set(seen.ids).count == 1)
+    }
+}
+
+/// The calling thread's kernel id (gettid).
+private func cleaveThreadID() -> Int32 { cleave_gettid() }
