@@ -4,6 +4,7 @@ import GPIO
 import GuestMemory
 import KVM
 import Loading
+import PartitionRecord
 import Passthrough
 import Platform
 import Synchronization
