@@ -89,6 +89,7 @@ void cleave_sleep_ns(uint64_t ns) {
     struct timespec t = { (time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull) };
     while (nanosleep(&t, &t) < 0 && errno == EINTR) {}
 }
+void cleave_zero(void *memory, size_t count) { memset(memory, 0, count); }
 int cleave_cond_init_monotonic(pthread_cond_t *condition) {
     pthread_condattr_t attributes;
     pthread_condattr_init(&attributes);

@@ -244,7 +244,9 @@ public final class IdentityMappedRAM {
     /// pool between boots.
     public func zero() {
         for run in runs {
-            (mapping.base + run.offset).initializeMemory(as: UInt8.self, repeating: 0, count: run.size)
+            // The C library's memset, not a Swift loop: a byte loop took 69 ms
+            // for 4 MiB under nested TCG (docs/kernel-facts.md §29).
+            cleave_zero(mapping.base + run.offset, run.size)
         }
     }
 

@@ -1,6 +1,7 @@
 import Syscalls
 
-/// Where console output goes: the supervisor's stdout, byte by byte (or,
+/// Where console output goes: the supervisor's stdout, byte by byte
+/// (through `Log.console`, which keeps log lines from splitting its lines; or,
 /// under the service, a bounded `ConsoleLog` file), the console socket's
 /// history when there is one (`ConsoleServer`), and an
 /// optional marker watch that logs the supervisor's clock the first time the
@@ -24,7 +25,7 @@ final class ConsoleSink {
     }
 
     func put(_ byte: UInt8) {
-        if let file { lock.withLock { file.put(byte) } } else { StandardStream.write(StandardStream.output, byte) }
+        if let file { lock.withLock { file.put(byte) } } else { Log.console(byte) }
         server?.put(byte)
         guard !marker.isEmpty else { return }
         lock.withLock {

@@ -66,7 +66,7 @@ public final class Supervisor {
         let name = config.name
         // Every way out writes the lines a restart held back and ends the vCPU threads.
         defer {
-            Log.release()
+            Log.finish()
             for t in vcpuThreads { t.stop() }
             vcpuThreads = []
         }
@@ -222,6 +222,9 @@ public final class Supervisor {
             restart.mark("ready")
             state.restart = restart
         }
+        // Held (again, at a first boot) until the vCPUs have their loops and
+        // the RAM check is logged: then written at the console's next line start.
+        Log.hold()
         var threads: [VCPUThread] = []
         starting: for (index, vcpu) in machine.vcpus.enumerated() {
             let cpu = config.hostCPUs[index]
@@ -239,11 +242,11 @@ public final class Supervisor {
             vcpuThreads[index].run { loop.run() }
             threads.append(vcpuThreads[index])
         }
-        // The guest runs (or is about to): what the restart held back goes
-        // out now, and the last boot's VM is closed, both off its path.
-        Log.release()
+        // The guest runs (or is about to): the last boot's VM is closed, and
+        // what the restart held back goes out, both off its path.
         retired = nil
         checkRAM(ram, boot: boot)
+        Log.release()
         let tick: UInt64 = 5_000_000
         let kickPeriod = UInt64(config.watchdogPeriodMilliseconds) * 1_000_000
         var nextKick = Clock.monotonic + kickPeriod

@@ -125,6 +125,8 @@ uint64_t cleave_monotonic_ns(void);
 /// CLOCK_BOOTTIME in ns: includes time before this process existed.
 uint64_t cleave_boottime_ns(void);
 void cleave_sleep_ns(uint64_t ns);
+/// memset(0): the C library's, which stores 16 or more bytes at a time.
+void cleave_zero(void *memory, size_t count);
 /// pthread_cond_init with CLOCK_MONOTONIC (pthread_condattr_setclock), so a
 /// timed wait is not moved by changes of the wall clock.
 int cleave_cond_init_monotonic(pthread_cond_t *condition);
