@@ -245,7 +245,7 @@ public final class IdentityMappedRAM {
     public func zero() {
         for run in runs {
             // The C library's memset, not a Swift loop: a byte loop took 69 ms
-            // for 4 MiB under nested TCG (docs/kernel-facts.md §29).
+            // for 4 MiB under nested TCG (docs/kernel-facts.md §31).
             cleave_zero(mapping.base + run.offset, run.size)
         }
     }

@@ -7,7 +7,7 @@ import Loading
 /// this tree again with new seeds (/chosen/rng-seed and kaslr-seed rewritten
 /// in place from getrandom, as a new tree's are) instead of a tree built
 /// again, which cost 6-13 ms of a restart on the emulated board
-/// (docs/kernel-facts.md §29): nothing else in it depends on the boot.
+/// (docs/kernel-facts.md §31): nothing else in it depends on the boot.
 struct BootTree {
     private(set) var bytes: [UInt8]
     let placement: BootPlacement

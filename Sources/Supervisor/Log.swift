@@ -34,7 +34,7 @@ public enum Log {
     /// start. From `hold` to `release` info lines wait in memory, so the log's
     /// cost (a serial console on the emulated board: about a millisecond a
     /// line) is not paid between a guest's reset and its next first
-    /// instruction (docs/kernel-facts.md §29). Once released they are written
+    /// instruction (docs/kernel-facts.md §31). Once released they are written
     /// at the console's next line start (the guest's output shares the
     /// terminal, `console`): a supervisor line never splits a guest's line.
     /// Later info lines queue behind them; a warning or error writes them,

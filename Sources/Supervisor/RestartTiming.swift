@@ -9,7 +9,7 @@ import Syscalls
 /// `attach` (passthrough and GPIO into the new VM), `ready` (status file,
 /// boot line, control lines) and `enter` (until vCPU 0's thread, handed its
 /// loop, is pinned and about to run). vCPU 0 logs it as the `restarted`
-/// line (`restart_us=`, the harness's restart bench; docs/kernel-facts.md §29).
+/// line (`restart_us=`, the harness's restart bench; docs/kernel-facts.md §31).
 struct RestartTiming {
     let endedAt: UInt64
     let after: Outcome

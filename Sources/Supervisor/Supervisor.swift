@@ -132,7 +132,7 @@ public final class Supervisor {
             boots += 1
             if boots > 1 {
                 // A reset reuses this process's RAM: the same pages, never
-                // handed back to the pool in between (docs/kernel-facts.md §29).
+                // handed back to the pool in between (docs/kernel-facts.md §31).
                 if config.ramScrub == .zero { ram.zero() }
                 restart?.mark("scrub")
             }

@@ -3,7 +3,7 @@ import Syscalls
 /// The thread of one vCPU index for the whole process, reused by every boot:
 /// a restart hands it the next boot's run loop (`VCPULoop.run`) instead of
 /// starting a new thread that must first be moved onto its isolated CPU
-/// (2-10 ms of a restart on the emulated board, docs/kernel-facts.md §29; the
+/// (2-10 ms of a restart on the emulated board, docs/kernel-facts.md §31; the
 /// loop's pin is then a no-op). It waits for work, runs it, says so, and
 /// waits again until `stop`. The supervising thread kicks it with a signal
 /// as it did a per-boot thread.
