@@ -106,9 +106,12 @@ qv_prepare() {
 
 # The machine every boot uses: one place, so the dumped board tree and the
 # booted board are the same machine. -monitor: the power key (qv_press_key).
+# -smp 4: the one-guest plans use CPU 1, Boards/qemu-virt-two-guests CPUs 2
+# and 3 (4 vCPUs of MTTCG on the 2-core machine cost a board boot about what
+# 2 do: the measurement is in Boards/qemu-virt-two-guests/README.md).
 qv_machine() { # gic cpu memory
     # acpi=off: with ACPI, QEMU's power key is an ACPI event, not PL061 line 3.
-    echo "-M virt,virtualization=on,gic-version=$1,acpi=off -cpu $2 -smp 2 -m $3 -nic none"
+    echo "-M virt,virtualization=on,gic-version=$1,acpi=off -cpu $2 -smp 4 -m $3 -nic none"
 }
 
 # A harness variant's machine: sets plan (Boards/<plan>), cpu, gic, mode
@@ -180,6 +183,27 @@ if /bin/busybox grep -q cleave.panic /proc/cmdline; then
 fi
 /bin/busybox echo "CLEAVE-GUEST-INFO uptime=$(/bin/busybox cut -d' ' -f1 /proc/uptime) mem=$(/bin/busybox grep MemTotal /proc/meminfo | /bin/busybox tr -s ' ' | /bin/busybox cut -d' ' -f2)kB cpus=$(/bin/busybox grep -c ^processor /proc/cpuinfo) pauth=[$(for f in paca pacg; do /bin/busybox grep -m1 ^Features /proc/cpuinfo | /bin/busybox grep -qw $f && echo -n $f,; done)]"
 /bin/busybox echo "CLEAVE-GUEST-CMDLINE $(/bin/busybox cat /proc/cmdline)"
+# Under the two-guest service run (Tests/QEMUVirt/board/cleave-two-run):
+# cleave.beat prints a counter every 0.5 s (checked for a gap while the
+# other guest panics); cleave.panic-key panics through pvpanic when QEMU's
+# power key (its passed-through PL061 line 3) is pressed. Both in the
+# background: the guest then idles (cleave.idle).
+if /bin/busybox grep -q cleave.beat /proc/cmdline; then
+    (n=0; while :; do n=$((n + 1)); /bin/busybox echo "CLEAVE-BEAT n=$n up=$(/bin/busybox cut -d' ' -f1 /proc/uptime)"; /bin/busybox sleep 0.5; done) &
+fi
+if /bin/busybox grep -q cleave.panic-key /proc/cmdline; then
+    /bin/busybox mount -t sysfs sys /sys
+    /bin/busybox insmod /lib/pvpanic.ko; /bin/busybox insmod /lib/pvpanic-mmio.ko
+    chip=$(/bin/busybox ls -d /sys/class/gpio/gpiochip* | /bin/busybox head -n1)
+    key=$(($(/bin/busybox cat $chip/base) + 3))
+    /bin/busybox echo $key >/sys/class/gpio/export
+    /bin/busybox echo in >/sys/class/gpio/gpio$key/direction; /bin/busybox echo rising >/sys/class/gpio/gpio$key/edge
+    keys() { /bin/busybox grep gpiolib /proc/interrupts | /bin/busybox awk '{ for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i } END { print s + 0 }'; }
+    k0=$(keys)
+    /bin/busybox echo "CLEAVE-PANIC-ARMED pvpanic=$(/bin/busybox ls /sys/bus/platform/drivers/pvpanic-mmio | /bin/busybox grep -c "\.pvpanic") chip=$(/bin/busybox cat $chip/label) keys=$k0"
+    (while [ "$(keys)" = "$k0" ]; do /bin/busybox sleep 0.1; done
+     /bin/busybox echo "CLEAVE-PANIC-KEY keys=$(keys)"; /bin/busybox echo c >/proc/sysrq-trigger) &
+fi
 # Under the partition service (Tests/QEMUVirt/board/cleave-service-run): a
 # shell on the console until stopped, for `cleave-boot console` (started
 # again should it end; cttyhack gives it the console as its terminal).
@@ -333,6 +357,7 @@ qv_initramfs() {
     cp "$work/guests/notify-listen" "$root/bin/notify-listen"
     cp "$work/guests/forward-probe" "$root/bin/forward-probe"
     cp "$work/guests/gpio-bench" "$root/bin/gpio-bench"
+    cp "$work/guests/time-runs" "$root/bin/time-runs"
     cp "$repo"/Tests/QEMUVirt/board/* "$root/bin/"
     cp "$kernel" "$root/guest/Image"
     cp "$work/guest-initrd.cpio" "$root/guest/initrd.cpio"
