@@ -106,12 +106,12 @@ qv_prepare() {
 
 # The machine every boot uses: one place, so the dumped board tree and the
 # booted board are the same machine. -monitor: the power key (qv_press_key).
-# -smp 4: the one-guest plans use CPU 1, Boards/qemu-virt-two-guests CPUs 2
-# and 3 (4 vCPUs of MTTCG on the 2-core machine cost a board boot about what
-# 2 do: the measurement is in Boards/qemu-virt-two-guests/README.md).
+# qv_smp CPUs (default 4: the one-guest plans use CPU 1,
+# Boards/qemu-virt-two-guests CPUs 2 and 3; Scripts/run-qemu-virt sets 2, the
+# CPUs of the bundled tree it boots).
 qv_machine() { # gic cpu memory
     # acpi=off: with ACPI, QEMU's power key is an ACPI event, not PL061 line 3.
-    echo "-M virt,virtualization=on,gic-version=$1,acpi=off -cpu $2 -smp 4 -m $3 -nic none"
+    echo "-M virt,virtualization=on,gic-version=$1,acpi=off -cpu $2 -smp ${qv_smp:-4} -m $3 -nic none"
 }
 
 # A harness variant's machine: sets plan (Boards/<plan>), cpu, gic, mode
