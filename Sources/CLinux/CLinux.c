@@ -212,6 +212,7 @@ int cleave_kill(int pid, int signal) { return result(kill(pid, signal)); }
 int cleave_getpid(void) { return getpid(); }
 int cleave_getuid(void) { return (int)getuid(); }
 int cleave_flock_exclusive(int fd) { return result(flock(fd, LOCK_EX | LOCK_NB)); }
+int cleave_flock_exclusive_wait(int fd) { return result(flock(fd, LOCK_EX)); }
 int cleave_ftruncate(int fd, int64_t length) { return result(ftruncate(fd, length)); }
 int cleave_exists(const char *path) { return access(path, F_OK) == 0; }
 int cleave_notify(const char *socket_path, const void *message, size_t length) {

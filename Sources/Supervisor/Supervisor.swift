@@ -83,7 +83,9 @@ public final class Supervisor {
         }
         timer.mark("kvm")
         do throws(MemoryError) {
+            let poolLock = RAMPoolLock.take(guest: name)
             ram = try IdentityMappedRAM.allocate(size: config.memorySize, pageSize: config.pageSize, fixedBase: config.fixedBase)
+            withExtendedLifetime(poolLock) {}
         } catch {
             return fail(.memory(error))
         }

@@ -21,13 +21,24 @@ public final class FileLock {
     }
 
     /// Takes the lock at `path` (created with mode 0600) or throws `.held`.
-    public init(taking path: String) throws(Failure) {
+    public convenience init(taking path: String) throws(Failure) {
+        try self.init(path, wait: false)
+    }
+
+    /// Takes the lock at `path` (created with mode 0600), waiting while
+    /// another process holds it.
+    public convenience init(waitingFor path: String) throws(Failure) {
+        try self.init(path, wait: true)
+    }
+
+    private init(_ path: String, wait: Bool) throws(Failure) {
         let opened = path.withCString { p in retryingOnInterrupt { cleave_open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0o600) } }
         guard case .success(let fd) = opened else {
             if case .failure(let e) = opened { throw .system(path: path, call: "open", e) }
             throw .system(path: path, call: "open", Errno(EIO))
         }
-        let r = cleave_flock_exclusive(fd)
+        var r = wait ? cleave_flock_exclusive_wait(fd) : cleave_flock_exclusive(fd)
+        while wait && r == -EINTR { r = cleave_flock_exclusive_wait(fd) }
         if r < 0 {
             let pid = FileLock.holder(of: fd)
             _ = cleave_close(fd)

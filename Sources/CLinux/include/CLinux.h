@@ -169,6 +169,8 @@ int cleave_getpid(void);
 int cleave_getuid(void);
 /// flock(fd, LOCK_EX | LOCK_NB): 0, -EWOULDBLOCK when another holds it, or -errno.
 int cleave_flock_exclusive(int fd);
+/// flock(fd, LOCK_EX): waits while another holds it; -EINTR when a signal came first.
+int cleave_flock_exclusive_wait(int fd);
 int cleave_ftruncate(int fd, int64_t length);
 /// Whether `path` exists (access F_OK): 1 or 0.
 int cleave_exists(const char *path);
