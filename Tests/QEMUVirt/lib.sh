@@ -185,15 +185,15 @@ fi
 /bin/busybox echo "CLEAVE-GUEST-CMDLINE $(/bin/busybox cat /proc/cmdline)"
 # Under the two-guest service run (Tests/QEMUVirt/board/cleave-two-run):
 # cleave.beat prints a counter every 0.5 s (checked for a gap while the
-# other guest panics); cleave.panic-key panics through pvpanic when QEMU's
+# other guest panics); cleave.on-key-panic panics through pvpanic when QEMU's
 # power key (its passed-through PL061 line 3) is pressed. Both in the
 # background: the guest then idles (cleave.idle).
 # A background job reads /dev/null: /dev first.
-/bin/busybox grep -qE "cleave.(beat|panic-key)" /proc/cmdline && /bin/busybox mount -t devtmpfs dev /dev
+/bin/busybox grep -qE "cleave.(beat|on-key-panic)" /proc/cmdline && /bin/busybox mount -t devtmpfs dev /dev
 if /bin/busybox grep -q cleave.beat /proc/cmdline; then
     (n=0; while :; do n=$((n + 1)); /bin/busybox echo "CLEAVE-BEAT n=$n up=$(/bin/busybox cut -d' ' -f1 /proc/uptime)"; /bin/busybox sleep 0.5; done) &
 fi
-if /bin/busybox grep -q cleave.panic-key /proc/cmdline; then
+if /bin/busybox grep -q cleave.on-key-panic /proc/cmdline; then
     /bin/busybox mount -t sysfs sys /sys
     /bin/busybox insmod /lib/pvpanic.ko; /bin/busybox insmod /lib/pvpanic-mmio.ko
     chip=$(/bin/busybox ls -d /sys/class/gpio/gpiochip* | /bin/busybox head -n1)
@@ -201,9 +201,6 @@ if /bin/busybox grep -q cleave.panic-key /proc/cmdline; then
     /bin/busybox echo $key >/sys/class/gpio/export
     /bin/busybox echo in >/sys/class/gpio/gpio$key/direction; /bin/busybox echo rising >/sys/class/gpio/gpio$key/edge
     keys() { /bin/busybox grep gpiolib /proc/interrupts | /bin/busybox awk '{ for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i } END { print s + 0 }'; }
-    # Arming the edge gives one interrupt of its own on QEMU 7.2 (seen on
-    # every boot): count from after it, or the guest panics unprompted.
-    /bin/busybox sleep 1
     k0=$(keys)
     /bin/busybox echo "CLEAVE-PANIC-ARMED pvpanic=$(/bin/busybox ls /sys/bus/platform/drivers/pvpanic-mmio | /bin/busybox grep -c "\.pvpanic") chip=$(/bin/busybox cat $chip/label) keys=$k0"
     (while [ "$(keys)" = "$k0" ]; do /bin/busybox sleep 0.1; done
