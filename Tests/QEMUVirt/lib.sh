@@ -371,7 +371,12 @@ qv_initramfs() {
     # A host driver for the allow-unbind check (Debian's own module), and the
     # virtio console a board booted with console=hvc0 needs (qv_host_console).
     for ko in virtio_mmio virtio_console; do cp "$(find "$kernel_root/lib/modules" -name $ko.ko | head -n1)" "$root/lib/host-modules/"; done
-    cat >"$root/init" <<'INIT'
+    # The board's set-up, shared by the shell /init below and busybox init
+    # (qv_busybox_init): busybox's applets, /proc, /sys, /dev, debugfs, and
+    # with console=hvc0 (its UART is a guest's, qv_host_console) the virtio
+    # console, which init has none of until the modules are in.
+    mkdir -p "$root/etc"
+    cat >"$root/etc/board-setup" <<'SETUP'
 #!/bin/busybox sh
 /bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s
@@ -380,13 +385,15 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-# A host whose console is a virtio console (console=hvc0: its UART is a
-# guest's, qv_host_console): init had none until the module is in.
 if grep -q "console=hvc0" /proc/cmdline; then
     insmod /lib/host-modules/virtio_mmio.ko; insmod /lib/host-modules/virtio_console.ko
     i=0; while [ ! -e /dev/hvc0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-    exec </dev/hvc0 >/dev/hvc0 2>&1
 fi
+SETUP
+    cat >"$root/init" <<'INIT'
+#!/bin/busybox sh
+. /etc/board-setup
+if grep -q "console=hvc0" /proc/cmdline; then exec </dev/hvc0 >/dev/hvc0 2>&1; fi
 echo "CLEAVE-HOST up=$(cut -d' ' -f1 /proc/uptime) kernel=$(uname -r) cmdline=$(cat /proc/cmdline)"
 dmesg | grep -E "GIC: Using split EOI|kvm \[[0-9]+\]: .*mode initialized" | sed 's/^/CLEAVE-DMESG /'
 grep -E "HugePages_(Total|Free)" /proc/meminfo | tr -s ' ' | sed 's/^/CLEAVE-MEMINFO /'
@@ -413,8 +420,8 @@ qv_host_console=serial
 # qv_busybox_init=1 before qv_initramfs: the board's init is busybox init
 # (/init is busybox) with the shipped Init/inittab, as a board without
 # systemd would run the service: /etc/inittab is the board's own set-up
-# (/etc/board-setup: applets, /dev, modules.dep for modprobe, the virtio
-# console with console=hvc0), Init/inittab's lines, then TESTS once on the
+# (/etc/board-setup, as the shell /init runs it, and depmod for modprobe),
+# Init/inittab's lines, then TESTS once on the
 # console (they end with poweroff) and, at shutdown, the service's log
 # (/var/log/cleave.log) as CLEAVE-INIT-SHUTDOWN-LOG lines. The built
 # modules go to /lib/modules/<version>/extra, Init/modprobe.d/cleave.conf to
@@ -430,23 +437,9 @@ qv_busybox_init_root() { # root
     cp "$modules"/*.ko "$root/lib/modules/$version/extra/"
     cp "$repo/Init/modprobe.d/cleave.conf" "$root/etc/modprobe.d/"
     cp "$static" "$root/usr/sbin/cleave-boot"
-    cat >"$root/etc/board-setup" <<'SETUP'
-#!/bin/busybox sh
-/bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
-/bin/busybox --install -s
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
-mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-depmod
-if grep -q "console=hvc0" /proc/cmdline; then
-    insmod /lib/host-modules/virtio_mmio.ko; insmod /lib/host-modules/virtio_console.ko
-    i=0; while [ ! -e /dev/hvc0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-fi
-SETUP
     {
         echo "::sysinit:/bin/busybox sh /etc/board-setup"
+        echo "::sysinit:/sbin/depmod"
         grep -v '^#' "$repo/Init/inittab"
         echo "$tty::once:/bin/sh /tests.sh"
         echo "::shutdown:/bin/sh -c 'sed \"s/^/CLEAVE-INIT-SHUTDOWN-LOG /\" /var/log/cleave.log >/dev/console 2>&1'"
