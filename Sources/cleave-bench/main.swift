@@ -166,8 +166,13 @@ let profiling = CommandLine.arguments.contains("--profile")
 for entry in ((try? FileManager.default.contentsOfDirectory(atPath: boardsDir)) ?? []).sorted() where !profiling {
     let planPath = "\(boardsDir)/\(entry)/plan.dts"
     guard FileManager.default.fileExists(atPath: planPath) else { continue }
+    // The tree the plan was written for: the DeviceTrees/ file its header
+    // comment names (every bundled plan does), else DeviceTrees/<board>.dtb.
     var dtb = "\(root)/DeviceTrees/\(entry).dtb"
-    if entry == "qemu-virt" { dtb = "\(root)/DeviceTrees/qemu-virt-gicv3.dtb" }
+    if let text = try? String(contentsOfFile: planPath, encoding: .utf8),
+       let named = text.range(of: #"DeviceTrees/[A-Za-z0-9._-]+\.dtb"#, options: .regularExpression) {
+        dtb = "\(root)/\(text[named])"
+    }
     guard let bytes = FileManager.default.contents(atPath: dtb), let tree = try? DeviceTree(bytes: [UInt8](bytes)) else {
         failures.append("\(entry): board tree \(dtb) missing or unreadable"); continue
     }
