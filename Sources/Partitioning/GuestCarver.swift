@@ -111,14 +111,12 @@ struct GuestCarver {
         }
         for key in standInKeys { GuestNode.fixedClock(key.name, rate: key.rate, phandle: key.phandle).write(to: w) }
         // The virtual GPIO controllers (issue 12), 8 lines each, and their clock.
-        var lineNames: [String] = []
-        for group in guest.plan.gpioLines { lineNames += GuestNode.gpioLineNames(group: group.label, count: group.lines.count) }
-        if !lineNames.isEmpty {
+        let gpioControllers = virtualGPIOControllers()
+        if !gpioControllers.isEmpty {
             let clock = allocatePhandle()
             GuestNode.fixedClock("gpio-apb-pclk", rate: VirtualGPIOPage.clockRate, phandle: clock).write(to: w)
-            for (k, place) in layout.gpioControllers.prefix(guest.plan.gpioControllerCount).enumerated() {
-                let names = Array(lineNames[(k * VirtualGPIOPage.linesPerController)..<min((k + 1) * VirtualGPIOPage.linesPerController, lineNames.count)])
-                GuestNode.virtualGPIO(base: place.base, intid: place.spi + GICCells.firstSPI, lineNames: names, clock: clock,
+            for c in gpioControllers {
+                GuestNode.virtualGPIO(base: c.base, intid: c.spi + GICCells.firstSPI, lineNames: c.lines.map { $0.name }, clock: clock,
                                       interruptCells: Int(interruptCells)).write(to: w)
             }
         }
@@ -142,7 +140,7 @@ struct GuestCarver {
                                  console: guest.plan.console == .virtual
                                     ? "virtual 16550 at 0x\(GuestCarver.hex(layout.consoleBase)), SPI \(layout.consoleSPI) (INTID \(layout.consoleSPI + 32))"
                                     : consolePath)
-        report.gpioControllers = reportGPIOControllers(lineNames)
+        report.gpioControllers = gpioControllers
         report.controlLines = guest.plan.controlLines.map {
             var line = $0
             line.chip = board.resolve($0.chip).map { tree.path(of: $0) } ?? $0.chip
@@ -151,13 +149,15 @@ struct GuestCarver {
         return (result, report)
     }
 
-    /// The virtual PL061s as the report shows them: guest line i, named
-    /// `lineNames[i]`, on controller i / 8.
-    func reportGPIOControllers(_ lineNames: [String]) -> [(base: UInt64, spi: UInt32, lines: [(name: String, chip: String, line: UInt32, output: Bool)])] {
+    /// The virtual PL061s, for the guest tree and the report: guest line i
+    /// (the plan's groups in order, named by `GuestNode.gpioLineNames`) on
+    /// controller i / 8, with the board line behind it.
+    func virtualGPIOControllers() -> [(base: UInt64, spi: UInt32, lines: [(name: String, chip: String, line: UInt32, output: Bool)])] {
         var lines: [(name: String, chip: String, line: UInt32, output: Bool)] = []
         for group in guest.plan.gpioLines {
             let chip = board.resolve(group.chip).map { tree.path(of: $0) } ?? group.chip
-            for offset in group.lines { lines.append((lineNames[lines.count], chip, offset, group.output)) }
+            let names = GuestNode.gpioLineNames(group: group.label, count: group.lines.count)
+            for (name, offset) in zip(names, group.lines) { lines.append((name, chip, offset, group.output)) }
         }
         return layout.gpioControllers.prefix(guest.plan.gpioControllerCount).enumerated().map { k, place in
             let first = k * VirtualGPIOPage.linesPerController
