@@ -98,7 +98,7 @@ public struct GuestConfiguration {
     /// The vCPUs' PMUv3 and its overflow PPI; nil: no PMU (`run --no-pmu`,
     /// plan `no-pmu`, or a carved tree without a `pmu` node). A generated
     /// tree gets a `pmu` node when KVM gives the PMU; a carved tree has its
-    /// own, and its PMU is required (`GuestMachine.createVM`).
+    /// own, and its PMU is required (`GuestVM.init`).
     public var pmu: PMUInterrupt? = nil
     /// SVE, when KVM has it: nil gives the vCPUs every vector length KVM
     /// offers, N those up to N bits, 0 no SVE (`run --sve-max-vl`, plan

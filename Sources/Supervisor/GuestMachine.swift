@@ -10,15 +10,17 @@ import Passthrough
 import Platform
 import Syscalls
 
-/// One boot of a guest: a fresh VM over the guest's RAM, with its vCPUs,
-/// vGIC and console, images and tree loaded. A reset builds a new one; the RAM
-/// (and so the identity-mapped base) outlives it.
+/// One boot of a guest: a fresh VM over the guest's RAM (`GuestVM`, built
+/// for it or ahead of it), images and tree loaded, the boot registers set, the
+/// console and pvpanic on the bus. A reset builds a new one; the RAM (and so
+/// the identity-mapped base) outlives it.
 final class GuestMachine {
-    let vm: VirtualMachine
-    let vcpus: [VirtualCPU]
-    let gic: VGIC
+    /// The VM and its vCPUs, vGIC, vITS and PMUs; this boot's alone.
+    let kvmObjects: GuestVM
+    var vm: VirtualMachine { kvmObjects.vm }
+    var vcpus: [VirtualCPU] { kvmObjects.vcpus }
     /// The vITS, when the board (or the carved tree) has an ITS and KVM made one.
-    let its: VITS?
+    var its: VITS? { kvmObjects.its }
     /// The virtual 16550; nil when the guest's console is a passed-through UART.
     let console: UART16550?
     /// What the supervisor serves of the guest's physical address space: the
@@ -37,46 +39,46 @@ final class GuestMachine {
     let treeSize: Int
 
     /// Builds the machine in the order KVM and booting.rst need, one named
-    /// step each: the images into RAM (their size decides where the tree
-    /// goes), the VM with its vCPUs, vGIC and memory slots (the vGIC's init
-    /// needs every vCPU, arm-vgic-v3.rst), the vITS, the guest tree with the
-    /// boot-time facts, the boot registers, then the emulated devices on the
-    /// bus. A phase timing line follows.
+    /// step each: the VM with its vCPUs, vGIC, slots and vITS (`GuestVM`;
+    /// `prebuilt` when the supervisor made it ahead, its phases then logged
+    /// at that time), the images into RAM (their size decides where the
+    /// tree goes), the guest tree with the boot-time facts, the boot
+    /// registers, then the emulated devices on the bus. A phase timing line
+    /// follows.
     /// `tree`: the last boot's tree, loaded again with new seeds when the
     /// images land where they did (`BootTree`); else one is built.
-    init(_ config: GuestConfiguration, kvm: KVMSystem, ram: IdentityMappedRAM, tree: BootTree? = nil,
-         output: @escaping (UInt8) -> Void) throws(SupervisorError) {
+    init(_ config: GuestConfiguration, kvm: KVMSystem, ram: IdentityMappedRAM, prebuilt: GuestVM? = nil,
+         tree: BootTree? = nil, output: @escaping (UInt8) -> Void) throws(SupervisorError) {
         var timer = PhaseTimer()
         bus = MMIOBus(unmapped: config.unmappedMMIO)
         conduct = GuestConduct(guest: config.name)
+        if let prebuilt {
+            kvmObjects = prebuilt
+        } else {
+            kvmObjects = try GuestVM(config, kvm: kvm, ram: ram, timer: &timer)
+        }
         placement = try GuestMachine.loadImages(config, into: ram)
         timer.mark("images")
-        let created = try GuestMachine.createVM(config, kvm: kvm, ram: ram, timer: &timer)
-        vm = created.vm
-        vcpus = created.vcpus
-        gic = created.gic
-        its = GuestMachine.makeITS(config, vm: vm)
-        timer.mark("its")
         if let tree, tree.placement == placement {
             bootTree = tree.reseeded()
             timer.mark("tree-reseed")
         } else {
-            bootTree = BootTree(try GuestMachine.makeTree(config, ram: ram, placement: placement, vcpus: vcpus,
-                                                          its: its, pmu: created.pmu, timer: &timer), placement: placement)
+            bootTree = BootTree(try GuestMachine.makeTree(config, ram: ram, placement: placement, vcpus: kvmObjects.vcpus,
+                                                          its: kvmObjects.its, pmu: kvmObjects.pmu, timer: &timer), placement: placement)
         }
         try GuestMachine.loadTree(bootTree.bytes, config, ram: ram, placement: placement)
         treeSize = bootTree.bytes.count
         treeHash = fnv1a(bootTree.bytes)
         timer.mark("tree-load")
-        try GuestMachine.setBootRegisters(vcpus[0], placement)
+        try GuestMachine.setBootRegisters(kvmObjects.vcpus[0], placement)
         timer.mark("registers")
-        if let pmu = created.pmu { Log.write(.info, config.name, "pmu", "pmuv3 intid=\(pmu.intid)") }
-        Log.write(.info, config.name, "timing", timer.text)
+        if let pmu = kvmObjects.pmu { Log.write(.info, config.name, "pmu", "pmuv3 intid=\(pmu.intid)") }
+        Log.write(.info, config.name, "timing", (prebuilt == nil ? "" : "vm=standby ") + timer.text)
         guard config.consoleUART == nil else {
             console = nil
             return
         }
-        let console = GuestMachine.makeConsole(config, vm: vm, output: output)
+        let console = GuestMachine.makeConsole(config, vm: kvmObjects.vm, output: output)
         self.console = console
         do throws(MMIOBus.Failure) {
             try console.register(on: bus, conduct: conduct)
@@ -124,97 +126,6 @@ final class GuestMachine {
             if case .failure(let e) = ram.load(initrd, count: count, at: at) { throw .load(.read(path: path, reason: "\(e)")) }
         }
         return placement
-    }
-
-    /// The VM, its vCPUs (all but the first powered off, for PSCI CPU_ON;
-    /// with pointer authentication when KVM has it and the configuration
-    /// does not refuse it, docs/kernel-facts.md §27), the vGIC sized for the
-    /// INTIDs the guest is given (VGICLines), the vCPUs' PMUs, and one memory
-    /// slot per RAM run. vCPUs first: the vGIC's
-    /// init needs all of them; the PMUs last: their init needs the vGIC's
-    /// (docs/kernel-facts.md §25). Returns the PMU interrupt the vCPUs got:
-    /// the configuration's when KVM has a PMU; a generated tree without one
-    /// simply has no `pmu` node, a carved tree that has one is refused.
-    static func createVM(_ config: GuestConfiguration, kvm: KVMSystem, ram: IdentityMappedRAM,
-                         timer: inout PhaseTimer) throws(SupervisorError) -> (vm: VirtualMachine, vcpus: [VirtualCPU], gic: VGIC, pmu: PMUInterrupt?) {
-        var pmu = config.pmu
-        if pmu != nil && kvm.check(.armPMUv3) <= 0 {
-            if case .carved = config.tree {
-                throw .configuration("the guest tree has a PMU (pmu node) but KVM has no \(Capability.armPMUv3) (the host kernel drives no PMUv3): add no-pmu to the plan's guest and carve again")
-            }
-            Log.write(.warning, config.name, "pmu", "KVM has no \(Capability.armPMUv3): the guest gets no PMU")
-            pmu = nil
-        }
-        var sve = config.sveMaxVectorBits != 0
-        if sve && kvm.check(.armSVE) <= 0 {
-            if config.sveMaxVectorBits != nil {
-                Log.write(.warning, config.name, "sve", "KVM has no \(Capability.armSVE): the guest gets no SVE")
-            }
-            sve = false
-        }
-        // There is no switch that asks for it, only one that refuses it: a
-        // host without it is said at info level, not warned about.
-        var ptrauth = config.ptrauth
-        if ptrauth && (kvm.check(.armPtrAuthAddress) <= 0 || kvm.check(.armPtrAuthGeneric) <= 0) {
-            Log.write(.info, config.name, "ptrauth", "none: KVM lacks \(Capability.armPtrAuthAddress) or \(Capability.armPtrAuthGeneric) (the host CPUs have no pointer authentication)")
-            ptrauth = false
-        }
-        var intids = config.consoleUART == nil ? [config.consoleINTID] : []
-        for device in config.passthroughDevices { intids += device.interrupts.map { $0.intid } }
-        intids += config.gpioControllers.map { $0.spi + GICCells.firstSPI }
-        guard let lines = VGICLines.count(for: intids) else {
-            throw .configuration("an INTID above \(GICCells.lastSPI) among \(intids.map { String($0) }.joined(separator: ", ")): no GIC has it")
-        }
-        do throws(KVMError) {
-            let vm = try kvm.createVM()
-            timer.mark("vm")
-            var vcpus: [VirtualCPU] = []
-            for i in config.hostCPUs.indices {
-                let vcpu = try vm.createVCPU(id: i)
-                try vcpu.initialize(poweredOff: i != 0, pmu: pmu != nil, sve: sve, ptrauth: ptrauth)
-                vcpus.append(vcpu)
-            }
-            timer.mark("vcpus")
-            if ptrauth, let first = vcpus.first {
-                // What the guest will read in ID_AA64ISAR1_EL1 (§27).
-                let fields = try first.pointerAuthFields()
-                Log.write(.info, config.name, "ptrauth", "address,generic \(fields)")
-            }
-            if sve {
-                try configureSVE(vcpus, maxBits: config.sveMaxVectorBits, guest: config.name)
-                timer.mark("sve")
-            }
-            let gic = try VGIC(vm: vm, gic: config.gic, interruptCount: lines)
-            try gic.finalize()
-            timer.mark("vgic")
-            if let pmu {
-                for vcpu in vcpus { try vcpu.initializePMU(intid: pmu.intid) }
-                timer.mark("pmu")
-            }
-            try ram.register(in: vm)
-            timer.mark("slots")
-            return (vm, vcpus, gic, pmu)
-        } catch {
-            throw .kvm(error)
-        }
-    }
-
-    /// Each vCPU's SVE vector lengths: those KVM offers up to `maxBits` (all
-    /// without it), then KVM_ARM_VCPU_FINALIZE, which must precede the first
-    /// KVM_RUN (docs/kernel-facts.md §26). Logs the lengths once.
-    static func configureSVE(_ vcpus: [VirtualCPU], maxBits: UInt32?, guest: String) throws(KVMError) {
-        for vcpu in vcpus {
-            let offered = try vcpu.sveVectorQuadwords()
-            let chosen = offered.filter { vq in maxBits.map { UInt32(vq) * 128 <= $0 } ?? true }
-            guard let longest = chosen.last else {
-                throw .unsupported("sve-max-vl \(maxBits ?? 0) is below the shortest SVE vector length KVM offers (\((offered.first ?? 0) * 128) bits): raise it, or 0 for no SVE")
-            }
-            if chosen != offered { try vcpu.setSVEVectorQuadwords(chosen) }
-            try vcpu.finalizeSVE()
-            if vcpu.id == 0 {
-                Log.write(.info, guest, "sve", "vector-bits=\(chosen.map { String($0 * 128) }.joined(separator: ",")) max=\(longest * 128) offered-max=\((offered.last ?? 0) * 128)")
-            }
-        }
     }
 
     /// The guest tree, carved or generated, with what only boot time knows
@@ -296,18 +207,6 @@ final class GuestMachine {
                                  window.read(address, length: length).map { .value($0) } ?? .failed("passthrough access failed") },
                              write: { address, length, value, _ in
                                  window.write(address, length: length, value: value) ? .done : .failed("passthrough access failed") })
-        }
-    }
-
-    /// A vITS at the board's ITS address (a carved tree's own ITS node wins),
-    /// or nil: without one a generated tree simply has no ITS node.
-    static func makeITS(_ config: GuestConfiguration, vm: VirtualMachine) -> VITS? {
-        var base = config.its
-        if case .carved(let tree) = config.tree, let own = BoardITS.base(of: tree) { base = own }
-        guard let base, case .v3 = config.gic else { return nil }
-        do throws(KVMError) { return try VITS(vm: vm, base: base) } catch {
-            Log.write(.warning, config.name, "its", "base=\(hex(base)) error=\"\(error)\" (the guest gets no ITS)")
-            return nil
         }
     }
 

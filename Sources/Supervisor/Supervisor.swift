@@ -11,7 +11,8 @@ import Synchronization
 import Syscalls
 
 /// Boots one guest and keeps it running: identity-mapped RAM taken once, a
-/// fresh `GuestMachine` per boot, one pinned thread per vCPU, the watchdog,
+/// fresh `GuestMachine` per boot (its VM built while the boot before ran),
+/// one pinned thread per vCPU, the watchdog,
 /// SIGTERM/SIGINT teardown, PSCI SYSTEM_OFF/RESET and the restart policy.
 /// `run()` returns how the guest finally ended; its `exitStatus` is the
 /// process's.
@@ -33,6 +34,10 @@ public final class Supervisor {
     /// The last boot's machine, kept from its stop until the next boot's
     /// vCPU threads run, then closed (`runMachine`).
     private var retired: GuestMachine? = nil
+    /// The VM the next boot takes, built while this one runs (`GuestVM`);
+    /// nil until then, or when building it failed (the next boot then
+    /// builds its own, and reports the failure if it recurs).
+    private var standby: GuestVM? = nil
     /// The guest tree the last boot loaded, for the next boot to reuse with
     /// new seeds when the images land where they did (`BootTree`).
     private var bootTree: BootTree? = nil
@@ -69,6 +74,8 @@ public final class Supervisor {
             Log.finish()
             for t in vcpuThreads { t.stop() }
             vcpuThreads = []
+            standby = nil
+            retired = nil
         }
         do throws(SupervisorError) { try checkHost() } catch { return fail(error) }
         var timer = PhaseTimer()
@@ -141,7 +148,9 @@ public final class Supervisor {
             control?.run(.boot)
             let machine: GuestMachine
             do throws(SupervisorError) {
-                machine = try GuestMachine(config, kvm: kvm, ram: ram, tree: bootTree, output: { sink.put($0) })
+                let prebuilt = standby
+                standby = nil
+                machine = try GuestMachine(config, kvm: kvm, ram: ram, prebuilt: prebuilt, tree: bootTree, output: { sink.put($0) })
                 bootTree = machine.bootTree
             } catch {
                 return fail(error)
@@ -172,7 +181,7 @@ public final class Supervisor {
             }
             // RAM, devices and GPIO controllers ready: reset released.
             control?.run(.ready)
-            let outcome = runMachine(machine, ram: ram, boot: boots, restart: restart)
+            let outcome = runMachine(machine, kvm: kvm, ram: ram, boot: boots, restart: restart)
             // From the outcome to the next boot's vCPU threads, info lines wait
             // (Log.hold): a restart's critical path does not pay for the log.
             Log.hold()
@@ -215,7 +224,7 @@ public final class Supervisor {
     /// every 5 ms to look for a signal and to kick the vCPUs for the watchdog.
     /// After starting the vCPU threads it checks, while the guest runs, that
     /// the RAM is still on the pages it was given (`ram-check`, every boot).
-    private func runMachine(_ machine: GuestMachine, ram: IdentityMappedRAM, boot: Int,
+    private func runMachine(_ machine: GuestMachine, kvm: KVMSystem, ram: IdentityMappedRAM, boot: Int,
                             restart: RestartTiming?) -> (outcome: Outcome, endedAt: UInt64) {
         let statusFile = self.statusFile
         let state = RunState(vcpus: machine.vcpus.count, firstRun: { statusFile?.update { $0.state = .running } })
@@ -249,6 +258,7 @@ public final class Supervisor {
         retired = nil
         checkRAM(ram, boot: boot)
         Log.release()
+        prepareStandby(kvm: kvm, ram: ram)
         let tick: UInt64 = 5_000_000
         let kickPeriod = UInt64(config.watchdogPeriodMilliseconds) * 1_000_000
         var nextKick = Clock.monotonic + kickPeriod
@@ -267,6 +277,21 @@ public final class Supervisor {
         for t in threads { t.kill(Signals.kick) }
         for t in threads { t.waitDone() }
         return (state.outcome ?? .error("no outcome"), state.endedAt)
+    }
+
+    /// Builds the VM the next boot takes (`standby`), while this boot runs:
+    /// off a restart's path, on the supervising thread (the vCPU threads
+    /// keep their CPUs). A failure is logged and leaves none: the next boot
+    /// builds its own VM, and fails with the error if it recurs.
+    private func prepareStandby(kvm: KVMSystem, ram: IdentityMappedRAM) {
+        var timer = PhaseTimer()
+        do throws(SupervisorError) {
+            standby = try GuestVM(config, kvm: kvm, ram: ram, timer: &timer)
+            Log.write(.info, config.name, "standby", "vm built for the next boot: " + timer.text)
+        } catch {
+            standby = nil
+            Log.write(.warning, config.name, "standby", "error=\"\(error)\" (the next boot builds its VM itself)")
+        }
     }
 
     /// Logs where the RAM is this boot: its base, whether every page is still
