@@ -28,6 +28,19 @@ final class ConsoleLog {
         if fd >= 0 { _ = cleave_close(fd) }
     }
 
+    /// The last `limit` bytes the two files hold (`<path>.1` then `path`),
+    /// as an earlier VMM of the guest left them; empty when there are none.
+    /// A file that cannot be read counts as empty: the history is a
+    /// convenience, the files stay as they are.
+    static func tail(of path: String, limit: Int) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for file in [path + ".1", path] {
+            // Each holds at most cap/2 bytes; more means someone else's file.
+            if let content = try? Files.read(file, limit: 1 << 22) { bytes.append(contentsOf: content) }
+        }
+        return bytes.count > limit ? Array(bytes[(bytes.count - limit)...]) : bytes
+    }
+
     private static func open(_ path: String) throws(Errno) -> Int32 {
         let r = path.withCString { p in retryingOnInterrupt { cleave_open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600) } }
         switch r {

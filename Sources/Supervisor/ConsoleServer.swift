@@ -83,6 +83,13 @@ final class ConsoleServer {
 
     deinit { shutdown() }
 
+    /// Puts what an earlier VMM of the guest wrote (its console log's tail)
+    /// in the history before the thread starts, so that a client of a VMM
+    /// the service started again still sees the output before it.
+    func seed(_ bytes: [UInt8]) {
+        lock.withLock { history.append(contentsOf: bytes) }
+    }
+
     func start() -> Result<Void, Errno> {
         switch Thread.start({ [self] in self.run() }) {
         case .success(let t): thread = t; return .success(())

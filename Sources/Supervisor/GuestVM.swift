@@ -38,7 +38,10 @@ final class GuestVM {
     /// the configuration's when KVM has a PMU; a generated tree without one
     /// simply has no `pmu` node, a carved tree that has one is refused.
     /// Then the vITS (`makeITS`). `timer` gets a phase per step.
-    init(_ config: GuestConfiguration, kvm: KVMSystem, ram: IdentityMappedRAM,
+    /// `announce`: log what the build found about KVM (the PMU, SVE vector
+    /// lengths, pointer authentication, the vITS); a standby says nothing,
+    /// its facts are the first boot's.
+    init(_ config: GuestConfiguration, kvm: KVMSystem, ram: IdentityMappedRAM, announce: Bool = true,
          timer: inout PhaseTimer) throws(SupervisorError) {
         builtAt = Clock.monotonic
         var pmu = config.pmu
@@ -46,13 +49,13 @@ final class GuestVM {
             if case .carved = config.tree {
                 throw .configuration("the guest tree has a PMU (pmu node) but KVM has no \(Capability.armPMUv3) (the host kernel drives no PMUv3): add no-pmu to the plan's guest and carve again")
             }
-            Log.write(.warning, config.name, "pmu", "KVM has no \(Capability.armPMUv3): the guest gets no PMU")
+            if announce { Log.write(.warning, config.name, "pmu", "KVM has no \(Capability.armPMUv3): the guest gets no PMU") }
             pmu = nil
         }
         var sve = config.sveMaxVectorBits != 0
         if sve && kvm.check(.armSVE) <= 0 {
             if config.sveMaxVectorBits != nil {
-                Log.write(.warning, config.name, "sve", "KVM has no \(Capability.armSVE): the guest gets no SVE")
+                if announce { Log.write(.warning, config.name, "sve", "KVM has no \(Capability.armSVE): the guest gets no SVE") }
             }
             sve = false
         }
@@ -60,7 +63,7 @@ final class GuestVM {
         // host without it is said at info level, not warned about.
         var ptrauth = config.ptrauth
         if ptrauth && (kvm.check(.armPtrAuthAddress) <= 0 || kvm.check(.armPtrAuthGeneric) <= 0) {
-            Log.write(.info, config.name, "ptrauth", "none: KVM lacks \(Capability.armPtrAuthAddress) or \(Capability.armPtrAuthGeneric) (the host CPUs have no pointer authentication)")
+            if announce { Log.write(.info, config.name, "ptrauth", "none: KVM lacks \(Capability.armPtrAuthAddress) or \(Capability.armPtrAuthGeneric) (the host CPUs have no pointer authentication)") }
             ptrauth = false
         }
         var intids = config.consoleUART == nil ? [config.consoleINTID] : []
@@ -79,13 +82,13 @@ final class GuestVM {
                 vcpus.append(vcpu)
             }
             timer.mark("vcpus")
-            if ptrauth, let first = vcpus.first {
+            if ptrauth, announce, let first = vcpus.first {
                 // What the guest will read in ID_AA64ISAR1_EL1 (§27).
                 let fields = try first.pointerAuthFields()
                 Log.write(.info, config.name, "ptrauth", "address,generic \(fields)")
             }
             if sve {
-                try GuestVM.configureSVE(vcpus, maxBits: config.sveMaxVectorBits, guest: config.name)
+                try GuestVM.configureSVE(vcpus, maxBits: config.sveMaxVectorBits, guest: config.name, announce: announce)
                 timer.mark("sve")
             }
             let gic = try VGIC(vm: vm, gic: config.gic, interruptCount: lines)
@@ -104,14 +107,14 @@ final class GuestVM {
         } catch {
             throw .kvm(error)
         }
-        its = GuestVM.makeITS(config, vm: vm)
+        its = GuestVM.makeITS(config, vm: vm, announce: announce)
         timer.mark("its")
     }
 
     /// Each vCPU's SVE vector lengths: those KVM offers up to `maxBits` (all
     /// without it), then KVM_ARM_VCPU_FINALIZE, which must precede the first
     /// KVM_RUN (docs/kernel-facts.md §26). Logs the lengths once.
-    static func configureSVE(_ vcpus: [VirtualCPU], maxBits: UInt32?, guest: String) throws(KVMError) {
+    static func configureSVE(_ vcpus: [VirtualCPU], maxBits: UInt32?, guest: String, announce: Bool) throws(KVMError) {
         for vcpu in vcpus {
             let offered = try vcpu.sveVectorQuadwords()
             let chosen = offered.filter { vq in maxBits.map { UInt32(vq) * 128 <= $0 } ?? true }
@@ -120,7 +123,7 @@ final class GuestVM {
             }
             if chosen != offered { try vcpu.setSVEVectorQuadwords(chosen) }
             try vcpu.finalizeSVE()
-            if vcpu.id == 0 {
+            if vcpu.id == 0 && announce {
                 Log.write(.info, guest, "sve", "vector-bits=\(chosen.map { String($0 * 128) }.joined(separator: ",")) max=\(longest * 128) offered-max=\((offered.last ?? 0) * 128)")
             }
         }
@@ -128,12 +131,12 @@ final class GuestVM {
 
     /// A vITS at the board's ITS address (a carved tree's own ITS node wins),
     /// or nil: without one a generated tree simply has no ITS node.
-    private static func makeITS(_ config: GuestConfiguration, vm: VirtualMachine) -> VITS? {
+    private static func makeITS(_ config: GuestConfiguration, vm: VirtualMachine, announce: Bool) -> VITS? {
         var base = config.its
         if case .carved(let tree) = config.tree, let own = BoardITS.base(of: tree) { base = own }
         guard let base, case .v3 = config.gic else { return nil }
         do throws(KVMError) { return try VITS(vm: vm, base: base) } catch {
-            Log.write(.warning, config.name, "its", "base=\(hex(base)) error=\"\(error)\" (the guest gets no ITS)")
+            if announce { Log.write(.warning, config.name, "its", "base=\(hex(base)) error=\"\(error)\" (the guest gets no ITS)") }
             return nil
         }
     }

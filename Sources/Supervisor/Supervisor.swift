@@ -34,10 +34,9 @@ public final class Supervisor {
     /// The last boot's machine, kept from its stop until the next boot's
     /// vCPU threads run, then closed (`runMachine`).
     private var retired: GuestMachine? = nil
-    /// The VM the next boot takes, built while this one runs (`GuestVM`);
-    /// nil until then, or when building it failed (the next boot then
-    /// builds its own, and reports the failure if it recurs).
-    private var standby: GuestVM? = nil
+    /// The VM the next boot takes, being built on its own thread while this
+    /// boot runs (`StandbyVM`); nil before the first boot runs.
+    private var standby: StandbyVM? = nil
     /// The guest tree the last boot loaded, for the next boot to reuse with
     /// new seeds when the images land where they did (`BootTree`).
     private var bootTree: BootTree? = nil
@@ -74,6 +73,7 @@ public final class Supervisor {
             Log.finish()
             for t in vcpuThreads { t.stop() }
             vcpuThreads = []
+            _ = standby?.take()
             standby = nil
             retired = nil
         }
@@ -124,6 +124,10 @@ public final class Supervisor {
             // A passed-through UART console has no 16550 here: clients are told where the console is.
             let elsewhere = config.consoleUART.map { "guest \(name)'s console is the passed-through UART \($0), which the guest drives itself: use that serial line" }
             do throws(SupervisorError) { consoleServer = try ConsoleServer(path: path, guest: name, unavailable: elsewhere) } catch { return fail(error) }
+            // A VMM the service started again: its clients see the output before it.
+            if let logPath = config.consoleLogPath, elsewhere == nil {
+                consoleServer!.seed(ConsoleLog.tail(of: logPath, limit: ConsoleServer.historyCapacity))
+            }
             if case .failure(let e) = consoleServer!.start() { return fail(.system("starting the console socket's thread", e)) }
             Log.write(.info, name, "console-socket", "path=\(path) history_bytes=\(ConsoleServer.historyCapacity)")
         }
@@ -148,7 +152,7 @@ public final class Supervisor {
             control?.run(.boot)
             let machine: GuestMachine
             do throws(SupervisorError) {
-                let prebuilt = standby
+                let prebuilt = standby?.take()
                 standby = nil
                 machine = try GuestMachine(config, kvm: kvm, ram: ram, prebuilt: prebuilt, tree: bootTree, output: { sink.put($0) })
                 bootTree = machine.bootTree
@@ -258,7 +262,7 @@ public final class Supervisor {
         retired = nil
         checkRAM(ram, boot: boot)
         Log.release()
-        prepareStandby(kvm: kvm, ram: ram)
+        standby = StandbyVM.start(config, kvm: kvm, ram: ram)
         let tick: UInt64 = 5_000_000
         let kickPeriod = UInt64(config.watchdogPeriodMilliseconds) * 1_000_000
         var nextKick = Clock.monotonic + kickPeriod
@@ -277,21 +281,6 @@ public final class Supervisor {
         for t in threads { t.kill(Signals.kick) }
         for t in threads { t.waitDone() }
         return (state.outcome ?? .error("no outcome"), state.endedAt)
-    }
-
-    /// Builds the VM the next boot takes (`standby`), while this boot runs:
-    /// off a restart's path, on the supervising thread (the vCPU threads
-    /// keep their CPUs). A failure is logged and leaves none: the next boot
-    /// builds its own VM, and fails with the error if it recurs.
-    private func prepareStandby(kvm: KVMSystem, ram: IdentityMappedRAM) {
-        var timer = PhaseTimer()
-        do throws(SupervisorError) {
-            standby = try GuestVM(config, kvm: kvm, ram: ram, timer: &timer)
-            Log.write(.info, config.name, "standby", "vm built for the next boot: " + timer.text)
-        } catch {
-            standby = nil
-            Log.write(.warning, config.name, "standby", "error=\"\(error)\" (the next boot builds its VM itself)")
-        }
     }
 
     /// Logs where the RAM is this boot: its base, whether every page is still

@@ -126,4 +126,31 @@ import Syscalls
         #expect(client.read() == "error guest uart's console is the passed-through UART /pl011@9000000\n")
         server.shutdown()
     }
+
+    /// A VMM started again by the service: its history begins with what the
+    /// guest's console log holds (the rotated half, then the current one),
+    /// cut to the history's size, and live output follows it.
+    @Test func aRestartedVMMSeedsItsHistoryFromTheConsoleLog() throws {
+        let dir = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let logPath = dir + "/g.console"
+        do {
+            // A small cap: "older\n" fills its half, so "newer" starts a new file.
+            let log = try ConsoleLog(path: logPath, cap: 12)
+            for b in "older\nnewer\n".utf8 { log.put(b) }
+        }
+        #expect(FileManager.default.contents(atPath: logPath + ".1") == Data("older\n".utf8))
+        #expect(ConsoleLog.tail(of: logPath, limit: 1 << 16) == Array("older\nnewer\n".utf8))
+        #expect(ConsoleLog.tail(of: logPath, limit: 4) == Array("wer\n".utf8))
+        #expect(ConsoleLog.tail(of: dir + "/none.console", limit: 16).isEmpty)
+
+        let path = dir + "/g.console.sock"
+        let server = try ConsoleServer(path: path, guest: "g")
+        server.seed(ConsoleLog.tail(of: logPath, limit: ConsoleServer.historyCapacity))
+        try server.start().get()
+        for b in "live\n".utf8 { server.put(b) }
+        let dump = try Client(path, "dump\n")
+        #expect(dump.read() == "ok g\nolder\nnewer\nlive\n")
+        server.shutdown()
+    }
 }

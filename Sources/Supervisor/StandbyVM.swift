@@ -1,0 +1,78 @@
+import GuestMemory
+import KVM
+import Syscalls
+
+/// The VM a guest's next boot takes, built on a thread of its own while the
+/// current boot runs (`Supervisor.runMachine` starts it): the supervising
+/// thread stays free to notice the guest's outcome, and a restart finds
+/// KVM_CREATE_VM, the vCPUs, vGIC, PMUs, memory slots and vITS done
+/// (docs/kernel-facts.md §31). The thread inherits the supervising thread's
+/// CPUs and blocked signals.
+///
+/// `take` joins the thread (waiting for the rest of the build when a guest
+/// resets sooner than its standby was ready) and hands the VM over; it is
+/// called at the next boot and, so that the thread never outlives the
+/// supervisor, at its end (the VM is then closed unused).
+final class StandbyVM {
+    private let guest: String
+    private let lock = Lock()
+    private var built: GuestVM? = nil
+    private var failure: SupervisorError? = nil
+    private var phases = ""
+    private var doneAt: UInt64 = 0
+    private var thread: Thread? = nil
+
+    /// Starts building; nil (logged) when no thread could be started: the
+    /// next boot then builds its own VM.
+    static func start(_ config: GuestConfiguration, kvm: KVMSystem, ram: IdentityMappedRAM) -> StandbyVM? {
+        let standby = StandbyVM(guest: config.name)
+        switch Thread.start({ standby.build(config, kvm: kvm, ram: ram) }) {
+        case .success(let t):
+            standby.thread = t
+            return standby
+        case .failure(let e):
+            Log.write(.warning, config.name, "standby", "error=\"pthread_create: \(e)\" (the next boot builds its VM itself)")
+            return nil
+        }
+    }
+
+    private init(guest: String) { self.guest = guest }
+
+    private func build(_ config: GuestConfiguration, kvm: KVMSystem, ram: IdentityMappedRAM) {
+        var timer = PhaseTimer()
+        var vm: GuestVM? = nil
+        var error: SupervisorError? = nil
+        do throws(SupervisorError) {
+            vm = try GuestVM(config, kvm: kvm, ram: ram, announce: false, timer: &timer)
+        } catch let e {
+            error = e
+        }
+        let text = timer.text
+        lock.withLock {
+            built = vm
+            failure = error
+            phases = text
+            doneAt = Clock.monotonic
+        }
+    }
+
+    /// Waits for the build and returns its VM, or nil when it failed (said
+    /// once as a warning: the next boot builds its own and reports the error
+    /// if it recurs). Logs `standby` with the build's phases and how long
+    /// the caller waited for it (`waited_us`, 0 when it was ready).
+    func take() -> GuestVM? {
+        let asked = Clock.monotonic
+        thread?.join()
+        thread = nil
+        return lock.withLock {
+            let waited = doneAt > asked ? (doneAt - asked) / 1000 : 0
+            if let failure {
+                Log.write(.warning, guest, "standby", "error=\"\(failure)\" (the next boot builds its VM itself)")
+                return nil
+            }
+            if built != nil { Log.write(.info, guest, "standby", "vm built while the last boot ran: \(phases) waited_us=\(waited)") }
+            defer { built = nil }
+            return built
+        }
+    }
+}
