@@ -10,9 +10,9 @@ import Syscalls
 /// CPUs and blocked signals.
 ///
 /// `take` joins the thread (waiting for the rest of the build when a guest
-/// resets sooner than its standby was ready) and hands the VM over; it is
-/// called at the next boot and, so that the thread never outlives the
-/// supervisor, at its end (the VM is then closed unused).
+/// resets sooner than its standby was ready) and hands the VM over at the
+/// next boot; `discard` joins it at the supervisor's end, so that the
+/// thread never outlives it, and closes the VM unused.
 final class StandbyVM {
     private let guest: String
     private let lock = Lock()
@@ -54,6 +54,14 @@ final class StandbyVM {
             phases = text
             doneAt = Clock.monotonic
         }
+    }
+
+    /// Waits for the build and closes what it made, unused, saying
+    /// nothing: the supervisor is finishing.
+    func discard() {
+        thread?.join()
+        thread = nil
+        lock.withLock { built = nil }
     }
 
     /// Waits for the build and returns its VM, or nil when it failed (said

@@ -73,7 +73,7 @@ public final class Supervisor {
             Log.finish()
             for t in vcpuThreads { t.stop() }
             vcpuThreads = []
-            _ = standby?.take()
+            standby?.discard()
             standby = nil
             retired = nil
         }
@@ -262,7 +262,8 @@ public final class Supervisor {
         retired = nil
         checkRAM(ram, boot: boot)
         Log.release()
-        standby = StandbyVM.start(config, kvm: kvm, ram: ram)
+        // Unless this boot is the last its max-restarts allows.
+        if config.maxRestarts == 0 || boot <= config.maxRestarts { standby = StandbyVM.start(config, kvm: kvm, ram: ram) }
         let tick: UInt64 = 5_000_000
         let kickPeriod = UInt64(config.watchdogPeriodMilliseconds) * 1_000_000
         var nextKick = Clock.monotonic + kickPeriod
