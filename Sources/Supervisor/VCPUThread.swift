@@ -1,3 +1,4 @@
+import Synchronization
 import Syscalls
 
 /// The thread of one vCPU index for the whole process, reused by every boot:
@@ -7,8 +8,17 @@ import Syscalls
 /// loop's pin is then a no-op). It waits for work, runs it, says so, and
 /// waits again until `stop`. The supervising thread kicks it with a signal
 /// as it did a per-boot thread.
+///
+/// After a boot's loop returns it polls for the next one for up to
+/// `pollNanoseconds` before it sleeps: a restart hands the next loop over
+/// within that time, and a thread that polls on its (isolated, otherwise
+/// idle) CPU starts it without the wake-up of a sleeping thread on another
+/// CPU (docs/kernel-facts.md §31).
 final class VCPUThread {
+    static let pollNanoseconds: UInt64 = 20_000_000
     private let lock = Lock()
+    /// Set by `run` before the wake-up: what the polling thread watches.
+    private let pending = Atomic<Bool>(false)
     private let wake = Wakeup()
     private let done = Wakeup()
     private var job: (() -> Void)? = nil
@@ -29,8 +39,15 @@ final class VCPUThread {
     }
 
     private func main() {
+        var polling = false
         while true {
-            wake.wait(nanoseconds: 1_000_000_000)
+            if polling {
+                let until = Clock.monotonic + VCPUThread.pollNanoseconds
+                while !pending.load(ordering: .acquiring) && Clock.monotonic < until {}
+                polling = false
+            }
+            if !pending.load(ordering: .acquiring) { wake.wait(nanoseconds: 1_000_000_000) }
+            pending.store(false, ordering: .releasing)
             let (next, stopping): ((() -> Void)?, Bool) = lock.withLock {
                 let taken = job
                 job = nil
@@ -39,6 +56,7 @@ final class VCPUThread {
             if let next {
                 next()
                 done.post()
+                polling = true
             }
             if stopping { return }
         }
@@ -47,6 +65,7 @@ final class VCPUThread {
     /// Runs `body` on the thread (which must be idle).
     func run(_ body: @escaping () -> Void) {
         lock.withLock { job = body }
+        pending.store(true, ordering: .releasing)
         wake.post()
     }
 
@@ -61,6 +80,7 @@ final class VCPUThread {
     /// Ends the thread once its work has returned, and joins it.
     func stop() {
         lock.withLock { quit = true }
+        pending.store(true, ordering: .releasing)
         wake.post()
         thread?.join()
     }

@@ -23,6 +23,21 @@ import Syscalls
         #expect(seen.ids.count == 2)
         #expect(Set(seen.ids).count == 1)
     }
+
+    /// The next loop comes after the thread stopped polling for it (it
+    /// sleeps then): it still runs, on the same thread.
+    @Test func aLoopHandedOverAfterThePollRuns() throws {
+        let worker = try VCPUThread.start().get()
+        let seen = Seen()
+        worker.run { seen.add() }
+        worker.waitDone()
+        usleep(UInt32(VCPUThread.pollNanoseconds / 1000) * 3)
+        worker.run { seen.add() }
+        worker.waitDone()
+        worker.stop()
+        #expect(seen.ids.count == 2)
+        #expect(Set(seen.ids).count == 1)
+    }
 }
 
 /// The calling thread's kernel id (gettid).

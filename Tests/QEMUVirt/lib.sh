@@ -387,7 +387,9 @@ mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 if grep -q "console=hvc0" /proc/cmdline; then
     insmod /lib/host-modules/virtio_mmio.ko; insmod /lib/host-modules/virtio_console.ko
-    i=0; while [ ! -e /dev/hvc0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    # Until it opens, not only exists: the node comes before the port is
+    # ready (docs/kernel-facts.md §29).
+    i=0; while ! (: </dev/hvc0) 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 fi
 SETUP
     cat >"$root/init" <<'INIT'

@@ -33,9 +33,10 @@ poweroff
 
 uart_console_run() { # variant
     local variant=$1 board="$work/board-uart.dtb" log="$work/uart.log" serial="$work/uart-serial.log" status=0 typer t0 t1
-    # This boot keeps -smp 2 (qv_machine): with -smp 4 its host opened no
-    # hvc0 (kernel: "hvc_open: request_irq failed with rc -22", init exited
-    # and the host panicked; seen once on gicv3, not investigated further).
+    # This boot keeps -smp 2 (qv_machine): its one guest needs CPU 1 only.
+    # (With -smp 4 it once failed to open hvc0, "hvc_open: request_irq
+    # failed with rc -22": a race in virtio_console the board set-up now
+    # waits out, docs/kernel-facts.md §29.)
     local qv_smp=2
     # The board with bootargs naming the virtio console; the plan: the
     # bundled one's guest with the PL011 for its only device and console,
