@@ -183,7 +183,8 @@ if /bin/busybox grep -q cleave.panic /proc/cmdline; then
 fi
 /bin/busybox echo "CLEAVE-GUEST-INFO uptime=$(/bin/busybox cut -d' ' -f1 /proc/uptime) mem=$(/bin/busybox grep MemTotal /proc/meminfo | /bin/busybox tr -s ' ' | /bin/busybox cut -d' ' -f2)kB cpus=$(/bin/busybox grep -c ^processor /proc/cpuinfo) pauth=[$(for f in paca pacg; do /bin/busybox grep -m1 ^Features /proc/cpuinfo | /bin/busybox grep -qw $f && echo -n $f,; done)]"
 /bin/busybox echo "CLEAVE-GUEST-CMDLINE $(/bin/busybox cat /proc/cmdline)"
-# Under the two-guest service run (Tests/QEMUVirt/board/cleave-two-run):
+# Under the two-guest service runs (Tests/QEMUVirt/board/cleave-two-board
+# and cleave-two-run):
 # cleave.beat prints a counter every 0.5 s (checked for a gap while the
 # other guest panics); cleave.on-key-panic panics through pvpanic when QEMU's
 # power key (its passed-through PL061 line 3) is pressed. Both in the
@@ -428,7 +429,11 @@ qv_host_console=serial
 # (/var/log/cleave.log) as CLEAVE-INIT-SHUTDOWN-LOG lines. The built
 # modules go to /lib/modules/<version>/extra, Init/modprobe.d/cleave.conf to
 # /etc/modprobe.d, cleave-boot also to /usr/sbin (the paths Init/ uses).
+# qv_init_extra: more inittab lines of the caller's, after Init/inittab's
+# (busybox init runs every sysinit line before any respawn line, wherever
+# it stands).
 qv_busybox_init=0
+qv_init_extra=""
 
 qv_busybox_init_root() { # root
     local root=$1 version=${kernel##*/vmlinuz-} tty=""
@@ -443,6 +448,7 @@ qv_busybox_init_root() { # root
         echo "::sysinit:/bin/busybox sh /etc/board-setup"
         echo "::sysinit:/sbin/depmod"
         grep -v '^#' "$repo/Init/inittab"
+        [[ -n "${qv_init_extra:-}" ]] && printf '%s\n' "$qv_init_extra"
         echo "$tty::once:/bin/sh /tests.sh"
         echo "::shutdown:/bin/sh -c 'sed \"s/^/CLEAVE-INIT-SHUTDOWN-LOG /\" /var/log/cleave.log >/dev/console 2>&1'"
     } >"$root/etc/inittab"
