@@ -349,6 +349,16 @@ qv_plan_variant() { # name out text
     sed -E "s|(\{ device = \"[^\"]*\";)|\1 $3|" "$repo/Boards/$1/plan.dts" >"$2"
 }
 
+# The two-guest plan as Tests/QEMUVirt/board/cleave-two-run runs it
+# (Boards/qemu-virt-two-guests names no GIC: every variant carves it): both
+# idle, quiet (each console byte is an exit); ctl panics at the power key, io
+# beats. Written to OUT.
+qv_plan_two() { # out
+    sed -E -e '/^\t\tctl \{/,/^\t\t\};/ s|bootargs = "([^"]*)";|bootargs = "\1 quiet cleave.idle cleave.on-key-panic";|' \
+        -e '/^\t\tio \{/,/^\t\t\};/ s|bootargs = "([^"]*)";|bootargs = "\1 quiet cleave.idle cleave.beat";|' \
+        "$repo/Boards/qemu-virt-two-guests/plan.dts" >"$1"
+}
+
 qv_initramfs() {
     local out=$1 tests=$2 root="$work/host-root"
     rm -rf "$root"
