@@ -236,10 +236,10 @@ IRQS
         [[ "$(hv "$final" spi$n)" != *"forwarded=1"* && "$(hv "$final" spi$n | cut -d/ -f1)" == 0-1 ]] || ok_final=1
         [[ "$(hv "$pre" spi$n | cut -d/ -f1)" =~ ^(0-1)?$ ]] || ok_final=1
     done
-    check "$variant: two guests: the service (stopped first) and both VMMs killed with SIGKILL: the kernel gave back the hugepages and closed the forwardings; the bindings (and state files) are left for the next start" \
-        $(grep -aq "CLEAVE-TWO killed " "$two" && [[ $ok_kill -eq 0 && "$(hv "$running" state_files)" == 2 && "$(hv "$killed_state" state_files)" == 2 ]] &&
+    check "$variant: two guests: the service (stopped first) and both VMMs killed with SIGKILL: every thread of both VMMs has exited within 30 s, the kernel gave back the hugepages and closed the forwardings; the bindings (and state files) are left for the next start" \
+        $(grep -aq "CLEAVE-TWO killed .* alive=no " "$two" && [[ $ok_kill -eq 0 && "$(hv "$running" state_files)" == 2 && "$(hv "$killed_state" state_files)" == 2 ]] &&
           [[ -n "$(hv "$killed_state" huge_total)" && "$(hv "$killed_state" huge_free)" == "$(hv "$killed_state" huge_total)" && $(( $(hv "$running" huge_total) - $(hv "$running" huge_free) )) -eq 128 ]]; echo $?) \
-        "$(grep -a -m1 "CLEAVE-TWO killed" "$two" | grep -ao "alive=.*"); $(grep -a "CLEAVE-TWO survivor" "$two" | cut -d' ' -f3- | tr '\n' ' ')before: $running; after: $killed_state" "$two"
+        "$(grep -a -m1 "CLEAVE-TWO killed" "$two" | grep -ao "alive=.*"); $(grep -a "CLEAVE-TWO survivor " "$two" | cut -d' ' -f3- | tr '\n' ' ')before: $running; after: $killed_state" "$two"
     spid2=$(grep -a "CLEAVE-TWO recovered" "$two" | grep -ao "service=[0-9]*" | cut -d= -f2 || true)
     check "$variant: two guests: init's respawn line is the new start: a new service recovers the host (each VMM undoes its state file, problems=0) and both run again" \
         $(grep -aq "CLEAVE-TWO recovered rc=0" "$two" && [[ -n "$spid2" && "$spid2" != "$spid" ]] &&
