@@ -16,6 +16,10 @@ public struct StatusReport {
         public var state: String
         public var reason: String
         public var uptimeSeconds: UInt64?
+        /// How the last process ended: the service's record once it reaped
+        /// it; before that, for a process whose guest has ended and that is
+        /// exiting, the exit status the process wrote in its file.
+        public var lastExit: String
     }
 
     public var service: ServiceInfo
@@ -41,6 +45,7 @@ public struct StatusReport {
         var state: String
         var reason = record.reason
         var uptime: UInt64? = nil
+        var lastExit = record.lastExit
         switch record.state {
         case .running:
             // A file left by an earlier process says nothing about this one.
@@ -50,12 +55,19 @@ public struct StatusReport {
             if let current, current.state == .running || current.state == .starting {
                 uptime = now >= record.since ? (now - record.since) / 1_000_000_000 : 0
             }
-            return Entry(name: name, record: record, status: current ?? status, state: state, reason: reason, uptimeSeconds: uptime)
+            // Its guest ended and it is exiting: the service has not reaped it
+            // yet, but the process already said its status (Supervisor.run).
+            if let current, current.state == .stopped || current.state == .failed, let code = current.exitStatus {
+                lastExit = ChildProcess.Ending.exited(code).description
+            }
+            return Entry(name: name, record: record, status: current ?? status, state: state, reason: reason,
+                         uptimeSeconds: uptime, lastExit: lastExit)
         case .waiting: state = "restarting"
         case .stopped: state = "stopped"
         case .failed: state = "failed"
         }
-        return Entry(name: name, record: record, status: status, state: state, reason: reason, uptimeSeconds: uptime)
+        return Entry(name: name, record: record, status: status, state: state, reason: reason,
+                     uptimeSeconds: uptime, lastExit: lastExit)
     }
 
     /// One `guest ...` line per guest and one `  device ...` line per device.
@@ -67,7 +79,7 @@ public struct StatusReport {
             out += "guest \(e.name) state=\(e.state) pid=\(pid) cpus=\(s.map { $0.cpus.map { "\($0)" }.joined(separator: ",") } ?? "-")"
             out += " ram=" + (s.map { $0.ramSize > 0 ? "\(hex($0.ramBase))+\(hex($0.ramSize))" : "-" } ?? "-")
             out += " uptime_s=\(e.uptimeSeconds.map { "\($0)" } ?? "-") boots=\(s?.boots ?? 0) restarts=\(e.record.restarts)"
-            out += " last_exit=\"\(e.record.lastExit)\" reason=\"\(e.reason)\""
+            out += " last_exit=\"\(e.lastExit)\" reason=\"\(e.reason)\""
             if e.record.state == .waiting { out += " backoff_ms=\(e.record.backoffMilliseconds)" }
             out += "\n"
             for d in s?.devices ?? [] {
@@ -105,7 +117,7 @@ public struct StatusReport {
             if let u = e.uptimeSeconds { w.number("uptime_seconds", u) } else { w.null("uptime_seconds") }
             w.number("boots", s?.boots ?? 0)
             w.number("restarts", e.record.restarts)
-            w.string("last_exit", e.record.lastExit)
+            w.string("last_exit", e.lastExit)
             w.string("last_outcome", s?.lastOutcome ?? "")
             w.number("backoff_ms", e.record.backoffMilliseconds)
             w.beginArray("devices")

@@ -101,6 +101,29 @@ import Syscalls
         #expect(StatusReport.entry(name: "linux", record: record, status: status, now: 0).state == "stopped")
     }
 
+    /// The guest has ended and its process is exiting, not yet reaped by the
+    /// service: the state is the process's, and so is the last exit (the
+    /// status it wrote), not an earlier process's or none.
+    @Test func anExitingProcessGivesItsOwnLastExit() {
+        var record = ServiceRecord(name: "linux")
+        record.state = .running
+        record.pid = 10
+        record.lastExit = "killed by signal 9 (SIGKILL)"   // the process before it
+        var status = GuestStatus(name: "linux")
+        status.pid = 10
+        status.state = .running
+        #expect(StatusReport.entry(name: "linux", record: record, status: status, now: 0).lastExit == "killed by signal 9 (SIGKILL)")
+        status.state = .stopped
+        status.exitStatus = 0
+        let ending = StatusReport.entry(name: "linux", record: record, status: status, now: 0)
+        #expect(ending.state == "stopped")
+        #expect(ending.lastExit == "exit status 0")
+        // Reaped: the service's record says it.
+        record.state = .stopped
+        record.lastExit = "exit status 0"
+        #expect(StatusReport.entry(name: "linux", record: record, status: status, now: 0).lastExit == "exit status 0")
+    }
+
     @Test func options() throws {
         #expect(try ServiceOptions.parse("start", []) == .start(tree: "/sys/firmware/fdt", kmsg: false))
         #expect(try ServiceOptions.parse("start", ["--tree", "/t.dtb", "--kmsg"]) == .start(tree: "/t.dtb", kmsg: true))
