@@ -23,10 +23,6 @@ final class GuestVM {
     let its: VITS?
     /// The PMU interrupt the vCPUs got, or nil.
     let pmu: PMUInterrupt?
-    /// CLOCK_MONOTONIC when it was built: KVM sets a vCPU's virtual counter
-    /// to zero when it makes the vCPU, so the guest's counter starts here,
-    /// not at its first instruction, when the VM was built ahead.
-    let builtAt: UInt64
 
     /// The VM, its vCPUs (all but the first powered off, for PSCI CPU_ON;
     /// with pointer authentication when KVM has it and the configuration
@@ -43,7 +39,6 @@ final class GuestVM {
     /// its facts are the first boot's.
     init(_ config: GuestConfiguration, kvm: KVMSystem, ram: IdentityMappedRAM, announce: Bool = true,
          timer: inout PhaseTimer) throws(SupervisorError) {
-        builtAt = Clock.monotonic
         var pmu = config.pmu
         if pmu != nil && kvm.check(.armPMUv3) <= 0 {
             if case .carved = config.tree {

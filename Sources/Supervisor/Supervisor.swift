@@ -207,7 +207,7 @@ public final class Supervisor {
                 case .onFailure: again = outcome.outcome.isFailure
                 }
             }
-            if !again || (config.maxRestarts > 0 && boots > config.maxRestarts) { return outcome.outcome }
+            if !again || !restartAllowed(after: boots) { return outcome.outcome }
             Log.write(.info, name, "restart", "after=\"\(outcome.outcome)\" ram-scrub=\(config.ramScrub.rawValue)")
             restart = RestartTiming(endedAt: outcome.endedAt, after: outcome.outcome, boot: boots + 1)
             restart?.mark("stop")
@@ -215,6 +215,12 @@ public final class Supervisor {
             // teardown (its stage-2 tables, vGIC, vCPUs) is off the restart's path.
             retired = machine
         }
+    }
+
+    /// Whether `max-restarts` lets the boot numbered `boots` be followed by
+    /// another (a reset or a restart by policy); 0 (or less) sets no bound.
+    private func restartAllowed(after boots: Int) -> Bool {
+        config.maxRestarts <= 0 || boots <= config.maxRestarts
     }
 
     private func fail(_ error: SupervisorError) -> Outcome {
@@ -263,7 +269,7 @@ public final class Supervisor {
         checkRAM(ram, boot: boot)
         Log.release()
         // Unless this boot is the last its max-restarts allows.
-        if config.maxRestarts == 0 || boot <= config.maxRestarts { standby = StandbyVM.start(config, kvm: kvm, ram: ram) }
+        if restartAllowed(after: boot) { standby = StandbyVM.start(config, kvm: kvm, ram: ram) }
         let tick: UInt64 = 5_000_000
         let kickPeriod = UInt64(config.watchdogPeriodMilliseconds) * 1_000_000
         var nextKick = Clock.monotonic + kickPeriod
