@@ -60,7 +60,7 @@ let package = Package(
         // Option parsing of both binaries' run and boot (one parser, so `cleave
         // run` and `cleave-boot run` accept the same text).
         .target(name: "Service", dependencies: ["Supervisor", "PartitionRecord", "Syscalls", "CLinux", "JSON", "Console", "Options"]),
-        .target(name: "Options", dependencies: ["Supervisor", "GuestTree", "DeviceTree", "KVM", "Platform", "PartitionRecord", "Syscalls"]),
+        .target(name: "Options", dependencies: ["Supervisor", "Console", "GuestTree", "DeviceTree", "KVM", "Platform", "PartitionRecord", "Syscalls"]),
         .executableTarget(name: "cleave-boot", dependencies: ["Options", "Supervisor", "Service", "Syscalls", "CLinux"]),
         .executableTarget(
             name: "cleave",

@@ -4,18 +4,35 @@
 ///
 /// ```
 /// client -> server   "attach\n"        the history, then live output; the client's bytes are input
+///                                       (refused while another client is attached)
+///                    "take-over\n"     as attach; an attached client is detached (ConsoleNotice.takenOver)
+///                    "follow\n"        the history, then live output; the client's bytes are dropped
 ///                    "dump\n"          the history as it is now, then the server closes
 /// server -> client   "ok GUEST\n"      accepted: raw console bytes follow
 ///                    "error TEXT\n"    refused (TEXT says why and what to do); the server closes
 /// ```
+///
+/// A server that predates a request refuses it as unknown, naming the ones
+/// it has: a client tells its user so rather than guessing.
 public enum ConsoleRequest: String, Equatable {
     case attach
+    case takeOver = "take-over"
+    case follow
     case dump
 
     /// The longest request line a server reads before it gives up on a client.
     public static let maximumLine = 64
 
+    /// Every request, as a server lists them in a refusal.
+    public static let all: [ConsoleRequest] = [.attach, .takeOver, .follow, .dump]
+
     public var line: [UInt8] { Array((rawValue + "\n").utf8) }
+
+    /// Whether the client's bytes go to the guest (one such client at a time).
+    public var writes: Bool { self == .attach || self == .takeOver }
+
+    /// Whether live output follows the history.
+    public var follows: Bool { self != .dump }
 
     /// The request in `line` (without its newline; a trailing CR is allowed).
     public init?(line: [UInt8]) {

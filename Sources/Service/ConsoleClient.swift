@@ -9,7 +9,13 @@ import Syscalls
 /// guest. On a terminal stdin is put in raw mode (restored however the client
 /// ends but SIGKILL) and Ctrl-] detaches; without a terminal the bytes pass
 /// as they are, stdin's end only stops input, and `--timeout` (or a signal)
-/// detaches. `--no-follow` prints the history and exits.
+/// detaches. `--force` attaches by taking the console from an attached
+/// client, which the server detaches with a notice; a client detached so
+/// says which pid took over. `--read-only` follows the output and sends
+/// nothing: on a terminal Ctrl-], Ctrl-C and Ctrl-D (raw mode gives them as
+/// bytes) end it; without one stdin is not read (a follower in the
+/// background with stdin at its end keeps following). `--no-follow` prints
+/// the history and exits.
 public struct ConsoleClient {
     let paths: ServicePaths
     /// Ctrl-]: telnet's and virsh console's escape; a guest rarely needs it.
@@ -22,17 +28,19 @@ public struct ConsoleClient {
     /// How an attached session ended.
     public enum Ending: Equatable {
         case detached, timedOut, signalled(Int32), terminalClosed
+        /// The server detached this client: the process `pid` took the console over.
+        case takenOver(by: Int32)
         /// Stdout cannot be written any more (a pipe's reader ended).
         case outputClosed
         /// The VMM closed the socket: the guest stopped or its VMM ended.
         case consoleClosed
     }
 
-    /// Connects to `guest`'s console; returns the exit status (0, or 1 when
-    /// the console closed under an attached client). Errors name the guest
-    /// and what to do: no service, an unknown guest (naming the known
-    /// ones), a guest that is not running, a refused attach.
-    public func run(guest name: String, follow: Bool, seconds: UInt64?) throws(ServiceError) -> Int32 {
+    /// Connects to `guest`'s console and makes `request`; returns the exit
+    /// status (0, or 1 when the console closed under a following client).
+    /// Errors name the guest and what to do: no service, an unknown guest
+    /// (naming the known ones), a guest that is not running, a refused request.
+    public func run(guest name: String, request: ConsoleRequest, seconds: UInt64?) throws(ServiceError) -> Int32 {
         guard ChildProcess.userID == 0 else {
             throw ServiceError("console is for root only (uid \(ChildProcess.userID)): run it as root")
         }
@@ -40,14 +48,20 @@ public struct ConsoleClient {
         let info = try control.running()
         let guest = try control.guest(name, of: info)
         let socket = try connect(guest)
-        try send(socket, follow ? ConsoleRequest.attach.line : ConsoleRequest.dump.line, guest: guest)
+        try send(socket, request.line, guest: guest)
         switch try readReply(socket, guest: guest) {
-        case .refused(let why): throw ServiceError("guest \(guest)'s console refused the \(follow ? "attach" : "read"): \(why)")
+        case .refused(let why):
+            // A VMM started before this client learned the request.
+            let older = why.hasPrefix("unknown request") ? " (the guest's VMM is older than this cleave-boot: restart the guest to use this option)" : ""
+            throw ServiceError("guest \(guest)'s console refused the \(ConsoleClient.name(of: request)): \(why)\(older)")
         case .accepted: break
         }
-        guard follow else { try dump(socket, guest: guest); return 0 }
-        let ending = attach(socket, guest: guest, seconds: seconds)
+        guard request.follows else { try dump(socket, guest: guest); return 0 }
+        let ending = attach(socket, guest: guest, writes: request.writes, seconds: seconds)
         switch ending {
+        case .takenOver(let pid):
+            say("\r\n[cleave: detached from guest \(guest)'s console: pid \(pid) took it over; the guest keeps running]")
+            return 0
         case .consoleClosed:
             say("\r\n[cleave: guest \(guest)'s console closed: the guest stopped or its VMM ended; see cleave-boot status]")
             return 1
@@ -55,6 +69,16 @@ public struct ConsoleClient {
         case .detached, .timedOut, .signalled:
             say("\r\n[cleave: detached from guest \(guest)'s console; the guest keeps running]")
             return 0
+        }
+    }
+
+    /// The request as the user asked for it, for messages.
+    static func name(of request: ConsoleRequest) -> String {
+        switch request {
+        case .attach: return "attach"
+        case .takeOver: return "attach --force"
+        case .follow: return "read-only attach"
+        case .dump: return "read"
         }
     }
 
@@ -114,16 +138,28 @@ public struct ConsoleClient {
         throw ServiceError("guest \(guest)'s console history did not arrive within \(ConsoleClient.dumpTimeout / 1_000_000_000) s")
     }
 
-    private func attach(_ socket: borrowing FileDescriptor, guest: String, seconds: UInt64?) -> Ending {
+    /// Keys that end a read-only client on a terminal besides the detach key:
+    /// Ctrl-C and Ctrl-D, which raw mode passes as bytes.
+    static let readOnlyEndKeys: [UInt8] = [0x03, 0x04]
+
+    /// Copies the console to stdout and, when `writes`, stdin to the guest.
+    private func attach(_ socket: borrowing FileDescriptor, guest: String, writes: Bool, seconds: UInt64?) -> Ending {
         Signals.install()
         let terminal = cleave_isatty(0) == 1
         let raw = terminal && cleave_set_raw_terminal(0, 1) == 0
         defer { if raw { _ = cleave_set_raw_terminal(0, 0) } }
-        say("[cleave: attached to guest \(guest)'s console" + (terminal ? "; Ctrl-] detaches" : "") + "]")
+        if writes {
+            say("[cleave: attached to guest \(guest)'s console" + (terminal ? "; Ctrl-] detaches" : "") + "]")
+        } else {
+            say("[cleave: following guest \(guest)'s console, read-only" + (terminal ? "; Ctrl-], Ctrl-C or Ctrl-D detaches" : "") + "]")
+        }
+        // The last bytes received: a takeover's notice ends them.
+        var tail: [UInt8] = []
         _ = cleave_set_nonblocking(socket.rawValue, 1)
         let deadline = seconds.map { Clock.monotonic + $0 * 1_000_000_000 }
         var outgoing: [UInt8] = []
-        var stdinOpen = true
+        // A follower without a terminal leaves stdin alone.
+        var stdinOpen = writes || terminal
         var buffer = [UInt8](repeating: 0, count: 4096)
         var ending: Ending? = nil
         while ending == nil {
@@ -137,10 +173,14 @@ public struct ConsoleClient {
             let socketEvents = Int32(fds[0].revents)
             if socketEvents & Int32(POLLIN) != 0 {
                 let n = buffer.withUnsafeMutableBytes { cleave_read(socket.rawValue, $0.baseAddress, $0.count) }
-                if n == 0 || (n < 0 && n != -Int(EINTR) && n != -Int(EAGAIN)) { ending = .consoleClosed; break }
+                if n == 0 || (n < 0 && n != -Int(EINTR) && n != -Int(EAGAIN)) { ending = closed(tail); break }
                 if n > 0 && !output(buffer, n) { ending = .outputClosed; break }
+                if n > 0 {
+                    tail.append(contentsOf: buffer[0..<n])
+                    if tail.count > ConsoleClient.tailKept { tail.removeFirst(tail.count - ConsoleClient.tailKept) }
+                }
             } else if socketEvents & Int32(POLLHUP | POLLERR) != 0 {
-                ending = .consoleClosed
+                ending = closed(tail)
                 break
             }
             if fds.count > 1 && Int32(fds[1].revents) & Int32(POLLIN | POLLHUP) != 0 {
@@ -149,6 +189,12 @@ public struct ConsoleClient {
                     // A terminal that hung up ends the session; a pipe's end only ends input.
                     if terminal { ending = .terminalClosed; break }
                     stdinOpen = false
+                } else if n > 0 && !writes {
+                    // Only the keys that end it count; nothing goes to the guest.
+                    let bytes = buffer[0..<n]
+                    if terminal && (bytes.contains(ConsoleClient.detachKey) || bytes.contains(where: { ConsoleClient.readOnlyEndKeys.contains($0) })) {
+                        ending = .detached
+                    }
                 } else if n > 0 {
                     let bytes = Array(buffer[0..<n])
                     if terminal, let key = bytes.firstIndex(of: ConsoleClient.detachKey) {
@@ -163,12 +209,27 @@ public struct ConsoleClient {
         }
         // What was typed before the detach key still goes (bounded: the server may be full).
         let flushDeadline = Clock.monotonic + 1_000_000_000
-        while !outgoing.isEmpty && ending != .consoleClosed && Clock.monotonic < flushDeadline {
+        let serverGone: Bool
+        switch ending {
+        case .consoleClosed, .takenOver: serverGone = true
+        default: serverGone = false
+        }
+        while !outgoing.isEmpty && !serverGone && Clock.monotonic < flushDeadline {
             let before = outgoing.count
             flush(&outgoing, socket)
             if outgoing.count == before { Clock.sleep(nanoseconds: 10_000_000) }
         }
         return ending ?? .detached
+    }
+
+    /// How many of the last received bytes are kept to recognise a takeover's notice.
+    static let tailKept = 256
+
+    /// How a session ends whose socket the server closed: a takeover when
+    /// the last bytes are its notice, else the guest's (or its VMM's) end.
+    private func closed(_ tail: [UInt8]) -> Ending {
+        if let pid = ConsoleNotice.takenOver(endOf: tail) { return .takenOver(by: pid) }
+        return .consoleClosed
     }
 
     /// The first `count` bytes of `buffer` to stdout, whole; false when stdout

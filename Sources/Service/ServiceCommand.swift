@@ -23,8 +23,8 @@ public enum ServiceCommand {
             case .restart(let guest):
                 let record = try control.request(.restart, guest: guest)
                 print("\(guest): \(record.state.rawValue) pid=\(record.pid)")
-            case .console(let guest, let follow, let seconds):
-                return try ConsoleClient(paths: paths).run(guest: guest, follow: follow, seconds: seconds)
+            case .console(let guest, let request, let seconds):
+                return try ConsoleClient(paths: paths).run(guest: guest, request: request, seconds: seconds)
             }
         } catch {
             Log.write(.error, "service", options.command, "error=\"\(error)\"")

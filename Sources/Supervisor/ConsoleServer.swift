@@ -7,11 +7,15 @@ import Syscalls
 /// /run/cleave/guests/NAME.console.sock, mode 0600): keeps the last 64 KiB
 /// of the console's output (`ConsoleHistory`) and serves it to console
 /// clients (`cleave-boot console`, ConsoleSocketProtocol). One client at a
-/// time attaches: it gets the history, then live output, and its bytes go to
-/// the 16550's receive path (`input`, as `--interactive` input does); a
-/// second attach is refused naming the attached client's pid. Any number of
-/// `dump` clients (up to `maximumClients` connections in all) get the history
-/// as it is and are closed.
+/// time is attached (the writer): it gets the history, then live output, and
+/// its bytes go to the 16550's receive path (`input`, as `--interactive`
+/// input does). A second `attach` is refused naming the writer's pid; a
+/// `take-over` detaches the writer instead (it gets the output up to that
+/// moment, then `ConsoleNotice.takenOver`, then its socket is closed) and
+/// becomes the writer. Any number of `follow` clients get what the writer
+/// gets but send nothing to the guest (their bytes are read and dropped), and
+/// any number of `dump` clients get the history as it is and are closed, up
+/// to `maximumClients` connections in all.
 ///
 /// The vCPU threads only append to the history under a lock and, when a
 /// client is connected, wake the server's thread through an eventfd (at most
@@ -26,7 +30,10 @@ import Syscalls
 /// is replaced at start; one a live process serves is not.
 final class ConsoleServer {
     static let historyCapacity = 64 * 1024
-    static let maximumClients = 8
+    /// Connections at once, of every kind: a writer, followers, dumps and
+    /// clients still sending their request. Each costs a pollfd and a send per
+    /// wake-up of the server's thread, never a wait.
+    static let maximumClients = 16
     /// How long a client may take to send its request line.
     static let requestTimeout: UInt64 = 2_000_000_000
     /// How long a dump (or a refusal) may take to be read before it is cut.
@@ -69,7 +76,7 @@ final class ConsoleServer {
             // A socket no process listens on: left by a VMM killed with SIGKILL.
             _ = path.withCString { cleave_unlink($0) }
         }
-        let fd = path.withCString { cleave_unix_listen($0, 0o600, 8) }
+        let fd = path.withCString { cleave_unix_listen($0, 0o600, Int32(ConsoleServer.maximumClients)) }
         guard fd >= 0 else { throw .system("listening on the console socket \(path)", Errno(-fd)) }
         listener = FileDescriptor(adopting: fd)
         let efd = cleave_eventfd(0)
@@ -134,19 +141,26 @@ final class ConsoleServer {
     private final class Connection {
         enum Phase: Equatable {
             case request
+            /// The writer: output, and its bytes are the guest's input.
             case attached
-            /// Sending the history up to this position, then closing.
+            /// Output only: its bytes are read and dropped.
+            case following
+            /// Sending the history up to this position, then `farewell`, then closing.
             case dump(end: UInt64)
             /// Sending what is in `outbox`, then closing.
             case closing
         }
         let fd: FileDescriptor
         let pid: Int32
-        let deadline: UInt64
+        /// For its request line; then for a dump's (or a refusal's) last byte,
+        /// counting `ConsoleServer.dumpTimeout` from it.
+        var deadline: UInt64
         var phase = Phase.request
         var requestLine: [UInt8] = []
         /// Protocol lines and loss notices, sent before more history.
         var outbox: [UInt8] = []
+        /// Sent after the last byte of a `dump` phase (a detached writer's notice).
+        var farewell: [UInt8] = []
         /// The next history position this client gets.
         var position: UInt64 = 0
         /// The client shut its sending side: its input ended, its output goes on.
@@ -172,7 +186,8 @@ final class ConsoleServer {
                        pollfd(fd: listener.rawValue, events: Int16(POLLIN), revents: 0)]
             for c in connections {
                 var events: Int32 = 0
-                if c.phase == .request || (c.phase == .attached && c.inputOpen && reading) { events |= Int32(POLLIN) }
+                if c.phase == .request || (c.phase == .attached && c.inputOpen && reading)
+                    || (c.phase == .following && c.inputOpen) { events |= Int32(POLLIN) }
                 if c.blocked { events |= Int32(POLLOUT) }
                 fds.append(pollfd(fd: c.fd.rawValue, events: Int16(events), revents: 0))
             }
@@ -201,9 +216,9 @@ final class ConsoleServer {
             let now = Clock.monotonic
             for c in connections where !c.closed {
                 if c.phase == .request && now >= c.deadline {
-                    refuse(c, "no request within \(ConsoleServer.requestTimeout / 1_000_000_000) s (send \"attach\" or \"dump\" and a newline)")
+                    refuse(c, "no request within \(ConsoleServer.requestTimeout / 1_000_000_000) s (send one of \(ConsoleServer.requestNames) and a newline)")
                 }
-                if c.phase != .request && c.phase != .attached && now >= c.deadline + ConsoleServer.dumpTimeout { close(c, "not read within \(ConsoleServer.dumpTimeout / 1_000_000_000) s") }
+                if c.phase != .request && c.phase != .attached && c.phase != .following && now >= c.deadline + ConsoleServer.dumpTimeout { close(c, "not read within \(ConsoleServer.dumpTimeout / 1_000_000_000) s") }
                 if !c.blocked { send(c) }
             }
             connections.removeAll { $0.closed }
@@ -231,8 +246,12 @@ final class ConsoleServer {
 
     /// Reads what a client sent: its request line, or input for the guest.
     private func receive(_ c: Connection, _ buffer: inout [UInt8]) {
-        let room = c.phase == .request ? ConsoleRequest.maximumLine + 1 - c.requestLine.count
-                                       : min(buffer.count, ConsoleServer.inputHighWater - input.waiting)
+        let room: Int
+        switch c.phase {
+        case .request: room = ConsoleRequest.maximumLine + 1 - c.requestLine.count
+        case .attached: room = min(buffer.count, ConsoleServer.inputHighWater - input.waiting)
+        case .following, .dump, .closing: room = buffer.count
+        }
         guard room > 0 else { return }
         let n = buffer.withUnsafeMutableBytes { cleave_read(c.fd.rawValue, $0.baseAddress, min(room, $0.count)) }
         if n == -Int(EINTR) || n == -Int(EAGAIN) { return }
@@ -246,19 +265,22 @@ final class ConsoleServer {
         switch c.phase {
         case .request: request(c, bytes)
         case .attached: input.offer(bytes)
-        case .dump, .closing: break
+        case .following, .dump, .closing: break
         }
     }
+
+    /// The requests, as a refusal lists them.
+    static let requestNames = ConsoleRequest.all.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
 
     private func request(_ c: Connection, _ bytes: [UInt8]) {
         c.requestLine.append(contentsOf: bytes)
         guard let newline = c.requestLine.firstIndex(of: 10) else {
-            if c.requestLine.count > ConsoleRequest.maximumLine { refuse(c, "the request line is too long (send \"attach\" or \"dump\" and a newline)") }
+            if c.requestLine.count > ConsoleRequest.maximumLine { refuse(c, "the request line is too long (send one of \(ConsoleServer.requestNames) and a newline)") }
             return
         }
         let rest = Array(c.requestLine[(newline + 1)...])
         guard let request = ConsoleRequest(line: Array(c.requestLine[..<newline])) else {
-            refuse(c, "unknown request \"\(String(decoding: c.requestLine[..<newline], as: UTF8.self))\" (send \"attach\" or \"dump\")")
+            refuse(c, "unknown request \"\(String(decoding: c.requestLine[..<newline], as: UTF8.self))\" (send one of \(ConsoleServer.requestNames))")
             return
         }
         if let unavailable { refuse(c, unavailable); return }
@@ -268,18 +290,36 @@ final class ConsoleServer {
             c.outbox = ConsoleReply.accepted(guest: guest).line
             c.position = held.0
             c.phase = .dump(end: held.1)
-        case .attach:
-            if let other = connections.first(where: { $0.phase == .attached }) {
-                refuse(c, "guest \(guest)'s console is attached by another client (pid \(other.pid)): detach it first, or read the output with --no-follow")
-                return
+        case .attach, .takeOver:
+            if let writer = connections.first(where: { $0.phase == .attached }) {
+                guard request == .takeOver else {
+                    refuse(c, "guest \(guest)'s console is attached by another client (pid \(writer.pid)): detach it first, take it over with --force, or follow it with --read-only")
+                    return
+                }
+                detach(writer, takenOverBy: c.pid, at: held.1)
             }
             c.outbox = ConsoleReply.accepted(guest: guest).line
             c.position = held.0
             c.phase = .attached
-            Log.write(.info, guest, "console-attach", "pid=\(c.pid) history_bytes=\(held.1 - held.0)")
+            Log.write(.info, guest, "console-attach", "pid=\(c.pid) history_bytes=\(held.1 - held.0) request=\(request.rawValue)")
             // Bytes typed right after the request line are input already.
             if !rest.isEmpty { input.offer(rest) }
+        case .follow:
+            c.outbox = ConsoleReply.accepted(guest: guest).line
+            c.position = held.0
+            c.phase = .following
+            Log.write(.info, guest, "console-follow", "pid=\(c.pid) history_bytes=\(held.1 - held.0)")
         }
+    }
+
+    /// A writer another client takes the console from: it gets the output
+    /// up to `end` (as a dump, within `dumpTimeout` from now), then the
+    /// notice naming `pid`, then its socket closes; its bytes are no longer read.
+    private func detach(_ writer: Connection, takenOverBy pid: Int32, at end: UInt64) {
+        writer.phase = .dump(end: end)
+        writer.farewell = ConsoleNotice.takenOver(guest: guest, pid: pid).bytes
+        writer.deadline = Clock.monotonic
+        Log.write(.info, guest, "console-detach", "pid=\(writer.pid) (taken over by pid \(pid))")
     }
 
     private func refuse(_ c: Connection, _ why: String) {
@@ -292,6 +332,7 @@ final class ConsoleServer {
         guard !c.closed else { return }
         c.closed = true
         if c.phase == .attached { Log.write(.info, guest, "console-detach", "pid=\(c.pid) (\(why))") }
+        if c.phase == .following { Log.write(.info, guest, "console-unfollow", "pid=\(c.pid) (\(why))") }
     }
 
     /// Sends what the client is owed until its socket is full or it has all.
@@ -305,18 +346,24 @@ final class ConsoleServer {
             switch c.phase {
             case .request: return
             case .closing: close(c, "refused"); return
-            case .attached, .dump: break
+            case .attached, .following, .dump: break
             }
             var limit = ConsoleServer.chunk
             if case .dump(let end) = c.phase {
-                guard c.position < end else { close(c, "dump sent"); return }
+                guard c.position < end else {
+                    guard !c.farewell.isEmpty else { close(c, "dump sent"); return }
+                    c.outbox = c.farewell
+                    c.farewell = []
+                    c.phase = .closing
+                    continue
+                }
                 limit = min(limit, Int(end - c.position))
             }
             let (start, bytes) = lock.withLock { (history.start, history.bytes(from: c.position, limit: limit)) }
             if c.position < start {
                 let lost = start - c.position
                 c.position = start
-                c.outbox = Array("\r\n[cleave: \(lost) bytes of guest \(guest)'s console dropped: this client read too slowly]\r\n".utf8)
+                c.outbox = ConsoleNotice.dropped(guest: guest, bytes: lost).bytes
                 continue
             }
             guard !bytes.isEmpty else { return }

@@ -52,7 +52,7 @@ struct Restart: ServiceSubcommand {
 struct Console: ServiceSubcommand {
     static let name = "console"
     static let configuration = CommandConfiguration(
-        abstract: "Attach to a guest's console (Ctrl-] detaches), or print its recent output.", discussion: ServiceOptions.usage)
+        abstract: "Attach to a guest's console (Ctrl-] detaches), follow it read-only, take it over, or print its recent output.", discussion: ServiceOptions.usage)
     @Argument(parsing: .captureForPassthrough, help: "GUEST and options, as listed above.")
     var options: [String] = []
 }

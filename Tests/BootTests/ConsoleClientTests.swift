@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import CLinux
+import Console
 @testable import Service
 @testable import Supervisor
 import Syscalls
@@ -18,8 +19,8 @@ import Syscalls
         return (paths, lock)
     }
 
-    func message(_ paths: ServicePaths, _ guest: String, follow: Bool = false) -> String? {
-        do throws(ServiceError) { _ = try ConsoleClient(paths: paths).run(guest: guest, follow: follow, seconds: 1); return nil } catch {
+    func message(_ paths: ServicePaths, _ guest: String, request: ConsoleRequest = .dump) -> String? {
+        do throws(ServiceError) { _ = try ConsoleClient(paths: paths).run(guest: guest, request: request, seconds: 1); return nil } catch {
             return error.description
         }
     }
@@ -55,7 +56,7 @@ import Syscalls
         defer { _ = cleave_close(first) }
         _ = Array("attach\n".utf8).withUnsafeBytes { cleave_write(first, $0.baseAddress, $0.count) }
         Thread.sleep(forTimeInterval: 0.3)
-        #expect(message(paths, "rtos", follow: true)?.hasPrefix("guest rtos's console refused the attach: guest rtos's console is attached by another client (pid \(getpid()))") == true)
+        #expect(message(paths, "rtos", request: .attach) == "guest rtos's console refused the attach: guest rtos's console is attached by another client (pid \(getpid())): detach it first, take it over with --force, or follow it with --read-only")
         server.shutdown()
         withExtendedLifetime(lock) {}
     }

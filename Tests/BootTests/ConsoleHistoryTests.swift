@@ -50,6 +50,11 @@ import Console
         #expect(ConsoleRequest(line: Array("dump".utf8)) == .dump)
         #expect(ConsoleRequest(line: Array("attach\r".utf8)) == .attach)
         #expect(ConsoleRequest(line: Array("atach".utf8)) == nil)
+        #expect(ConsoleRequest(line: Array("follow".utf8)) == .follow)
+        #expect(ConsoleRequest(line: Array("take-over\r".utf8)) == .takeOver)
+        #expect(ConsoleRequest.takeOver.line == Array("take-over\n".utf8))
+        #expect(ConsoleRequest.all.filter(\.writes) == [.attach, .takeOver])
+        #expect(ConsoleRequest.all.filter { !$0.follows } == [.dump])
         #expect(ConsoleReply.accepted(guest: "linux").line == Array("ok linux\n".utf8))
         #expect(ConsoleReply(line: Array("ok linux".utf8)) == .accepted(guest: "linux"))
         let refused = ConsoleReply.refused("busy\nnow")
@@ -57,6 +62,18 @@ import Console
         #expect(ConsoleReply(line: Array("error busy now".utf8)) == .refused("busy now"))
         #expect(ConsoleReply(line: Array("hello".utf8)) == nil)
         #expect(ConsoleReply.refused(String(repeating: "x", count: 2000)).line.count <= ConsoleReply.maximumLine)
+    }
+
+    /// The takeover notice a server writes is the one a client recognises,
+    /// only at the very end of what it received.
+    @Test func noticesReadBack() {
+        let notice = ConsoleNotice.takenOver(guest: "linux", pid: 4321)
+        #expect(notice.text == "[cleave: guest linux's console was taken over by pid 4321 (console --force): detached]")
+        #expect(ConsoleNotice.takenOver(endOf: Array("guest output".utf8) + notice.bytes) == 4321)
+        #expect(ConsoleNotice.takenOver(endOf: notice.bytes + Array("more".utf8)) == nil)
+        #expect(ConsoleNotice.takenOver(endOf: Array(notice.bytes.dropFirst(40))) == nil)
+        #expect(ConsoleNotice.takenOver(endOf: Array("taken over by pid  (console --force): detached]\r\n".utf8)) == nil)
+        #expect(ConsoleNotice.dropped(guest: "g", bytes: 9).bytes == Array("\r\n[cleave: 9 bytes of guest g's console dropped: this client read too slowly]\r\n".utf8))
     }
 
     @Test func kmsgRecordsCarryTheLevelAndAreBounded() {

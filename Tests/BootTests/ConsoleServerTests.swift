@@ -7,8 +7,9 @@ import Syscalls
 
 /// A guest's console socket on real unix sockets: the history to a dump
 /// client, live output and input for the attached one, a second attach
-/// refused, a client that does not read told what it lost, a stale socket
-/// replaced and a live one left alone, the file removed at shutdown.
+/// refused, read-only followers beside the writer, a forced takeover, a
+/// client that does not read told what it lost, a stale socket replaced and
+/// a live one left alone, the file removed at shutdown.
 @Suite struct ConsoleServerTests {
     static func directory() -> String {
         let dir = NSTemporaryDirectory() + "cleave-console-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -26,6 +27,12 @@ import Syscalls
             #expect(bytes.withUnsafeBytes { cleave_write(fd, $0.baseAddress, $0.count) } == bytes.count)
         }
         deinit { _ = cleave_close(fd) }
+
+        /// Sends `text` now (never waits, never raises SIGPIPE); whether all of it went.
+        @discardableResult func send(_ text: String) -> Bool {
+            let bytes = Array(text.utf8)
+            return bytes.withUnsafeBytes { cleave_send_nowait(fd, $0.baseAddress, $0.count) } == bytes.count
+        }
 
         /// What arrives within `seconds` (until EOF, or `until` is seen).
         func read(seconds: Double = 2, until text: String? = nil) -> String {
@@ -73,13 +80,101 @@ import Syscalls
 
         let second = try Client(path, "attach\n")
         let refusal = second.read()
-        #expect(refusal.hasPrefix("error guest g's console is attached by another client (pid \(getpid()))"))
+        #expect(refusal == "error guest g's console is attached by another client (pid \(getpid())): detach it first, take it over with --force, or follow it with --read-only\n")
         let unknown = try Client(path, "hello\n")
-        #expect(unknown.read().hasPrefix("error unknown request \"hello\""))
+        #expect(unknown.read() == "error unknown request \"hello\" (send one of \"attach\", \"take-over\", \"follow\", \"dump\")\n")
 
         server.shutdown()
         #expect(attached.read() == "")            // end of file: the VMM went away
         #expect(access(path, F_OK) != 0)          // the socket file is gone
+    }
+
+    /// What the UART's receive path got within `seconds`.
+    static func received(_ uart: UART16550, seconds: Double = 1) -> String {
+        var bytes: [UInt8] = []
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            while uart.read(5) & 1 != 0 { bytes.append(uart.read(0)) }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Two read-only followers and the writer at once: each gets the history
+    /// and the live output; only the writer's bytes reach the UART (a
+    /// follower's, even those right after its request line, are dropped).
+    @Test func followersBesideTheWriterGetLiveOutputAndSendNothing() throws {
+        let dir = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/f.console.sock"
+        let server = try ConsoleServer(path: path, guest: "f")
+        try server.start().get()
+        let uart = UART16550(base: 0, output: { _ in }, setLine: { _ in })
+        server.input.attach(uart)
+        for b in "boot\n".utf8 { server.put(b) }
+        let first = try Client(path, "follow\nzz")
+        let writer = try Client(path, "attach\n")
+        let second = try Client(path, "follow\n")
+        for c in [first, writer, second] { #expect(c.read(until: "boot\n") == "ok f\nboot\n") }
+        // The writer is still the one: a plain attach is refused, naming it and the options.
+        let refused = try Client(path, "attach\n")
+        #expect(refused.read() == "error guest f's console is attached by another client (pid \(getpid())): detach it first, take it over with --force, or follow it with --read-only\n")
+
+        #expect(first.send("ff") && second.send("ss") && writer.send("ww"))
+        for b in "live\n".utf8 { server.put(b) }
+        for c in [first, writer, second] { #expect(c.read(until: "live\n") == "live\n") }
+        #expect(Self.received(uart) == "ww")
+        server.shutdown()
+        for c in [first, writer, second] { #expect(c.read() == "") }
+    }
+
+    /// `take-over` with a writer attached: the old writer gets the output up
+    /// to then, the notice naming the new client's pid, and its end of file;
+    /// its bytes no longer reach the UART, the new writer's do, and the new
+    /// writer (not the old) gets the output after the takeover.
+    @Test func aTakeOverDetachesTheWriterWithANotice() throws {
+        let dir = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/t.console.sock"
+        let server = try ConsoleServer(path: path, guest: "t")
+        try server.start().get()
+        let uart = UART16550(base: 0, output: { _ in }, setLine: { _ in })
+        server.input.attach(uart)
+        let old = try Client(path, "attach\n")
+        let follower = try Client(path, "follow\n")
+        for b in "before\n".utf8 { server.put(b) }
+        #expect(old.read(until: "before\n") == "ok t\nbefore\n")
+        #expect(old.send("o1"))
+        #expect(Self.received(uart, seconds: 0.5) == "o1")
+
+        let new = try Client(path, "take-over\nn1")
+        #expect(new.read(until: "before\n") == "ok t\nbefore\n")
+        // The old writer is told who took over, then its socket ends.
+        #expect(old.read(seconds: 3) == "\r\n[cleave: guest t's console was taken over by pid \(getpid()) (console --force): detached]\r\n")
+        old.send("o2")
+        #expect(new.send("n2"))
+        #expect(Self.received(uart) == "n1n2")
+        for b in "after\n".utf8 { server.put(b) }
+        #expect(new.read(until: "after\n") == "after\n")
+        #expect(follower.read(until: "after\n") == "ok t\nbefore\nafter\n")
+        // The new writer holds the console: a plain attach names it.
+        let refused = try Client(path, "attach\n")
+        #expect(refused.read().hasPrefix("error guest t's console is attached by another client (pid \(getpid()))"))
+        server.shutdown()
+    }
+
+    @Test func aTakeOverWithNoWriterAttaches() throws {
+        let dir = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/n.console.sock"
+        let server = try ConsoleServer(path: path, guest: "n")
+        try server.start().get()
+        let uart = UART16550(base: 0, output: { _ in }, setLine: { _ in })
+        server.input.attach(uart)
+        let client = try Client(path, "take-over\nk")
+        #expect(client.read(until: "ok n\n") == "ok n\n")
+        #expect(Self.received(uart, seconds: 0.5) == "k")
+        server.shutdown()
     }
 
     @Test func aClientThatDoesNotReadIsToldWhatItLost() throws {
@@ -90,12 +185,16 @@ import Syscalls
         try server.start().get()
         let client = try Client(path, "attach\n")
         #expect(client.read(until: "ok slow\n") == "ok slow\n")
+        let follower = try Client(path, "follow\n")
+        #expect(follower.read(until: "ok slow\n") == "ok slow\n")
         // Far more than the socket buffers and the history hold; put never waits.
         let started = Date()
         for i in 0..<(4 << 20) { server.put(UInt8(ascii: "a") + UInt8(i % 26)) }
         #expect(Date().timeIntervalSince(started) < 30)
-        let got = client.read(seconds: 5, until: "console dropped: this client read too slowly]")
-        #expect(got.contains("bytes of guest slow's console dropped: this client read too slowly]"))
+        for reader in [client, follower] {
+            let got = reader.read(seconds: 5, until: "console dropped: this client read too slowly]")
+            #expect(got.contains("bytes of guest slow's console dropped: this client read too slowly]"))
+        }
         server.shutdown()
     }
 
