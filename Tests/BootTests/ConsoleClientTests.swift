@@ -60,4 +60,33 @@ import Syscalls
         server.shutdown()
         withExtendedLifetime(lock) {}
     }
+
+    /// An attached client another takes the console from (`--force`) ends at
+    /// once with status 0, not at its `--timeout`: it knows the server's
+    /// notice at the end of its stream. Stdin must not be a terminal (the
+    /// client would put it in raw mode); the guest's bytes go to stdout.
+    @Test(.enabled(if: isatty(0) == 0, "stdin is a terminal"))
+    func anAttachedClientTakenOverEndsAtOnce() throws {
+        let (paths, lock) = try Self.service()
+        defer { try? FileManager.default.removeItem(atPath: paths.root) }
+        let server = try ConsoleServer(path: paths.consoleSocket(of: "rtos"), guest: "rtos")
+        try server.start().get()
+        final class Outcome: @unchecked Sendable { var status: Int32? = nil; let done = DispatchSemaphore(value: 0) }
+        let outcome = Outcome()
+        let started = Date()
+        Thread.detachNewThread {
+            outcome.status = try? ConsoleClient(paths: paths).run(guest: "rtos", request: .attach, seconds: 8)
+            outcome.done.signal()
+        }
+        Thread.sleep(forTimeInterval: 0.5)
+        let taker = paths.consoleSocket(of: "rtos").withCString { cleave_unix_connect($0) }
+        try #require(taker >= 0)
+        defer { _ = cleave_close(taker) }
+        _ = Array("take-over\n".utf8).withUnsafeBytes { cleave_write(taker, $0.baseAddress, $0.count) }
+        #expect(outcome.done.wait(timeout: .now() + 6) == .success)
+        #expect(outcome.status == 0)
+        #expect(Date().timeIntervalSince(started) < 5)
+        server.shutdown()
+        withExtendedLifetime(lock) {}
+    }
 }
