@@ -26,6 +26,26 @@ long cleave_read(int fd, void *buffer, size_t count) { long n = read(fd, buffer,
 long cleave_pread(int fd, void *buffer, size_t count, int64_t offset) { long n = pread(fd, buffer, count, offset); return n < 0 ? -errno : n; }
 long cleave_write(int fd, const void *buffer, size_t count) { long n = write(fd, buffer, count); return n < 0 ? -errno : n; }
 int64_t cleave_fd_size(int fd) { struct stat st; return fstat(fd, &st) < 0 ? -errno : (int64_t)st.st_size; }
+
+static void identity_of(const struct stat *st, struct cleave_file_identity *out) {
+    out->device = st->st_dev;
+    out->inode = st->st_ino;
+    out->size = (uint64_t)st->st_size;
+    out->modified_ns = (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec;
+    out->changed_ns = (uint64_t)st->st_ctim.tv_sec * 1000000000u + (uint64_t)st->st_ctim.tv_nsec;
+}
+int cleave_stat_identity(const char *path, struct cleave_file_identity *out) {
+    struct stat st;
+    if (stat(path, &st) < 0) return -errno;
+    identity_of(&st, out);
+    return 0;
+}
+int cleave_fstat_identity(int fd, struct cleave_file_identity *out) {
+    struct stat st;
+    if (fstat(fd, &st) < 0) return -errno;
+    identity_of(&st, out);
+    return 0;
+}
 int cleave_ioctl(int fd, unsigned long request, void *argument) { return result(ioctl(fd, request, argument)); }
 int cleave_ioctl_value(int fd, unsigned long request, unsigned long value) { return result(ioctl(fd, request, value)); }
 

@@ -35,7 +35,8 @@ final class GuestMachine {
     let placement: BootPlacement
     /// The tree this boot loaded (the next boot may load it again, reseeded).
     let bootTree: BootTree
-    let treeHash: UInt32
+    /// FNV-1a of the tree, for the `boot` line (computed when that is written).
+    var treeHash: UInt32 { fnv1a(bootTree.bytes) }
     let treeSize: Int
 
     /// Builds the machine in the order KVM and booting.rst need, one named
@@ -45,11 +46,13 @@ final class GuestMachine {
     /// tree goes), the guest tree with the boot-time facts, the boot
     /// registers, then the emulated devices on the bus. A phase timing line
     /// follows.
-    /// `tree`: the last boot's tree, loaded again with new seeds when the
-    /// images land where they did (`BootTree`); else one is built.
-    init(_ config: GuestConfiguration, kvm: KVMSystem, ram: IdentityMappedRAM, prebuilt: GuestVM? = nil,
+    /// `tree`: the last boot's tree with new seeds (`BootTree.reseeded`),
+    /// loaded when the images land where they did; else one is built.
+    /// `prebuilt`'s boot registers, when set for this placement, are kept.
+    init(_ config: GuestConfiguration, kvm: KVMSystem, ram: IdentityMappedRAM, images: BootImages, prebuilt: GuestVM? = nil,
          tree: BootTree? = nil, output: @escaping (UInt8) -> Void) throws(SupervisorError) {
-        var timer = PhaseTimer()
+        // A restart's path does without a getrusage per phase.
+        var timer = PhaseTimer(countingFaults: prebuilt == nil)
         bus = MMIOBus(unmapped: config.unmappedMMIO)
         conduct = GuestConduct(guest: config.name)
         if let prebuilt {
@@ -57,23 +60,25 @@ final class GuestMachine {
         } else {
             kvmObjects = try GuestVM(config, kvm: kvm, ram: ram, timer: &timer)
         }
-        placement = try GuestMachine.loadImages(config, into: ram)
+        placement = try GuestMachine.loadImages(config, images, into: ram)
         timer.mark("images")
         if let tree, tree.placement == placement {
-            bootTree = tree.reseeded()
-            timer.mark("tree-reseed")
+            bootTree = tree
         } else {
             bootTree = BootTree(try GuestMachine.makeTree(config, ram: ram, placement: placement, vcpus: kvmObjects.vcpus,
                                                           its: kvmObjects.its, pmu: kvmObjects.pmu, timer: &timer), placement: placement)
         }
         try GuestMachine.loadTree(bootTree.bytes, config, ram: ram, placement: placement)
         treeSize = bootTree.bytes.count
-        treeHash = fnv1a(bootTree.bytes)
         timer.mark("tree-load")
-        try GuestMachine.setBootRegisters(kvmObjects.vcpus[0], placement)
-        timer.mark("registers")
-        if let pmu = kvmObjects.pmu { Log.write(.info, config.name, "pmu", "pmuv3 intid=\(pmu.intid)") }
-        Log.write(.info, config.name, "timing", (prebuilt == nil ? "" : "vm=standby ") + timer.text)
+        if kvmObjects.bootRegisters != placement {
+            do throws(KVMError) { try kvmObjects.setBootRegisters(placement) } catch { throw .kvm(error) }
+            timer.mark("registers")
+        }
+        if let pmu = kvmObjects.pmu { Log.writeLater(.info, config.name, "pmu") { "pmuv3 intid=\(pmu.intid)" } }
+        let phases = timer
+        let standby = prebuilt != nil
+        Log.writeLater(.info, config.name, "timing") { (standby ? "vm=standby " : "") + phases.text }
         guard config.consoleUART == nil else {
             console = nil
             return
@@ -89,21 +94,12 @@ final class GuestMachine {
     }
 
     /// Reads the kernel (and initrd) straight into guest RAM where
-    /// `BootPlacement` puts them: opened fresh on every boot, so a reset
-    /// reloads them.
-    static func loadImages(_ config: GuestConfiguration, into ram: IdentityMappedRAM) throws(SupervisorError) -> BootPlacement {
-        let kernel = try open(config.kernelPath)
-        let kernelSize = try size(kernel, config.kernelPath)
-        var head = [UInt8](repeating: 0, count: min(64, kernelSize))
-        if case .failure(let e) = head.withUnsafeMutableBytes({ kernel.readExactly(into: $0, at: 0) }) {
-            throw .load(.read(path: config.kernelPath, reason: "\(e)"))
-        }
-        var initrdSize: Int? = nil
-        if let path = config.initrdPath {
-            let initrd = try open(path)
-            initrdSize = try size(initrd, path)
-        }
-        let header = ArmImageHeader(head)
+    /// `BootPlacement` puts them, on every boot: a reset reloads them, from
+    /// the files their paths hold then (`BootImage`).
+    static func loadImages(_ config: GuestConfiguration, _ images: BootImages, into ram: IdentityMappedRAM) throws(SupervisorError) -> BootPlacement {
+        let kernel = try images.kernel.current()
+        let initrd = try images.initrd?.current()
+        let header = ArmImageHeader(kernel.head)
         let kind: BootPlacement.Kind
         switch config.imageKind {
         case .linux:
@@ -114,16 +110,15 @@ final class GuestMachine {
         }
         let placement: BootPlacement
         switch BootPlacement.plan(banks: ram.banks.map { ($0.base, $0.size) }, kind: kind,
-                                  kernelFileSize: kernelSize, initrdSize: initrdSize) {
+                                  kernelFileSize: kernel.size, initrdSize: initrd?.size) {
         case .success(let p): placement = p
         case .failure(let e): throw .load(e)
         }
-        if case .failure(let e) = ram.load(kernel, count: kernelSize, at: placement.kernelAddress) {
+        if case .failure(let e) = ram.load(kernel.file, count: kernel.size, at: placement.kernelAddress) {
             throw .load(.read(path: config.kernelPath, reason: "\(e)"))
         }
-        if let path = config.initrdPath, let at = placement.initrdAddress, let count = initrdSize {
-            let initrd = try open(path)
-            if case .failure(let e) = ram.load(initrd, count: count, at: at) { throw .load(.read(path: path, reason: "\(e)")) }
+        if let initrd, let path = config.initrdPath, let at = placement.initrdAddress {
+            if case .failure(let e) = ram.load(initrd.file, count: initrd.size, at: at) { throw .load(.read(path: path, reason: "\(e)")) }
         }
         return placement
     }
@@ -173,17 +168,6 @@ final class GuestMachine {
         if let path = config.dumpTreePath {
             do throws(Errno) { try Files.write(bytes, to: path) } catch { throw .system("writing \(path)", error) }
         }
-    }
-
-    /// booting.rst: x0 = the tree's physical address, x1-x3 = 0, PC = the
-    /// kernel's entry; KVM_ARM_VCPU_INIT already left PSTATE at EL1h with
-    /// DAIF masked and the MMU off.
-    static func setBootRegisters(_ vcpu: VirtualCPU, _ placement: BootPlacement) throws(SupervisorError) {
-        do throws(KVMError) {
-            try vcpu.set(.pc, placement.kernelAddress)
-            try vcpu.set(.x(0), placement.dtbAddress)
-            for r in 1...3 { try vcpu.set(.x(r), 0) }
-        } catch { throw .kvm(error) }
     }
 
     /// The 16550 at the console page's base, its interrupt driven through

@@ -17,11 +17,18 @@ final class GuestStatusFile {
         save()
     }
 
+    /// Changes the status and rewrites the file.
     func update(_ change: (inout GuestStatus) -> Void) {
         lock.withLock {
             change(&status)
             save()
         }
+    }
+
+    /// Changes the status for the next `update` to write: a restart's
+    /// changes, kept off its path (the file is written once the guest runs again).
+    func change(_ change: (inout GuestStatus) -> Void) {
+        lock.withLock { change(&status) }
     }
 
     private func save() {

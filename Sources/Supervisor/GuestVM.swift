@@ -2,6 +2,7 @@ import CLinux
 import GuestMemory
 import GuestTree
 import KVM
+import Loading
 import PartitionRecord
 import Passthrough
 import Platform
@@ -23,6 +24,13 @@ final class GuestVM {
     let its: VITS?
     /// The PMU interrupt the vCPUs got, or nil.
     let pmu: PMUInterrupt?
+    /// The host's counter minus the guest's virtual counter (CNTVOFF, in
+    /// counter ticks), read once the vCPUs exist (KVM sets it per VM as they
+    /// are created, and nothing here changes it later); nil when unreadable
+    /// or not on arm64. For timing lines: `guestCounter(atHost:)`.
+    let counterOffset: UInt64?
+    /// The placement whose entry vCPU 0's registers hold (`setBootRegisters`), nil before.
+    private(set) var bootRegisters: BootPlacement? = nil
 
     /// The VM, its vCPUs (all but the first powered off, for PSCI CPU_ON;
     /// with pointer authentication when KVM has it and the configuration
@@ -104,6 +112,38 @@ final class GuestVM {
         }
         its = GuestVM.makeITS(config, vm: vm, announce: announce)
         timer.mark("its")
+        counterOffset = GuestVM.readCounterOffset(vcpus[0])
+    }
+
+    /// booting.rst: x0 = the tree's physical address, x1-x3 = 0, PC = the
+    /// kernel's entry; KVM_ARM_VCPU_INIT already left PSTATE at EL1h with
+    /// DAIF masked and the MMU off. A standby VM gets them while the last
+    /// boot runs, for the placement that boot's images had.
+    func setBootRegisters(_ placement: BootPlacement) throws(KVMError) {
+        let vcpu = vcpus[0]
+        try vcpu.set(.pc, placement.kernelAddress)
+        try vcpu.set(.x(0), placement.dtbAddress)
+        for r in 1...3 { try vcpu.set(.x(r), 0) }
+        bootRegisters = placement
+    }
+
+    /// KVM_REG_ARM_TIMER_CNT is the guest's counter at the ioctl; the
+    /// host's, read on either side, gives the offset (the middle kept).
+    private static func readCounterOffset(_ vcpu: VirtualCPU) -> UInt64? {
+        let before = cleave_counter()
+        guard before > 0, let guest = try? vcpu.get(.timerCount) else { return nil }
+        let after = cleave_counter()
+        return (before / 2 + after / 2) &- guest
+    }
+
+    /// The guest's virtual counter when the host's read `counter`, in
+    /// microseconds; nil without an offset or a counter frequency.
+    func guestMicroseconds(atHost counter: UInt64) -> UInt64? {
+        let frequency = cleave_counter_frequency()
+        guard let counterOffset, frequency > 0 else { return nil }
+        let ticks = (counter &- counterOffset).multipliedFullWidth(by: 1_000_000)
+        guard ticks.high < frequency else { return nil }
+        return frequency.dividingFullWidth(ticks).quotient
     }
 
     /// Each vCPU's SVE vector lengths: those KVM offers up to `maxBits` (all

@@ -18,16 +18,35 @@ public enum Log {
     private static var kmsg: Int32 = -1
 
     public static func write(_ level: Level, _ guest: String, _ event: String, _ detail: String = "") {
-        var line = "\(program): \(level.rawValue) guest=\(guest) event=\(event)"
-        if !detail.isEmpty { line += " " + detail }
+        let line = format(level, guest, event, detail)
         lock.withLock {
             if level == .info && (holding || !waiting.isEmpty) {
-                waiting.append((level, line))
+                waiting.append(.line(level, line))
                 return
             }
             emitWaiting()
             emit(level, line)
         }
+    }
+
+    /// `write` for a line on a restart's path: while info lines are held
+    /// (`hold`), `detail` runs when the line is written, not now, so that
+    /// not even its formatting is paid between a guest's reset and its next
+    /// first instruction. `detail` must capture the values it shows (not
+    /// variables that change meanwhile) and must not log.
+    public static func writeLater(_ level: Level, _ guest: String, _ event: String, _ detail: @escaping () -> String) {
+        let held = lock.withLock {
+            guard level == .info && (holding || !waiting.isEmpty) else { return false }
+            waiting.append(.later(level, guest, event, detail))
+            return true
+        }
+        if !held { write(level, guest, event, detail()) }
+    }
+
+    private static func format(_ level: Level, _ guest: String, _ event: String, _ detail: String) -> String {
+        var line = "\(program): \(level.rawValue) guest=\(guest) event=\(event)"
+        if !detail.isEmpty { line += " " + detail }
+        return line
     }
 
     /// Lines held back on a restart's critical path, and around each boot's
@@ -42,7 +61,12 @@ public enum Log {
     /// One lock orders the log and the console's bytes.
     private static let lock = Lock()
     private static var holding = false
-    private static var waiting: [(level: Level, line: String)] = []
+    private static var waiting: [Held] = []
+    /// A line waiting: formatted, or formatted when written (`writeLater`).
+    private enum Held {
+        case line(Level, String)
+        case later(Level, String, String, () -> String)
+    }
     /// The console's last byte was not a newline.
     private static var consoleMidLine = false
 
@@ -82,7 +106,12 @@ public enum Log {
 
     /// Under `lock`.
     private static func emitWaiting() {
-        for (level, line) in waiting { emit(level, line) }
+        for held in waiting {
+            switch held {
+            case .line(let level, let line): emit(level, line)
+            case .later(let level, let guest, let event, let detail): emit(level, format(level, guest, event, detail()))
+            }
+        }
         waiting = []
     }
 

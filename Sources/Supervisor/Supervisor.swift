@@ -137,6 +137,7 @@ public final class Supervisor {
         let input = config.interactive ? ConsoleInput(guest: name) : nil
         if let input, case .failure(let e) = input.start() { return fail(.system("starting the console input thread", e)) }
         defer { input?.shutdown() }
+        let images = BootImages(config)
         var boots = 0
         // The previous boot's end, for the restart's timing line: when its
         // outcome was recorded (the vCPU exit) and the phases since.
@@ -154,7 +155,8 @@ public final class Supervisor {
             do throws(SupervisorError) {
                 let prebuilt = standby?.take()
                 standby = nil
-                machine = try GuestMachine(config, kvm: kvm, ram: ram, prebuilt: prebuilt, tree: bootTree, output: { sink.put($0) })
+                machine = try GuestMachine(config, kvm: kvm, ram: ram, images: images, prebuilt: prebuilt?.vm,
+                                           tree: prebuilt?.tree ?? bootTree?.reseeded(), output: { sink.put($0) })
                 bootTree = machine.bootTree
             } catch {
                 return fail(error)
@@ -172,13 +174,18 @@ public final class Supervisor {
                 for c in gpio?.controllers ?? [] { c.detach() }
             }
             restart?.mark("attach")
+            // A restart's changes are written once the guest runs (reportEntry).
             let devices = passthrough?.methods.map { GuestStatus.Device(path: $0.path, method: $0.method, intids: $0.intids) } ?? []
-            statusFile?.update {
-                $0.state = .starting
-                $0.boots = boots
-                $0.devices = devices
+            let starting = { (status: inout GuestStatus) in
+                status.state = .starting
+                status.boots = boots
+                status.devices = devices
             }
-            Log.write(.info, name, "boot", "n=\(boots) \(config.gic) vcpus=\(machine.vcpus.count) kernel=\(hex(machine.placement.kernelAddress)) dtb=\(hex(machine.placement.dtbAddress)) dtb_size=\(hex(machine.treeSize)) dtb_fnv1a=\(hex(machine.treeHash)) t_ms=\(milliseconds(Clock.monotonic - startTime))" + (machine.placement.initrdAddress.map { " initrd=\(hex($0))" } ?? ""))
+            if boots == 1 { statusFile?.update(starting) } else { statusFile?.change(starting) }
+            let (n, gic, at, startTime) = (boots, config.gic, Clock.monotonic, startTime)
+            Log.writeLater(.info, name, "boot") {
+                "n=\(n) \(gic) vcpus=\(machine.vcpus.count) kernel=\(hex(machine.placement.kernelAddress)) dtb=\(hex(machine.placement.dtbAddress)) dtb_size=\(hex(machine.treeSize)) dtb_fnv1a=\(hex(machine.treeHash)) t_ms=\(milliseconds(at - startTime))" + (machine.placement.initrdAddress.map { " initrd=\(hex($0))" } ?? "")
+            }
             if let console = machine.console {
                 input?.attach(console)
                 consoleServer?.input.attach(console)
@@ -193,9 +200,9 @@ public final class Supervisor {
             control?.run(.stopped)
             input?.attach(nil)
             consoleServer?.input.attach(nil)
-            Log.write(outcome.outcome.isFailure ? .error : .info, name, "stopped", "outcome=\"\(outcome.outcome)\" status=\(outcome.outcome.exitStatus)")
-            Log.write(.info, name, "conduct", "n=\(boots) \(machine.conduct.summary)")
-            statusFile?.update { $0.lastOutcome = "\(outcome.outcome)" }
+            let (ended, conduct) = (outcome.outcome, machine.conduct)
+            Log.writeLater(ended.isFailure ? .error : .info, name, "stopped") { "outcome=\"\(ended)\" status=\(ended.exitStatus)" }
+            Log.writeLater(.info, name, "conduct") { "n=\(n) \(conduct.summary)" }  // n: this boot's
             let again: Bool
             switch outcome.outcome {
             case .reset: again = true
@@ -207,9 +214,16 @@ public final class Supervisor {
                 case .onFailure: again = outcome.outcome.isFailure
                 }
             }
-            if !again || !restartAllowed(after: boots) { return outcome.outcome }
-            Log.write(.info, name, "restart", "after=\"\(outcome.outcome)\" ram-scrub=\(config.ramScrub.rawValue)")
+            if !again || !restartAllowed(after: boots) {
+                statusFile?.update { $0.lastOutcome = "\(ended)" }
+                return outcome.outcome
+            }
+            statusFile?.change { $0.lastOutcome = "\(ended)" }
+            let scrub = config.ramScrub
+            Log.writeLater(.info, name, "restart") { "after=\"\(ended)\" ram-scrub=\(scrub.rawValue)" }
             restart = RestartTiming(endedAt: outcome.endedAt, after: outcome.outcome, boot: boots + 1)
+            restart?.mark("wake", at: outcome.woken)
+            restart?.mark("vcpus", at: outcome.stopped)
             restart?.mark("stop")
             // Closed once the next boot runs (runMachine): the old VM's
             // teardown (its stage-2 tables, vGIC, vCPUs) is off the restart's path.
@@ -235,14 +249,10 @@ public final class Supervisor {
     /// After starting the vCPU threads it checks, while the guest runs, that
     /// the RAM is still on the pages it was given (`ram-check`, every boot).
     private func runMachine(_ machine: GuestMachine, kvm: KVMSystem, ram: IdentityMappedRAM, boot: Int,
-                            restart: RestartTiming?) -> (outcome: Outcome, endedAt: UInt64) {
-        let statusFile = self.statusFile
-        let state = RunState(vcpus: machine.vcpus.count, firstRun: { statusFile?.update { $0.state = .running } })
-        if var restart {
-            // vCPU 0 logs it just before its first KVM_RUN, the end of the restart.
-            restart.mark("ready")
-            state.restart = restart
-        }
+                            restart: RestartTiming?) -> (outcome: Outcome, endedAt: UInt64, woken: UInt64, stopped: UInt64) {
+        var restart = restart
+        restart?.mark("ready")
+        let state = RunState(vcpus: machine.vcpus.count)
         // Held (again, at a first boot) until the vCPUs have their loops and
         // the RAM check is logged: then written at the console's next line start.
         Log.hold()
@@ -260,8 +270,11 @@ public final class Supervisor {
                     break starting
                 }
             }
-            vcpuThreads[index].run { loop.run() }
-            threads.append(vcpuThreads[index])
+            let thread = vcpuThreads[index]
+            // The supervising thread is woken once the loop has returned: it
+            // then finds this thread done, not one it must wait for.
+            thread.run({ loop.run(on: thread) }, then: { state.wakeup.post() })
+            threads.append(thread)
         }
         // The guest runs (or is about to): the last boot's VM is closed, and
         // what the restart held back goes out, both off its path.
@@ -269,11 +282,17 @@ public final class Supervisor {
         checkRAM(ram, boot: boot)
         Log.release()
         // Unless this boot is the last its max-restarts allows.
-        if restartAllowed(after: boot) { standby = StandbyVM.start(config, kvm: kvm, ram: ram) }
+        if restartAllowed(after: boot) { standby = StandbyVM.start(config, kvm: kvm, ram: ram, after: bootTree) }
         let tick: UInt64 = 5_000_000
         let kickPeriod = UInt64(config.watchdogPeriodMilliseconds) * 1_000_000
         var nextKick = Clock.monotonic + kickPeriod
+        var reported = false
         while state.outcome == nil {
+            if !reported, let entry = state.entry {
+                reportEntry(entry, machine: machine, restart: restart)
+                reported = true
+            }
+            standby?.reap()
             if let s = Signals.received { state.finish(.signalled(s)); break }
             state.wakeup.wait(nanoseconds: tick)
             let now = Clock.monotonic
@@ -282,12 +301,30 @@ public final class Supervisor {
                 nextKick = now + kickPeriod
             }
         }
+        let woken = Clock.monotonic
         // Stop every vCPU: immediate_exit covers a kick that lands outside KVM_RUN.
         state.stopping.store(true, ordering: .sequentiallyConsistent)
         for vcpu in machine.vcpus { vcpu.requestImmediateExit(true) }
-        for t in threads { t.kill(Signals.kick) }
+        // A thread whose loop has returned (the one that recorded the outcome) needs no kick.
+        for t in threads where t.isRunning { t.kill(Signals.kick) }
         for t in threads { t.waitDone() }
-        return (state.outcome ?? .error("no outcome"), state.endedAt)
+        // A guest that ended within a tick of its entry.
+        if !reported, let entry = state.entry { reportEntry(entry, machine: machine, restart: restart) }
+        return (state.outcome ?? .error("no outcome"), state.endedAt, woken, Clock.monotonic)
+    }
+
+    /// Logs vCPU 0's entry into the guest (`first-run`, and `restarted`
+    /// after a restart, its phases to that entry) and marks the guest
+    /// running in its status file: the supervising thread's work, done at
+    /// its first tick after the entry, so that the vCPU thread enters the
+    /// guest as soon as it has its loop.
+    private func reportEntry(_ entry: RunState.Entry, machine: GuestMachine, restart: RestartTiming?) {
+        let name = config.name
+        if let restart { Log.write(.info, name, "restarted", restart.text(enteredAt: entry.at)) }
+        let offset = machine.kvmObjects.counterOffset
+        let guestCounter = machine.kvmObjects.guestMicroseconds(atHost: entry.counter).map { "\($0)" } ?? "?"
+        Log.write(.info, name, "first-run", "vcpu=0 cpu=\(config.hostCPUs[0] ?? -1) t_ms=\(milliseconds(entry.at - startTime)) thread_to_pinned_ms=\(milliseconds(entry.at - entry.started)) guest_counter_us=\(guestCounter) counter_offset=\(offset.map { "\(Int64(bitPattern: $0))" } ?? "?")")
+        statusFile?.update { $0.state = .running }
     }
 
     /// Logs where the RAM is this boot: its base, whether every page is still
@@ -310,30 +347,48 @@ public final class Supervisor {
 
 /// State shared by one boot's vCPU threads and the supervising thread.
 final class RunState {
+    /// vCPU 0's way into the guest, as its thread recorded it just before
+    /// its first KVM_RUN: when the thread was handed its loop (`started`),
+    /// when it was about to enter (`at`, CLOCK_MONOTONIC) and the host's
+    /// counter then (for the guest's own clock at its first instruction).
+    struct Entry {
+        let started: UInt64
+        let at: UInt64
+        let counter: UInt64
+    }
+
     private let lock = Lock()
-    /// Called once by vCPU 0's thread as it first enters the guest.
-    let firstRun: () -> Void
-    /// Posted when an outcome is recorded: the supervising thread wakes at once.
+    /// Posted by a vCPU thread once its loop has returned (after it
+    /// recorded an outcome, or saw `stopping`): the supervising thread wakes
+    /// at once, and finds that vCPU done.
     let wakeup = Wakeup()
-    /// Set before the threads start when this boot follows another in this
-    /// process: vCPU 0 logs it at its first KVM_RUN.
-    var restart: RestartTiming? = nil
     private var recorded: Outcome? = nil
     private var recordedAt: UInt64 = 0
+    private var entered: Entry? = nil
     /// Consecutive watchdog samples that found each vCPU powered off.
     private var offSamples: [Int]
     let stopping = Atomic<Bool>(false)
 
-    init(vcpus: Int, firstRun: @escaping () -> Void = {}) {
-        self.firstRun = firstRun
+    init(vcpus: Int) {
         offSamples = Array(repeating: 0, count: vcpus)
     }
 
     var outcome: Outcome? { lock.withLock { recorded } }
     /// CLOCK_MONOTONIC when the outcome was recorded.
     var endedAt: UInt64 { lock.withLock { recordedAt } }
+    /// vCPU 0's entry, once it is about to run the guest.
+    var entry: Entry? { lock.withLock { entered } }
 
-    /// Records the first outcome; later ones (other vCPUs stopping) are ignored.
+    /// Called by vCPU 0's thread just before its first KVM_RUN: two clock
+    /// reads and an uncontended lock, nothing the guest waits for.
+    func enter(started: UInt64) {
+        let counter = cleave_counter()
+        let now = Clock.monotonic
+        lock.withLock { entered = Entry(started: started, at: now, counter: counter) }
+    }
+
+    /// Records the first outcome; later ones (other vCPUs stopping) are
+    /// ignored. A vCPU's loop returns after it; its thread then posts `wakeup`.
     func finish(_ outcome: Outcome) {
         let now = Clock.monotonic
         lock.withLock {
@@ -343,7 +398,6 @@ final class RunState {
             }
         }
         stopping.store(true, ordering: .sequentiallyConsistent)
-        wakeup.post()
     }
 
     /// Records one watchdog sample of vCPU `index`: powered off or not.

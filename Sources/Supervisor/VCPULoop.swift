@@ -36,18 +36,21 @@ final class VCPULoop {
         watchdog = Watchdog(threshold: watchdogThreshold)
     }
 
-    func run() {
+    /// Runs on `thread`, pinned to the vCPU's host CPU (unless the thread
+    /// is there from an earlier boot), until the boot's outcome.
+    func run(on thread: VCPUThread) {
         let started = Clock.monotonic
-        if let cpu = hostCPU, case .failure(let e) = Thread.pinCurrent(to: cpu) {
-            state.finish(.error("pinning vcpu \(vcpu.id) to CPU \(cpu): \(e)"))
-            return
+        if let cpu = hostCPU, thread.pinnedCPU != cpu {
+            if case .failure(let e) = Thread.pinCurrent(to: cpu) {
+                state.finish(.error("pinning vcpu \(vcpu.id) to CPU \(cpu): \(e)"))
+                return
+            }
+            thread.pinnedCPU = cpu
         }
         var first = vcpu.id == 0
-        if first {
-            if var restart = state.restart { Log.write(.info, guest, "restarted", restart.text()) }
-            Log.write(.info, guest, "first-run", "vcpu=0 cpu=\(hostCPU ?? -1) t_ms=\(milliseconds(Clock.monotonic - startTime)) thread_to_pinned_ms=\(milliseconds(Clock.monotonic - started)) guest_counter_us=\(counterMicroseconds()) counter_offset=\(counterOffset())")
-            state.firstRun()
-        }
+        // Only the clock and the counter here: the supervising thread reports
+        // the entry (`first-run`, `restarted`), off the guest's way in.
+        if first { state.enter(started: started) }
         while !state.stopping.load(ordering: .sequentiallyConsistent) {
             let exit: VCPUExit
             do throws(KVMError) { exit = try vcpu.runOnce() } catch {
@@ -110,32 +113,6 @@ final class VCPULoop {
         } catch {
             state.finish(.fault("watchdog sample: \(error)"))
         }
-    }
-
-    /// The guest's virtual counter in microseconds, "?" when unreadable: with
-    /// the counter the guest prints at a marker, the guest's own time from its
-    /// first instruction (the harness's overhead benchmark).
-    private func counterMicroseconds() -> String {
-        do throws(KVMError) {
-            let frequency = cleave_counter_frequency()  // the guest's is the host's
-            guard frequency > 0 else { return "?" }
-            return "\(frequency.dividingFullWidth(try vcpu.get(.timerCount).multipliedFullWidth(by: 1_000_000)).quotient)"
-        } catch { return "?" }
-    }
-
-    /// The host's counter minus the guest's (CNTVOFF, in counter ticks),
-    /// which turns a time the guest read from its virtual counter into the
-    /// host's: KVM_REG_ARM_TIMER_CNT is the guest's counter at the ioctl, the
-    /// host's read on either side (the middle kept). For benchmarks that
-    /// time one event on both sides (the harness's GPIO runs).
-    private func counterOffset() -> String {
-        do throws(KVMError) {
-            let before = cleave_counter()
-            let guest = try vcpu.get(.timerCount)
-            let after = cleave_counter()
-            guard before > 0 else { return "?" }
-            return "\(Int64(bitPattern: (before / 2 + after / 2) &- guest))"
-        } catch { return "?" }
     }
 
     /// A register summary for reports; a failed read shows as "?".

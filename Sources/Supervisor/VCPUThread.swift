@@ -19,9 +19,15 @@ final class VCPUThread {
     private let lock = Lock()
     /// Set by `run` before the wake-up: what the polling thread watches.
     private let pending = Atomic<Bool>(false)
+    /// From `run` until its work has returned.
+    private let running = Atomic<Bool>(false)
+    /// The host CPU the thread was pinned to, nil before: a later boot's
+    /// loop pins it again only for another CPU. The thread's own.
+    var pinnedCPU: Int? = nil
     private let wake = Wakeup()
     private let done = Wakeup()
     private var job: (() -> Void)? = nil
+    private var then: (() -> Void)? = nil
     private var quit = false
     private var thread: Thread? = nil
 
@@ -48,26 +54,37 @@ final class VCPUThread {
             }
             if !pending.load(ordering: .acquiring) { wake.wait(nanoseconds: 1_000_000_000) }
             pending.store(false, ordering: .releasing)
-            let (next, stopping): ((() -> Void)?, Bool) = lock.withLock {
-                let taken = job
+            let (next, notify, stopping): ((() -> Void)?, (() -> Void)?, Bool) = lock.withLock {
+                let taken = (job, then)
                 job = nil
-                return (taken, quit)
+                then = nil
+                return (taken.0, taken.1, quit)
             }
             if let next {
                 next()
+                running.store(false, ordering: .releasing)
                 done.post()
+                notify?()
                 polling = true
             }
             if stopping { return }
         }
     }
 
-    /// Runs `body` on the thread (which must be idle).
-    func run(_ body: @escaping () -> Void) {
-        lock.withLock { job = body }
+    /// Runs `body` on the thread (which must be idle), then `notify` once
+    /// `isRunning` is false and `waitDone` would return at once.
+    func run(_ body: @escaping () -> Void, then notify: @escaping () -> Void = {}) {
+        running.store(true, ordering: .releasing)
+        lock.withLock {
+            job = body
+            then = notify
+        }
         pending.store(true, ordering: .releasing)
         wake.post()
     }
+
+    /// Whether the work `run` gave it has not returned yet.
+    var isRunning: Bool { running.load(ordering: .acquiring) }
 
     /// Waits until the work `run` gave it has returned.
     func waitDone() {

@@ -24,6 +24,24 @@ import Syscalls
         #expect(Set(seen.ids).count == 1)
     }
 
+    /// `then` runs once the work has returned: the thread is no longer
+    /// running and a wait for it returns at once (the supervising thread,
+    /// woken by it, finds the vCPU done).
+    @Test func thenComesAfterTheWorkIsDone() throws {
+        let worker = try VCPUThread.start().get()
+        let woken = Wakeup()
+        final class Saw { var running = true }
+        let saw = Saw()
+        worker.run({ usleep(20_000) }, then: {
+            saw.running = worker.isRunning
+            woken.post()
+        })
+        #expect(woken.wait(nanoseconds: 10_000_000_000))
+        #expect(!saw.running && !worker.isRunning)
+        worker.waitDone()
+        worker.stop()
+    }
+
     /// The next loop comes after the thread stopped polling for it (it
     /// sleeps then): it still runs, on the same thread.
     @Test func aLoopHandedOverAfterThePollRuns() throws {

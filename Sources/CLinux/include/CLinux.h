@@ -94,6 +94,12 @@ long cleave_pread(int fd, void *buffer, size_t count, int64_t offset);
 long cleave_write(int fd, const void *buffer, size_t count);
 /// Size in bytes of an open file (fstat st_size), or -errno.
 int64_t cleave_fd_size(int fd);
+/// What tells one version of a file from another: a file replaced (a new
+/// inode) or written (size, mtime, ctime) differs in at least one field.
+struct cleave_file_identity { uint64_t device, inode, size, modified_ns, changed_ns; };
+/// stat / fstat into `out`; 0, or -errno.
+int cleave_stat_identity(const char *path, struct cleave_file_identity *out);
+int cleave_fstat_identity(int fd, struct cleave_file_identity *out);
 int cleave_ioctl(int fd, unsigned long request, void *argument);
 int cleave_ioctl_value(int fd, unsigned long request, unsigned long value);
 /// mmap returning NULL (and *error = errno) instead of MAP_FAILED.
