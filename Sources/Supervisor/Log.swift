@@ -20,7 +20,7 @@ public enum Log {
     public static func write(_ level: Level, _ guest: String, _ event: String, _ detail: String = "") {
         let line = format(level, guest, event, detail)
         lock.withLock {
-            if level == .info && (holding || !waiting.isEmpty) {
+            if level == .info && waits {
                 waiting.append(.line(level, line))
                 return
             }
@@ -29,6 +29,15 @@ public enum Log {
         }
     }
 
+    /// Whether an info line waits: while held, behind lines that wait, and
+    /// while the guest's console is in the middle of a line (up to
+    /// `maximumWaiting` lines: a guest that never ends its line does not
+    /// hold the log back without bound). Under `lock`.
+    private static var waits: Bool {
+        holding || (!waiting.isEmpty || consoleMidLine) && waiting.count < maximumWaiting
+    }
+    static let maximumWaiting = 256
+
     /// `write` for a line on a restart's path: while info lines are held
     /// (`hold`), `detail` runs when the line is written, not now, so that
     /// not even its formatting is paid between a guest's reset and its next
@@ -36,7 +45,7 @@ public enum Log {
     /// variables that change meanwhile) and must not log.
     public static func writeLater(_ level: Level, _ guest: String, _ event: String, _ detail: @escaping () -> String) {
         let held = lock.withLock {
-            guard level == .info && (holding || !waiting.isEmpty) else { return false }
+            guard level == .info && waits else { return false }
             waiting.append(.later(level, guest, event, detail))
             return true
         }
@@ -55,8 +64,9 @@ public enum Log {
     /// line) is not paid between a guest's reset and its next first
     /// instruction (docs/kernel-facts.md §31). Once released they are written
     /// at the console's next line start (the guest's output shares the
-    /// terminal, `console`): a supervisor line never splits a guest's line.
-    /// Later info lines queue behind them; a warning or error writes them,
+    /// terminal, `console`): a supervisor line never splits a guest's line;
+    /// an info line written while the guest's console is mid-line waits for
+    /// its next line start too. Later info lines queue behind them; a warning or error writes them,
     /// then itself, at once; `finish` writes what is left. Nothing is dropped.
     /// One lock orders the log and the console's bytes.
     private static let lock = Lock()

@@ -5,7 +5,7 @@ import Syscalls
 /// a restart hands it the next boot's run loop (`VCPULoop.run`) instead of
 /// starting a new thread that must first be moved onto its isolated CPU
 /// (2-10 ms of a restart on the emulated board, docs/kernel-facts.md §31; the
-/// loop's pin is then a no-op). It waits for work, runs it, says so, and
+/// loop pins it only when its CPU differs, `pinnedCPU`). It waits for work, runs it, says so, and
 /// waits again until `stop`. The supervising thread kicks it with a signal
 /// as it did a per-boot thread.
 ///
