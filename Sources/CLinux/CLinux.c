@@ -229,6 +229,10 @@ int cleave_reap_any(int *status) { return result(waitpid(-1, status, WNOHANG)); 
 int cleave_exit_code(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
 int cleave_exit_signal(int status) { return WIFSIGNALED(status) ? WTERMSIG(status) : 0; }
 int cleave_kill(int pid, int signal) { return result(kill(pid, signal)); }
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434 /* asm-generic/unistd.h, arm64 and x86-64 alike */
+#endif
+int cleave_pidfd_open(int pid) { return result((int)syscall(SYS_pidfd_open, pid, 0)); }
 int cleave_getpid(void) { return getpid(); }
 int cleave_getuid(void) { return (int)getuid(); }
 int cleave_flock_exclusive(int fd) { return result(flock(fd, LOCK_EX | LOCK_NB)); }

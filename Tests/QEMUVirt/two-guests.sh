@@ -22,6 +22,25 @@ echo "CLEAVE-HOST done"
 poweroff
 '
 
+# The fast restarts of Tests/QEMUVirt/board/cleave-two-lib rekill_rounds
+# (docs/kernel-facts.md §34): the service and both VMMs killed with SIGKILL
+# and a new service started at once, N rounds. Every round both guests must
+# run again in new VMMs with their devices and no setup error; a new VMM
+# that waited must have waited for the killed VMM of its guest. How many of
+# the starts waited is printed, not required: the window is a race.
+two_rekill_check() { # variant two-log rounds
+    local variant=$1 two=$2 n=$3 line devs first after waited
+    line=$(grep -a -m1 "^CLEAVE-TWO rekill " "$two" || true)
+    # Each device's method and its SPIs' methods: as the first start had them, and after the rounds.
+    methods() { awk -v tag="CLEAVE-TWO-$1" '$1 == tag && $2 == "guest" { g = $3 } $1 == tag && $2 == "device" { print g, $3, $4, $5 }' "$two" | sort | tr '\n' ' '; }
+    first=$(methods STATUS); after=$(methods REKILLED)
+    devs=$(grep -ac "^CLEAVE-TWO-REKILLED   device .* method=[a-z]* intids=[0-9]*/[a-z]*/[a-z]* " "$two" || true)
+    waited=$(grep -ao " waited=[0-9]*" <<<"$line" | cut -d= -f2 || true)
+    check "$variant: two guests: $n fast restarts (the service and both VMMs killed with SIGKILL at once, a new service started at once, no wait for the killed VMMs): every round both guests run again in new VMMs, no setup error; after the last both have their four devices with the methods of the first start (no forwarded SPI fallen back to irqfd); a VMM that waited waited for the killed VMM of its guest" \
+        $([[ "$line" == *" rounds=$n running=$n "* && "$line" == *" waited_for_the_killed_vmm=$waited setup_errors=0"* && $devs -eq 4 && -n "$first" && "$after" == "$first" ]]; echo $?) \
+        "${waited:-?} of $(( 2 * n )) VMM starts waited for the killed VMM ($(grep -ao "old_vmms_not_done_at_start=[0-9]*" <<<"$line" | cut -d= -f2) of the killed VMMs not done right after the new start); waits (ms): $(grep -a "^CLEAVE-TWO-REKILL round=" "$two" | grep -ao "guest=[a-z]*:[0-9.]*" | sed 's/guest=//' | tr '\n' ' ')methods after: $after$([[ "$after" == "$first" ]] || echo " (first start: $first)") $(grep -a -m1 "^CLEAVE-TWO-REKILL-ERROR" "$two" | grep -ao "error=.*" | head -c 200)" "$two"
+}
+
 two_guests_run() { # variant
     local variant=$1 board="$work/board-two-$1.dtb" log="$work/$1-twoboard.log" two="$work/$1-two.log" status=0 t0 t1
     local notify=/tmp/cleave-notify.sock
@@ -195,8 +214,8 @@ IRQS
     # ---- The service's proofs ----
     local ready
     ready=$(grep -a "^CLEAVE-TWO-NOTIFY [0-9.]* READY=1$" "$two" | head -n1 | cut -d' ' -f2 || true)
-    check "$variant: two guests: READY=1 on the harness's notify socket once per service start (3: at boot, init's respawn after the SIGKILL, the chaos variant), the first with STATUS=ctl running, io running" \
-        $([[ -n "$ready" && $(grep -ac "^CLEAVE-TWO-NOTIFY [0-9.]* READY=1$" "$two") -eq 3 ]] && grep -aq "^CLEAVE-TWO-NOTIFY $ready STATUS=ctl running, io running$" "$two"; echo $?) \
+    check "$variant: two guests: READY=1 on the harness's notify socket once per service start (6: at boot, init's respawn after the SIGKILL and after each of the 3 fast restarts, the chaos variant), the first with STATUS=ctl running, io running" \
+        $([[ -n "$ready" && $(grep -ac "^CLEAVE-TWO-NOTIFY [0-9.]* READY=1$" "$two") -eq 6 ]] && grep -aq "^CLEAVE-TWO-NOTIFY $ready STATUS=ctl running, io running$" "$two"; echo $?) \
         "READY=1 at ${ready:-?} s after the listener started (a sysinit line just before init starts the service)" "$two"
     local beats b0 b1 b2 b3 summary
     line=$(grep -a -m1 "^CLEAVE-TWO panic " "$two" || true)
@@ -247,6 +266,7 @@ IRQS
           grep -aq "CLEAVE-TWO-LOG .*guest=ctl event=host-recovered .*problems=0" "$two" && grep -aq "CLEAVE-TWO-LOG .*guest=io event=host-recovered .*problems=0" "$two" &&
           grep -aqE "^CLEAVE-TWO-RECOVERED guest ctl state=running " "$two" && grep -aqE "^CLEAVE-TWO-RECOVERED guest io state=running " "$two"; echo $?) \
         "service ${spid:-?} -> ${spid2:-?}; recovered: $recovered" "$two"
+    two_rekill_check "$variant" "$two" 3
     local seconds
     seconds=$(grep -a "CLEAVE-TWO sigterm" "$two" | grep -ao "seconds=[0-9.]*" | cut -d= -f2 || true)
     check "$variant: two guests: SIGTERM (the respawn line taken out of /etc/inittab first) stops both guests and the service within 13 s, not respawned, and the host is as before the first start (no driver or override, the SPIs on the host CPUs 0-1 without forwarding, every hugepage free, no state file)" \

@@ -171,6 +171,11 @@ int cleave_exit_code(int status);
 /// The signal that killed the child of a wait status, or 0.
 int cleave_exit_signal(int status);
 int cleave_kill(int pid, int signal);
+/// pidfd_open(pid, 0) (Linux 5.3): a pidfd of a thread-group leader, or
+/// -errno (-ESRCH when no such process, reaped or never was). poll(POLLIN)
+/// on it is ready once the whole thread group has exited, not when only the
+/// leader has (kernel/pid.c pidfd_poll, thread_group_exited).
+int cleave_pidfd_open(int pid);
 int cleave_getpid(void);
 int cleave_getuid(void);
 /// flock(fd, LOCK_EX | LOCK_NB): 0, -EWOULDBLOCK when another holds it, or -errno.
