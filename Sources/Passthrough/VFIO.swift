@@ -43,7 +43,15 @@ public final class VFIOGroup {
         for path in ["/dev/vfio/noiommu-\(number)", "/dev/vfio/\(number)"] {
             do throws(Errno) { opened = try FileDescriptor(opening: path, O_RDWR); break } catch { lastError = error }
         }
-        guard let group = opened.take() else { throw .call("open", context: "/dev/vfio/noiommu-\(number)", errno: lastError) }
+        guard let group = opened.take() else {
+            if lastError.rawValue == EBUSY {
+                // One process at a time opens a group: name who has it.
+                let holders = ["/dev/vfio/noiommu-\(number)", "/dev/vfio/\(number)"].flatMap { FileHolders.pids(holding: $0) }
+                throw .unavailable("VFIO group \(number) is open in " + (holders.isEmpty ? "another process (not found in /proc)" : holders.map(FileHolders.describe).joined(separator: ", "))
+                    + " (open: EBUSY; a group opens in one process at a time): stop that process, or give the device to one guest only")
+            }
+            throw .call("open", context: "/dev/vfio/noiommu-\(number)", errno: lastError)
+        }
         var status = vfio_group_status()
         status.argsz = UInt32(MemoryLayout<vfio_group_status>.size)
         _ = try checked(cleave_ioctl(group.rawValue, CLEAVE_VFIO_GROUP_GET_STATUS, &status), "VFIO_GROUP_GET_STATUS", "group \(number)")

@@ -115,3 +115,17 @@ import CLinux
         _ = path.withCString { cleave_unlink($0) }
     }
 }
+
+@Suite struct FileHoldersTests {
+    @Test func theProcessThatHasAFileOpenIsNamed() throws {
+        let path = "/tmp/cleave-file-holders-\(ChildProcess.currentID)-\(Clock.monotonic)"
+        try Files.write(Array("x".utf8), to: path)
+        let pid = try #require(PredecessorTests.spawn("exec 7<\(path); exec sleep 30"))
+        #expect(PredecessorTests.eventually { FileHolders.pids(holding: path).contains(pid) })
+        #expect(FileHolders.describe(pid) == "pid \(pid) (sleep)")
+        #expect(ChildProcess.signal(pid, SIGKILL))
+        #expect(PredecessorTests.eventually { !FileHolders.pids(holding: path).contains(pid) })
+        #expect(FileHolders.pids(holding: path + ".none").isEmpty)
+        _ = path.withCString { cleave_unlink($0) }
+    }
+}
