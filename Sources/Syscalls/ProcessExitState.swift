@@ -29,12 +29,15 @@ public enum ProcessExitState: Equatable, CustomStringConvertible {
     /// could not be read). The status decides; a leader still running (R,
     /// S, D) counts as exiting when SIGKILL is pending for it or its
     /// process (SigPnd, ShdPnd: set by the kill before any thread acts on
-    /// it) or its stat flags have PF_EXITING.
+    /// it), when it is dumping core (`CoreDumping: 1`: a crashed process
+    /// holds everything until its dump is written, for as long as a
+    /// core_pattern pipe helper takes), or its stat flags have PF_EXITING.
     public static func parse(status: String?, stat: String?) -> ProcessExitState {
         guard let status else { return .gone }
         var state = ""
         var threads = 0
         var pending: UInt64 = 0
+        var dumping = false
         for line in status.split(separator: "\n") {
             guard let colon = line.firstIndex(of: ":") else { continue }
             let key = line[line.startIndex..<colon]
@@ -45,6 +48,7 @@ public enum ProcessExitState: Equatable, CustomStringConvertible {
             case "State": state = String(first)
             case "Threads": threads = Int(first) ?? 0
             case "SigPnd", "ShdPnd": pending |= UInt64(first, radix: 16) ?? 0
+            case "CoreDumping": dumping = first == "1"
             default: break
             }
         }
@@ -52,7 +56,7 @@ public enum ProcessExitState: Equatable, CustomStringConvertible {
         if state == "Z" || state == "X" {
             return threads <= 1 ? .done : .exiting(state: state, threads: threads)
         }
-        if pending & killBit != 0 || (flags(stat: stat) ?? 0) & exitingFlag != 0 {
+        if pending & killBit != 0 || dumping || (flags(stat: stat) ?? 0) & exitingFlag != 0 {
             return .exiting(state: state, threads: threads)
         }
         return .running(state: state, threads: threads)

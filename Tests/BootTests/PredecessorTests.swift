@@ -31,6 +31,9 @@ import CLinux
         #expect(ProcessExitState.parse(status: Self.status("D (disk sleep)", threads: 2, sigpnd: "0000000000000100"), stat: plain) == .exiting(state: "D", threads: 2))
         // Another pending signal (SIGTERM, bit 14) is not a kill.
         #expect(ProcessExitState.parse(status: Self.status("S (sleeping)", threads: 5, shdpnd: "0000000000004000"), stat: plain) == .running(state: "S", threads: 5))
+        // Dumping core (the status's CoreDumping line, Linux 4.15).
+        #expect(ProcessExitState.parse(status: Self.status("S (sleeping)", threads: 1) + "CoreDumping:\t1\n", stat: plain) == .exiting(state: "S", threads: 1))
+        #expect(ProcessExitState.parse(status: Self.status("S (sleeping)", threads: 1) + "CoreDumping:\t0\n", stat: plain) == .running(state: "S", threads: 1))
         // PF_EXITING (0x4) in stat's flags.
         #expect(ProcessExitState.parse(status: Self.status("R (running)", threads: 1), stat: PredecessorTests.stat(flags: 0x40_0144)) == .exiting(state: "R", threads: 1))
     }
