@@ -22,11 +22,11 @@ enum VMMLock {
     /// How long a starting VMM waits for a killed one of its guest. §33
     /// measured every killed VMM done within 0.40 s of its kill under
     /// nested emulation with busy CPUs (1.06 s once, while the board forked
-    /// a slow dump), and §34 the restart's wait at most RESULT; 5 s is over
-    /// four times the worst, far below the service's 10 s from SIGTERM to
-    /// SIGKILL and an init system's start timeouts, and a VMM still
-    /// exiting after it is stuck in the kernel, which waiting longer
-    /// would not mend.
+    /// a slow dump), §34 within 1.00 s with its guest's new VMMs starting
+    /// beside it; 5 s is over four times the worst, far below the
+    /// service's 10 s from SIGTERM to SIGKILL and an init system's start
+    /// timeouts. A VMM still exiting after it is stuck in the kernel (or
+    /// dumping a core slowly), which waiting longer would not mend.
     static let bound: UInt64 = 5_000_000_000
 
     static let directory = "/run/cleave"
