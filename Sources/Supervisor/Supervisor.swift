@@ -78,10 +78,8 @@ public final class Supervisor {
             retired = nil
         }
         do throws(SupervisorError) { try checkHost() } catch { return fail(error) }
-        // One VMM per guest; a killed one of this guest still exiting is waited for (§34).
-        let vmmLock: FileLock?
-        do throws(SupervisorError) { vmmLock = try VMMLock.take(guest: name) } catch { return fail(error) }
-        defer { withExtendedLifetime(vmmLock) {} }
+        // One VMM per guest, kept until the process ends; a killed one of this guest still exiting is waited for (§34).
+        do throws(SupervisorError) { try VMMLock.take(guest: name) } catch { return fail(error) }
         var timer = PhaseTimer()
         let kvm: KVMSystem
         let ram: IdentityMappedRAM

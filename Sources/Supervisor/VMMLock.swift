@@ -17,7 +17,10 @@ import Syscalls
 /// when, no polling), up to `bound`, and logs one line with what it waited
 /// for and how long. A holder that is not exiting is another live VMM of
 /// the guest: a setup error naming its pid. Nothing is taken before the
-/// wait, so a VMM killed during it leaves nothing to undo.
+/// wait, so a VMM killed during it leaves nothing to undo. The lock is kept
+/// until the process ends (the kernel drops it with the process's other
+/// files): given back earlier, it would be free while Swift may still hold
+/// the RAM or a VM of the run.
 enum VMMLock {
     /// How long a starting VMM waits for a killed one of its guest. §33
     /// measured every killed VMM done within 0.40 s of its kill under
@@ -31,12 +34,23 @@ enum VMMLock {
 
     static let directory = "/run/cleave"
 
-    /// Takes the guest's lock, waiting (bounded) for a killed predecessor
-    /// to finish exiting first. Nil (logged) when the lock file cannot be
-    /// made: the VMM then runs unguarded, as before the lock existed.
-    /// `directory` and `bound`: other than the defaults only in tests.
-    static func take(guest: String, directory: String = VMMLock.directory, bound: UInt64 = VMMLock.bound) throws(SupervisorError) -> FileLock? {
+    /// The locks this process took, by path; never released (above). Only
+    /// the supervising thread takes one, once per run.
+    private static var kept: [(path: String, lock: FileLock)] = []
+
+    /// Takes the guest's lock and keeps it until the process ends, waiting
+    /// (bounded) for a killed predecessor to finish exiting first. Logged
+    /// and skipped when the lock file cannot be made: the VMM then runs
+    /// unguarded, as before the lock existed. A lock this process already
+    /// holds is not taken again. `directory` and `bound`: other than the
+    /// defaults only in tests.
+    static func take(guest: String, directory: String = VMMLock.directory, bound: UInt64 = VMMLock.bound) throws(SupervisorError) {
         let path = "\(directory)/\(guest).vmm.lock"
+        if kept.contains(where: { $0.path == path }) { return }
+        if let lock = try acquire(guest: guest, directory: directory, path: path, bound: bound) { kept.append((path, lock)) }
+    }
+
+    private static func acquire(guest: String, directory: String, path: String, bound: UInt64) throws(SupervisorError) -> FileLock? {
         if directory == VMMLock.directory {
             _ = "/run".withCString { cleave_mkdir($0, 0o755) }
             _ = directory.withCString { cleave_mkdir($0, 0o700) }
