@@ -17,6 +17,28 @@ import Syscalls
         return dir
     }
 
+    /// A started server for `guest` on a socket in a directory of its own,
+    /// removed with it.
+    final class Served {
+        let dir = ConsoleServerTests.directory()
+        let path: String
+        let server: ConsoleServer
+
+        init(_ guest: String, unavailable: String? = nil) throws {
+            path = dir + "/\(guest).console.sock"
+            server = try ConsoleServer(path: path, guest: guest, unavailable: unavailable)
+            try server.start().get()
+        }
+        deinit { try? FileManager.default.removeItem(atPath: dir) }
+
+        /// A UART the attached client's input goes to.
+        func uart() -> UART16550 {
+            let uart = UART16550(base: 0, output: { _ in }, setLine: { _ in })
+            server.input.attach(uart)
+            return uart
+        }
+    }
+
     /// A connected client socket that has sent `request`.
     final class Client {
         let fd: Int32
@@ -104,13 +126,9 @@ import Syscalls
     /// and the live output; only the writer's bytes reach the UART (a
     /// follower's, even those right after its request line, are dropped).
     @Test func followersBesideTheWriterGetLiveOutputAndSendNothing() throws {
-        let dir = Self.directory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let path = dir + "/f.console.sock"
-        let server = try ConsoleServer(path: path, guest: "f")
-        try server.start().get()
-        let uart = UART16550(base: 0, output: { _ in }, setLine: { _ in })
-        server.input.attach(uart)
+        let served = try Served("f")
+        let (path, server) = (served.path, served.server)
+        let uart = served.uart()
         for b in "boot\n".utf8 { server.put(b) }
         let first = try Client(path, "follow\nzz")
         let writer = try Client(path, "attach\n")
@@ -133,13 +151,9 @@ import Syscalls
     /// its bytes no longer reach the UART, the new writer's do, and the new
     /// writer (not the old) gets the output after the takeover.
     @Test func aTakeOverDetachesTheWriterWithANotice() throws {
-        let dir = Self.directory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let path = dir + "/t.console.sock"
-        let server = try ConsoleServer(path: path, guest: "t")
-        try server.start().get()
-        let uart = UART16550(base: 0, output: { _ in }, setLine: { _ in })
-        server.input.attach(uart)
+        let served = try Served("t")
+        let (path, server) = (served.path, served.server)
+        let uart = served.uart()
         let old = try Client(path, "attach\n")
         let follower = try Client(path, "follow\n")
         for b in "before\n".utf8 { server.put(b) }
@@ -164,13 +178,9 @@ import Syscalls
     }
 
     @Test func aTakeOverWithNoWriterAttaches() throws {
-        let dir = Self.directory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let path = dir + "/n.console.sock"
-        let server = try ConsoleServer(path: path, guest: "n")
-        try server.start().get()
-        let uart = UART16550(base: 0, output: { _ in }, setLine: { _ in })
-        server.input.attach(uart)
+        let served = try Served("n")
+        let (path, server) = (served.path, served.server)
+        let uart = served.uart()
         let client = try Client(path, "take-over\nk")
         #expect(client.read(until: "ok n\n") == "ok n\n")
         #expect(Self.received(uart, seconds: 0.5) == "k")
@@ -178,11 +188,8 @@ import Syscalls
     }
 
     @Test func aClientThatDoesNotReadIsToldWhatItLost() throws {
-        let dir = Self.directory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let path = dir + "/slow.console.sock"
-        let server = try ConsoleServer(path: path, guest: "slow")
-        try server.start().get()
+        let served = try Served("slow")
+        let (path, server) = (served.path, served.server)
         let client = try Client(path, "attach\n")
         #expect(client.read(until: "ok slow\n") == "ok slow\n")
         let follower = try Client(path, "follow\n")
@@ -216,11 +223,8 @@ import Syscalls
     }
 
     @Test func aPassedThroughUARTConsoleIsRefusedSayingWhere() throws {
-        let dir = Self.directory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let path = dir + "/uart.console.sock"
-        let server = try ConsoleServer(path: path, guest: "uart", unavailable: "guest uart's console is the passed-through UART /pl011@9000000")
-        try server.start().get()
+        let served = try Served("uart", unavailable: "guest uart's console is the passed-through UART /pl011@9000000")
+        let (path, server) = (served.path, served.server)
         let client = try Client(path, "attach\n")
         #expect(client.read() == "error guest uart's console is the passed-through UART /pl011@9000000\n")
         server.shutdown()
