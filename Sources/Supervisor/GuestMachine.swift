@@ -76,21 +76,22 @@ final class GuestMachine {
             timer.mark("registers")
         }
         if let pmu = kvmObjects.pmu { Log.writeLater(.info, config.name, "pmu") { "pmuv3 intid=\(pmu.intid)" } }
+        if config.consoleUART == nil {
+            let console = GuestMachine.makeConsole(config, vm: kvmObjects.vm, output: output)
+            self.console = console
+            do throws(MMIOBus.Failure) {
+                try console.register(on: bus, conduct: conduct)
+                try PanicDevice(base: config.consoleBase + ConsolePage.pvpanicOffset).register(on: bus, conduct: conduct)
+            } catch {
+                throw .configuration("guest MMIO layout: \(error)")
+            }
+        } else {
+            console = nil
+        }
+        timer.mark("devices")
         let phases = timer
         let standby = prebuilt != nil
         Log.writeLater(.info, config.name, "timing") { (standby ? "vm=standby " : "") + phases.text }
-        guard config.consoleUART == nil else {
-            console = nil
-            return
-        }
-        let console = GuestMachine.makeConsole(config, vm: kvmObjects.vm, output: output)
-        self.console = console
-        do throws(MMIOBus.Failure) {
-            try console.register(on: bus, conduct: conduct)
-            try PanicDevice(base: config.consoleBase + ConsolePage.pvpanicOffset).register(on: bus, conduct: conduct)
-        } catch {
-            throw .configuration("guest MMIO layout: \(error)")
-        }
     }
 
     /// Reads the kernel (and initrd) straight into guest RAM where

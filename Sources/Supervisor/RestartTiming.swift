@@ -5,8 +5,9 @@ import Syscalls
 /// to the next boot's first KVM_RUN, all of it supervisor time: `wake` (the
 /// supervising thread sees the outcome), `vcpus` (every vCPU stopped and
 /// its loop returned), `stop` (the last boot's lines and files), `scrub`
-/// (zeroing the RAM, `RAMScrub.zero`), `machine` (images and tree loaded
-/// into the VM built ahead, the boot registers: `GuestMachine`), `attach`
+/// (zeroing the RAM, `RAMScrub.zero`), `standby` (the VM built ahead
+/// taken, `StandbyVM.take`), `machine` (images and tree loaded, the boot
+/// registers when the standby's do not fit, the emulated devices: `GuestMachine`), `attach`
 /// (passthrough and GPIO into the new VM), `ready` (status file, boot line,
 /// control lines) and `enter` (until vCPU 0's thread, handed its loop, is
 /// pinned and about to enter the guest). The supervising thread logs it as

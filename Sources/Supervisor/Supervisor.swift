@@ -157,6 +157,7 @@ public final class Supervisor {
             do throws(SupervisorError) {
                 let prebuilt = standby?.take()
                 standby = nil
+                restart?.mark("standby")
                 machine = try GuestMachine(config, kvm: kvm, ram: ram, images: images, prebuilt: prebuilt?.vm,
                                            tree: prebuilt?.tree ?? bootTree?.reseeded(), output: { sink.put($0) })
                 bootTree = machine.bootTree
