@@ -19,7 +19,7 @@ final class BootImage {
         let head: [UInt8]
 
         fileprivate init(_ path: String, headCount: Int) throws(SupervisorError) {
-            let opened = try GuestMachine.open(path)
+            let opened = try Opened.open(path)
             var identity = cleave_file_identity()
             let r = cleave_fstat_identity(opened.rawValue, &identity)
             guard r == 0 else { throw .load(.read(path: path, reason: "\(Errno(-r))")) }
@@ -30,6 +30,12 @@ final class BootImage {
             self.identity = identity
             self.head = head
             file = opened
+        }
+
+        private static func open(_ path: String) throws(SupervisorError) -> FileDescriptor {
+            do throws(Errno) { return try FileDescriptor(opening: path, O_RDONLY) } catch {
+                throw .load(.read(path: path, reason: "\(error)"))
+            }
         }
     }
 

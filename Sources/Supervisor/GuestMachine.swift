@@ -194,19 +194,6 @@ final class GuestMachine {
                                  window.write(address, length: length, value: value) ? .done : .failed("passthrough access failed") })
         }
     }
-
-    static func open(_ path: String) throws(SupervisorError) -> FileDescriptor {
-        do throws(Errno) { return try FileDescriptor(opening: path, O_RDONLY) } catch {
-            throw .load(.read(path: path, reason: "\(error)"))
-        }
-    }
-
-    static func size(_ file: borrowing FileDescriptor, _ path: String) throws(SupervisorError) -> Int {
-        switch file.size() {
-        case .success(let n): return n
-        case .failure(let e): throw .load(.read(path: path, reason: "\(e)"))
-        }
-    }
 }
 
 /// 32-bit FNV-1a, the hash the test guest computes over the tree it receives.
