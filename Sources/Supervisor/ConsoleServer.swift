@@ -69,8 +69,11 @@ final class ConsoleServer {
         self.unavailable = unavailable
         let live = path.withCString { cleave_unix_connect($0) }
         if live >= 0 {
+            // The listener's pid, as the kernel recorded it at listen(2).
+            let holder = cleave_peer_pid(live)
             _ = cleave_close(live)
-            throw .configuration("the console socket \(path) is served by another process (a VMM of guest \(guest) still runs?): stop it first")
+            let who = holder > 0 ? FileHolders.describe(holder) : "another process"
+            throw .configuration("the console socket \(path) is served by \(who) (a VMM of guest \(guest) still runs?): stop it first")
         }
         if live == -ECONNREFUSED {
             // A socket no process listens on: left by a VMM killed with SIGKILL.

@@ -216,7 +216,9 @@ import Syscalls
         #expect(access(path, F_OK) == 0)
         let server = try ConsoleServer(path: path, guest: "stale")
         try server.start().get()
-        #expect(throws: SupervisorError.self) { _ = try ConsoleServer(path: path, guest: "stale") }
+        // A live one is left alone, and the error names who serves it.
+        let refused = #expect(throws: SupervisorError.self) { _ = try ConsoleServer(path: path, guest: "stale") }
+        #expect("\(refused.map { "\($0)" } ?? "")".contains("served by pid \(getpid()) ("))
         let dump = try Client(path, "dump\n")
         #expect(dump.read() == "ok stale\n")
         server.shutdown()

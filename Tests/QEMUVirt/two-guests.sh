@@ -12,7 +12,11 @@
 # Tests/QEMUVirt/board/cleave-two-board runs the proofs; a plan variant
 # "twochaos" (the chaos guest on CPUs 1-2 beside io) is the last of them.
 #
-#   two_guests_run VARIANT   after qv_variant VARIANT; adds its checks
+#   two_guests_run VARIANT [MODE]   after qv_variant VARIANT; adds its checks
+#       MODE full (default) | at-boot: only what the start at board boot
+#       shows (both running, status, READY=1, the isolation of CPUs 2-3
+#       while io beats, SIGTERM), for a variant whose main boot runs the
+#       fault proofs (Tests/QEMUVirt/board/cleave-two-run)
 
 two_guests_tests='
 echo "CLEAVE-HOST up=$(cut -d" " -f1 /proc/uptime) kernel=$(uname -r) init=$(tr "\000" " " </proc/1/cmdline)"
@@ -44,8 +48,8 @@ two_rekill_check() { # variant two-log rounds
         "${waited:-?} of $(( 2 * n )) VMM starts waited for the killed VMM (the dump round: $(grep -ao "dump_round_io_waited=[a-z-]*" <<<"$line" | cut -d= -f2)) ($(grep -ao "old_vmms_not_done_at_start=[0-9]*" <<<"$line" | cut -d= -f2) of the killed VMMs not done right after the new start); waits (ms): $(grep -a "^CLEAVE-TWO-REKILL round=" "$two" | grep -ao "guest=[a-z]*:[0-9.]*" | sed 's/guest=//' | tr '\n' ' ')methods after: $after$([[ "$after" == "$first" ]] || echo " (first start: $first)") $(grep -a -m1 "^CLEAVE-TWO-REKILL-ERROR" "$two" | grep -ao "error=.*" | head -c 200)" "$two"
 }
 
-two_guests_run() { # variant
-    local variant=$1 board="$work/board-two-$1.dtb" log="$work/$1-twoboard.log" two="$work/$1-two.log" status=0 t0 t1
+two_guests_run() { # variant [mode]
+    local variant=$1 mode=${2:-full} board="$work/board-two-$1.dtb" log="$work/$1-twoboard.log" two="$work/$1-two.log" status=0 t0 t1
     local notify=/tmp/cleave-notify.sock
     # The plan variants: "two" as the main boots used it (both idle and
     # quiet, each console byte being an exit; ctl panics at the power key,
@@ -70,7 +74,7 @@ two_guests_run() { # variant
     [[ $status -eq 0 ]] || return 0
     cp "$work/carve-twochaos/host.dtb" "$work/host-twochaos.dtb"
     qv_extra="$work/host-twochaos.dtb" qv_busybox_init=1 qv_init_extra="::sysinit:/bin/cleave-two-board setup"
-    qv_initramfs "$work/two-board-initramfs.gz" "$two_guests_tests"
+    qv_initramfs "$work/two-board-initramfs.gz" "${two_guests_tests/cleave-two-board/cleave-two-board $mode}"
     qv_extra="" qv_busybox_init=0 qv_init_extra=""
     t0=$(date +%s.%N)
     qv_boot "$log" "$work/carve-two-board/host.dtb" "$work/two-board-initramfs.gz" "$cpu" "$gic" "$boot_timeout" || status=$?
@@ -205,7 +209,9 @@ IRQS
     local vctl vio
     vctl=$(grep -a -m1 "^CLEAVE-TWO-VCPU ctl " "$two" | tr ' ' '\n' | awk -F: '$2 == "2" { print $1; exit }' || true)
     vio=$(grep -a -m1 "^CLEAVE-TWO-VCPU io " "$two" | tr ' ' '\n' | awk -F: '$2 == "3" { print $1; exit }' || true)
-    check "$variant: two guests: a sched_switch trace of CPUs 2-3 over the panic window shows only the vCPU threads (ctl's on CPU 2, io's on CPU 3), idle and kernel threads switched in there: no host userspace task ran on them (no ring buffer overrun)" \
+    local window="the panic window" csum=""
+    [[ $mode == full ]] || window="4 s of io's heartbeat ($(grep -a -m1 "^CLEAVE-TWO window " "$two" | cut -d' ' -f3))"
+    check "$variant: two guests: a sched_switch trace of CPUs 2-3 over $window shows only the vCPU threads (ctl's on CPU 2, io's on CPU 3), idle and kernel threads switched in there: no host userspace task ran on them (no ring buffer overrun)" \
         $([[ -n "$events" && $events -gt 0 && -z "$users" && "$overrun" == "0,0," && -n "$vctl" && -n "$vio" ]] &&
           grep -aqE "^CLEAVE-TWO-SWITCHED cpu=2 pid=$vctl kind=vcpu count=[1-9]" "$two" && grep -aqE "^CLEAVE-TWO-SWITCHED cpu=3 pid=$vio kind=vcpu count=[1-9]" "$two" &&
           ! grep -aE "^CLEAVE-TWO-SWITCHED cpu=3 .* kind=vcpu " "$two" | grep -aq " pid=$vctl " && ! grep -aE "^CLEAVE-TWO-SWITCHED cpu=2 .* kind=vcpu " "$two" | grep -aq " pid=$vio "; echo $?) \
@@ -215,33 +221,15 @@ IRQS
         "$(grep -a "^CLEAVE-TWO-USERTASKS " "$two" | cut -d' ' -f2-)$(grep -a "^CLEAVE-TWO-USERTASK " "$two" | cut -d' ' -f2- | head -n3 | tr '\n' ';')" "$two"
 
     # ---- The service's proofs ----
-    local ready
+    local ready starts=6 which="at boot, init's respawn after the SIGKILL and after each of the 3 fast restarts, the chaos variant"
+    [[ $mode == full ]] || { starts=1; which="at boot, the only start"; }
     ready=$(grep -a "^CLEAVE-TWO-NOTIFY [0-9.]* READY=1$" "$two" | head -n1 | cut -d' ' -f2 || true)
-    check "$variant: two guests: READY=1 on the harness's notify socket once per service start (6: at boot, init's respawn after the SIGKILL and after each of the 3 fast restarts, the chaos variant), the first with STATUS=ctl running, io running" \
-        $([[ -n "$ready" && $(grep -ac "^CLEAVE-TWO-NOTIFY [0-9.]* READY=1$" "$two") -eq 6 ]] && grep -aq "^CLEAVE-TWO-NOTIFY $ready STATUS=ctl running, io running$" "$two"; echo $?) \
+    check "$variant: two guests: READY=1 on the harness's notify socket once per service start ($starts: $which), the first with STATUS=ctl running, io running" \
+        $([[ -n "$ready" && $(grep -ac "^CLEAVE-TWO-NOTIFY [0-9.]* READY=1$" "$two") -eq $starts ]] && grep -aq "^CLEAVE-TWO-NOTIFY $ready STATUS=ctl running, io running$" "$two"; echo $?) \
         "READY=1 at ${ready:-?} s after the listener started (a sysinit line just before init starts the service)" "$two"
     local beats b0 b1 b2 b3 summary
-    line=$(grep -a -m1 "^CLEAVE-TWO panic " "$two" || true)
-    beats=$(grep -ao "beats=[0-9,]*" <<<"$line" | cut -d= -f2 || true)
-    IFS=, read -r b0 b1 b2 b3 <<<"$beats"
     summary=$(grep -a -m1 "^CLEAVE-TWO-BEATS " "$two" | cut -d' ' -f2- || true)
-    check "$variant: two guests: ctl panics at the power key (its PL061) and its policy boots it again in the same VMM (pvpanic, restart, boots 1 -> 2); io keeps its VMM" \
-        $(grep -aq "CLEAVE-TWO armed rc=0" "$two" && [[ "$line" == *"panicked=0 running-again=0 panics-before=0 boots=1-2 "* ]] &&
-          [[ "$line" =~ ctl=([0-9]+)-([0-9]+)\ io=([0-9]+)-([0-9]+) && "${BASH_REMATCH[1]}" == "${BASH_REMATCH[2]}" && "${BASH_REMATCH[3]}" == "${BASH_REMATCH[4]}" ]] &&
-          grep -aq "CLEAVE-TWO-LOG .*guest=ctl event=guest-panic vcpu=0 pvpanic=panicked" "$two" && grep -aq "CLEAVE-TWO-LOG .*guest=ctl event=restart after=\"crashed" "$two" &&
-          ! grep -aq "CLEAVE-TWO-LOG .*guest=io event=\(restart\|guest-panic\)" "$two" &&
-          grep -aqE "^CLEAVE-TWO-PANIC guest io state=running pid=$io .*boots=1 " "$two"; echo $?) "${line#*CLEAVE-TWO panic }" "$two"
-    check "$variant: two guests: io's console heartbeat goes on across ctl's panic and reboot with no gap (counter +1 each line, rising at the press, the panic, ctl running again and 3 s later)" \
-        $([[ -n "$b3" && $b0 -lt $b1 && $b1 -lt $b2 && $b2 -lt $b3 ]] && [[ "$summary" =~ ^first=1\ last=([0-9]+)\ count=([0-9]+)\ bad_steps=0\  && "${BASH_REMATCH[1]}" == "${BASH_REMATCH[2]}" && ${BASH_REMATCH[1]} -ge $b3 ]]; echo $?) \
-        "beats at the press/panic/running again/+3 s: ${beats:-?}; $summary" "$two"
-    local io2
-    io2=$(grep -a "CLEAVE-TWO restarted" "$two" | grep -ao " io=[0-9]*" | cut -d= -f2 || true)
-    check "$variant: two guests: stop io ends its VMM while ctl runs on (same pid); restart io starts it again (a new VMM), ctl untouched" \
-        $(grep -aq "CLEAVE-TWO-STOP-OUT io: stopped" "$two" && grep -aq "CLEAVE-TWO stopped io-vmm-alive=no ctl=$ctl$" "$two" &&
-          grep -aqE "^CLEAVE-TWO-STOPPED guest io state=stopped pid=- " "$two" && grep -aqE "^CLEAVE-TWO-STOPPED guest ctl state=running pid=$ctl " "$two" &&
-          [[ -n "$io2" && "$io2" != "$io" ]] && grep -aq "CLEAVE-TWO-RESTART-OUT io: running pid=$io2" "$two" &&
-          grep -aq "CLEAVE-TWO restarted rc=0 io=$io2 ctl=$ctl$" "$two"; echo $?) "" "$two"
-    # The host around the SIGKILL of the service and both VMMs.
+    # The host before the first start and after the SIGTERM (host_line).
     host() { grep -a -m1 "^CLEAVE-TWO-HOST $1 " "$two" | cut -d' ' -f3- || true; }
     hv() { grep -ao "$2=[^ ]*" <<<"$1" | head -n1 | cut -d= -f2- || true; }
     local pre running killed_state recovered final d ok_kill=0 ok_final=0 n spid2
@@ -258,6 +246,33 @@ IRQS
         [[ "$(hv "$final" spi$n)" != *"forwarded=1"* && "$(hv "$final" spi$n | cut -d/ -f1)" == 0-1 ]] || ok_final=1
         [[ "$(hv "$pre" spi$n | cut -d/ -f1)" =~ ^(0-1)?$ ]] || ok_final=1
     done
+    if [[ $mode != full ]]; then
+        line=$(grep -a -m1 "^CLEAVE-TWO window " "$two" || true)
+        IFS=, read -r b0 b1 <<<"$(grep -ao "beats=[0-9,]*" <<<"$line" | cut -d= -f2)"
+        check "$variant: two guests: io's console heartbeat runs on with no gap while both run (counter +1 each line, rising over 4 s)" \
+            $([[ -n "$b1" && -n "$b0" && $b0 -lt $b1 ]] && [[ "$summary" =~ ^first=1\ last=([0-9]+)\ count=([0-9]+)\ bad_steps=0\  && "${BASH_REMATCH[1]}" == "${BASH_REMATCH[2]}" && ${BASH_REMATCH[1]} -ge $b1 ]]; echo $?) \
+            "beats at the window's start and end: ${b0:-?},${b1:-?}; $summary" "$two"
+    else
+    line=$(grep -a -m1 "^CLEAVE-TWO panic " "$two" || true)
+    beats=$(grep -ao "beats=[0-9,]*" <<<"$line" | cut -d= -f2 || true)
+    IFS=, read -r b0 b1 b2 b3 <<<"$beats"
+    check "$variant: two guests: ctl panics at the power key (its PL061) and its policy boots it again in the same VMM (pvpanic, restart, boots 1 -> 2); io keeps its VMM" \
+        $(grep -aq "CLEAVE-TWO armed rc=0" "$two" && [[ "$line" == *"panicked=0 running-again=0 panics-before=0 boots=1-2 "* ]] &&
+          [[ "$line" =~ ctl=([0-9]+)-([0-9]+)\ io=([0-9]+)-([0-9]+) && "${BASH_REMATCH[1]}" == "${BASH_REMATCH[2]}" && "${BASH_REMATCH[3]}" == "${BASH_REMATCH[4]}" ]] &&
+          grep -aq "CLEAVE-TWO-LOG .*guest=ctl event=guest-panic vcpu=0 pvpanic=panicked" "$two" && grep -aq "CLEAVE-TWO-LOG .*guest=ctl event=restart after=\"crashed" "$two" &&
+          ! grep -aq "CLEAVE-TWO-LOG .*guest=io event=\(restart\|guest-panic\)" "$two" &&
+          grep -aqE "^CLEAVE-TWO-PANIC guest io state=running pid=$io .*boots=1 " "$two"; echo $?) "${line#*CLEAVE-TWO panic }" "$two"
+    check "$variant: two guests: io's console heartbeat goes on across ctl's panic and reboot with no gap (counter +1 each line, rising at the press, the panic, ctl running again and 3 s later)" \
+        $([[ -n "$b3" && $b0 -lt $b1 && $b1 -lt $b2 && $b2 -lt $b3 ]] && [[ "$summary" =~ ^first=1\ last=([0-9]+)\ count=([0-9]+)\ bad_steps=0\  && "${BASH_REMATCH[1]}" == "${BASH_REMATCH[2]}" && ${BASH_REMATCH[1]} -ge $b3 ]]; echo $?) \
+        "beats at the press/panic/running again/+3 s: ${beats:-?}; $summary" "$two"
+    local io2
+    io2=$(grep -a "CLEAVE-TWO restarted" "$two" | grep -ao " io=[0-9]*" | cut -d= -f2 || true)
+    check "$variant: two guests: stop io ends its VMM while ctl runs on (same pid); restart io starts it again (a new VMM), ctl untouched" \
+        $(grep -aq "CLEAVE-TWO-STOP-OUT io: stopped" "$two" && grep -aq "CLEAVE-TWO stopped io-vmm-alive=no ctl=$ctl$" "$two" &&
+          grep -aqE "^CLEAVE-TWO-STOPPED guest io state=stopped pid=- " "$two" && grep -aqE "^CLEAVE-TWO-STOPPED guest ctl state=running pid=$ctl " "$two" &&
+          [[ -n "$io2" && "$io2" != "$io" ]] && grep -aq "CLEAVE-TWO-RESTART-OUT io: running pid=$io2" "$two" &&
+          grep -aq "CLEAVE-TWO restarted rc=0 io=$io2 ctl=$ctl$" "$two"; echo $?) "" "$two"
+    # The host around the SIGKILL of the service and both VMMs (ok_kill above).
     check "$variant: two guests: the service (stopped first) and both VMMs killed with SIGKILL: every thread of both VMMs has exited within 30 s, the kernel gave back the hugepages and closed the forwardings; the bindings (and state files) are left for the next start" \
         $(grep -aq "CLEAVE-TWO killed .* alive=no " "$two" && [[ $ok_kill -eq 0 && "$(hv "$running" state_files)" == 2 && "$(hv "$killed_state" state_files)" == 2 ]] &&
           [[ -n "$(hv "$killed_state" huge_total)" && "$(hv "$killed_state" huge_free)" == "$(hv "$killed_state" huge_total)" && $(( $(hv "$running" huge_total) - $(hv "$running" huge_free) )) -eq 128 ]]; echo $?) \
@@ -270,6 +285,7 @@ IRQS
           grep -aqE "^CLEAVE-TWO-RECOVERED guest ctl state=running " "$two" && grep -aqE "^CLEAVE-TWO-RECOVERED guest io state=running " "$two"; echo $?) \
         "service ${spid:-?} -> ${spid2:-?}; recovered: $recovered" "$two"
     two_rekill_check "$variant" "$two" 3
+    fi
     local seconds
     seconds=$(grep -a "CLEAVE-TWO sigterm" "$two" | grep -ao "seconds=[0-9.]*" | cut -d= -f2 || true)
     check "$variant: two guests: SIGTERM (the respawn line taken out of /etc/inittab first) stops both guests and the service within 13 s, not respawned, and the host is as before the first start (no driver or override, the SPIs on the host CPUs 0-1 without forwarding, every hugepage free, no state file)" \
@@ -279,6 +295,7 @@ IRQS
         "${seconds:-?} s ($(grep -a -m1 "CLEAVE-TWO sigterm" "$two" | grep -ao "stopped-by-reload=[a-z]*")); pre: $pre; final: $final" "$two"
 
     # ---- The chaos guest beside io ----
+    if [[ $mode == full ]]; then
     line=$(grep -a -m1 "^CLEAVE-TWO chaos boots=" "$two" || true)
     local cs
     cs=$(grep -a -m1 "CLEAVE-TWO chaos-started" "$two" | grep -ao "service=[0-9]*" | cut -d= -f2 || true)
@@ -312,7 +329,7 @@ CHAOS
           [[ "$line" =~ chaos=([0-9]+)- ]] && grep -aq "CLEAVE-TWO-CHAOS-STOP-OUT chaos: stopped" "$two" &&
           grep -aqE "^CLEAVE-TWO-CHAOS guest chaos state=running pid=[0-9]+ cpus=1,2 " "$two" && grep -aqE "^CLEAVE-TWO-CHAOS-STOPPED guest chaos state=stopped " "$two"; echo $?) \
         "${line#CLEAVE-TWO chaos }; $restarts restarts logged" "$two"
-    local c0 c1 c2 csum
+    local c0 c1 c2
     IFS=, read -r c0 c1 c2 <<<"$(grep -ao "beats=[0-9,]*" <<<"$line" | cut -d= -f2)"
     csum=$(grep -a -m1 "^CLEAVE-TWO-CHAOS-BEATS " "$two" | cut -d' ' -f2- || true)
     check "$variant: chaos guest: the service and io run on meanwhile (same pids, io running after), io's heartbeat with no gap across the chaos boots" \
@@ -322,11 +339,12 @@ CHAOS
         "beats at two chaos boots apart and 3 s later: ${c0:-?},${c1:-?},${c2:-?}; $csum" "$two"
     check "$variant: two-guest board: at shutdown busybox init's SIGTERM (Init/inittab's shutdown line) stops the chaos variant's service and io" \
         $(grep -aq "CLEAVE-INIT-SHUTDOWN-LOG .*guest=service event=stopped guests=chaos:stopped,io:stopped" "$log"; echo $?) "" "$log"
+    fi
 
     # Benchmarks (printed, not asserted).
     rss() { grep -a -m1 "^CLEAVE-TWO-PROC $1 " "$two" | grep -ao "rss_kib=[0-9]* hwm_kib=[0-9]*" || echo "?"; }
     echo "bench $variant: two guests at board boot: the board boot took $(awk "BEGIN { printf \"%.0f\", $t1 - $t0 }") s; notify listener up at $(grep -a -m1 "CLEAVE-TWO-SETUP" "$log" | grep -ao "up=[0-9.]*" | cut -d= -f2) s of uptime, READY=1 ${ready:-?} s later (service start to every guest's first instruction); both running seen at $(grep -a -m1 "CLEAVE-TWO running" "$two" | grep -ao "up=[0-9.]*" | cut -d= -f2) s; ctl first-run t_ms $(field "$two" "guest=ctl event=first-run" t_ms), io $(field "$two" "guest=io event=first-run" t_ms) (from each VMM's exec)"
     echo "bench $variant: two guests: cleave-boot status, 20 calls: $(grep -a -m1 "^CLEAVE-TWO-LATENCY status " "$two" | cut -d' ' -f3- || echo ?)"
     echo "bench $variant: two guests: RSS (KiB; hugetlb guest RAM excluded): service $(rss service), ctl VMM $(rss ctl), io VMM $(rss io)"
-    echo "bench $variant: two guests: the run took $(awk "BEGIN { printf \"%.0f\", $(grep -a -m1 CLEAVE-TWO-END "$two" | grep -ao "up=[0-9.]*" | cut -d= -f2 || echo 0) - $(grep -a -m1 CLEAVE-TWO-BEGIN "$two" | grep -ao "up=[0-9.]*" | cut -d= -f2 || echo 0) }") s of the board boot; io heartbeat: $summary; chaos phase: $csum"
+    echo "bench $variant: two guests: the run took $(awk "BEGIN { printf \"%.0f\", $(grep -a -m1 CLEAVE-TWO-END "$two" | grep -ao "up=[0-9.]*" | cut -d= -f2 || echo 0) - $(grep -a -m1 CLEAVE-TWO-BEGIN "$two" | grep -ao "up=[0-9.]*" | cut -d= -f2 || echo 0) }") s of the board boot; io heartbeat: $summary${csum:+; chaos phase: $csum}"
 }
