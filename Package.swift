@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["cleave", "TestSupport"]),
         .testTarget(name: "BootTests", dependencies: [
             "Service", "JSON", "GuestTree", "Loading", "Console", "Options", "Supervisor", "GuestMemory", "Partitioning", "PartitionRecord", "DeviceTree",
-            "Platform", "GPIO", "TestSupport"]),
+            "Platform", "GPIO", "Passthrough", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,3 +1,4 @@
+import CLinux
 import Syscalls
 
 /// The host's device object for a board-tree node: its bus (platform, or amba
@@ -46,15 +47,42 @@ public struct HostDevice: Equatable, CustomStringConvertible {
     }
 
     /// Undoes `bind`: unbinds whatever holds the device, clears driver_override
-    /// and rebinds `original` when there was one. Best effort; returns what failed.
-    func restore(original: String) -> [String] {
+    /// and rebinds `original` when there was one. Best effort; returns what
+    /// failed, and whether it is done: not when another process holds the
+    /// device through VFIO (the unbind would wait for it without bound), in
+    /// which case it is left bound as it is.
+    func restore(original: String) -> (problems: [String], done: Bool) {
         var problems: [String] = []
         func attempt(_ path: String, _ text: String) {
             do throws(PassthroughError) { try Sysfs.write(path, text) } catch { problems.append("\(error)") }
         }
-        if let d = driver, d != original { attempt(sysfs + "/driver/unbind", name) }
+        if let d = driver, d != original {
+            if d.hasPrefix("vfio"), let blocker = vfioUnbindBlocker(driver: d) { return ([blocker], false) }
+            attempt(sysfs + "/driver/unbind", name)
+        }
         attempt(sysfs + "/driver_override", "\n")
         if !original.isEmpty && driver != original { attempt("/sys/bus/\(bus)/drivers/\(original)/bind", name) }
-        return problems
+        return (problems, true)
+    }
+
+    /// Why the device must not be unbound from its VFIO driver now, or nil
+    /// (`VFIOUnbindDecision`): its group is opened and closed again to see
+    /// whether another process holds it.
+    func vfioUnbindBlocker(driver: String) -> String? {
+        guard let number = Sysfs.linkName(sysfs + "/iommu_group") else { return nil }
+        let paths = ["/dev/vfio/noiommu-\(number)", "/dev/vfio/\(number)"]
+        guard let path = paths.first(where: { Sysfs.exists($0) }) else { return nil }
+        var busy = false
+        do throws(Errno) { _ = try FileDescriptor(opening: path, O_RDWR) } catch { busy = error.rawValue == EBUSY }
+        let holders = busy ? FileHolders.pids(holding: path) : []
+        let what = "\(self) is not unbound from \(driver)"
+        let advice = "stop it, then start the guest again (or unbind the device by hand): the kernel's unbind would wait for it without bound"
+        switch VFIOUnbindDecision.decide(groupBusy: busy, holders: holders, own: cleave_getpid()) {
+        case .unbind: return nil
+        case .heldBy(let pids):
+            return "\(what): VFIO group \(number) is open in \(pids.map(FileHolders.describe).joined(separator: ", ")); \(advice)"
+        case .heldThroughDeviceFD:
+            return "\(what): a process holds its VFIO device fd (group \(number) is busy, and no process has the group's file open); \(advice)"
+        }
     }
 }

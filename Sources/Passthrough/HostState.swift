@@ -46,19 +46,33 @@ final class HostState {
     }
 
     /// Undoes every change, newest first, and removes the file. Returns a line
-    /// per problem (best effort: one failure does not stop the rest).
+    /// per problem (best effort: one failure does not stop the rest). A
+    /// binding that must not be undone yet (another process holds the device
+    /// through VFIO: `HostDevice.restore`) stays, in `changes` and in the
+    /// file, for the next start to undo.
     func undo() -> [String] {
         var problems: [String] = []
+        var left: [Change] = []
         for c in changes.reversed() {
             switch c {
-            case .bind(let d, let original): problems += d.restore(original: original)
+            case .bind(let d, let original):
+                let (p, done) = d.restore(original: original)
+                problems += p
+                if !done { left.insert(c, at: 0) }
             case .affinity(let irq, let list): if let p = HostInterrupts.restoreAffinity(irq: irq, list: list) { problems.append(p) }
             }
         }
-        changes = []
-        _ = path.withCString { cleave_unlink($0) }
+        changes = left
+        if left.isEmpty {
+            _ = path.withCString { cleave_unlink($0) }
+        } else {
+            do throws(PassthroughError) { try save() } catch { problems.append("\(error)") }
+        }
         return problems
     }
+
+    /// Whether `undo` left a change for a later start.
+    var isPending: Bool { !changes.isEmpty }
 
     /// A state file a killed supervisor left behind, or nil.
     static func leftover(guest: String) -> HostState? {

@@ -164,6 +164,9 @@ public final class PassthroughSet {
         if let left = HostState.leftover(guest: guest) {
             let problems = left.undo()
             log("host-recovered", "file=\(left.path) problems=\(problems.count)" + (problems.isEmpty ? "" : " first=\"\(problems[0])\""))
+            // What it could not undo stays in the file: taking the devices
+            // again now would write over it.
+            if left.isPending { throw .unavailable("guest \(guest): the host is not restored from its last run (\(left.path)): " + problems.joined(separator: "; ")) }
         }
         state = HostState(guest: guest)
         eoiMode = HostInterrupts.eoiMode()
