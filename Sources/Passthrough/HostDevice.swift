@@ -81,8 +81,6 @@ public struct HostDevice: Equatable, CustomStringConvertible {
         case .unbind: return nil
         case .heldBy(let pids):
             return "\(what): VFIO group \(number) is open in \(pids.map(FileHolders.describe).joined(separator: ", ")); \(advice)"
-        case .heldThroughDeviceFD:
-            return "\(what): a process holds its VFIO device fd (group \(number) is busy, and no process has the group's file open); \(advice)"
         }
     }
 }
