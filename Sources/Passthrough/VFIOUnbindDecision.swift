@@ -6,10 +6,9 @@
 enum VFIOUnbindDecision: Equatable {
     /// Nobody holds it, only this process holds the group (its device fds
     /// are closed before the teardown unbinds: PassthroughSet.teardown), or
-    /// the group is busy with no process holding its file: that is also
-    /// this process's own release still under way (a mapping of the device
-    /// not yet gone, seen on nvhe), which the unbind waits out, so it is not
-    /// taken for another holder.
+    /// the group is busy with no process holding its file: seen during
+    /// this process's own teardown on nvhe (a reference of its own still
+    /// being released), so it is not taken for another holder.
     case unbind
     /// Other processes have the group open: one of them may hold the
     /// device's fd, which the unbind would wait for without bound.

@@ -29,6 +29,9 @@ final class GuestVM {
     /// are created, and nothing here changes it later); nil when unreadable
     /// or not on arm64. For timing lines: `guestCounter(atHost:)`.
     let counterOffset: UInt64?
+    /// The host counter ticks the read of `counterOffset` took: the offset is
+    /// the midpoint, so it is off by at most half of this.
+    let counterOffsetSpread: UInt64?
     /// The placement whose entry vCPU 0's registers hold (`setBootRegisters`), nil before.
     private(set) var bootRegisters: BootPlacement? = nil
 
@@ -112,7 +115,9 @@ final class GuestVM {
         }
         its = GuestVM.makeITS(config, vm: vm, announce: announce)
         timer.mark("its")
-        counterOffset = GuestVM.readCounterOffset(vcpus[0])
+        let read = GuestVM.readCounterOffset(vcpus[0])
+        counterOffset = read?.offset
+        counterOffsetSpread = read?.spread
     }
 
     /// booting.rst: x0 = the tree's physical address, x1-x3 = 0, PC = the
@@ -129,11 +134,11 @@ final class GuestVM {
 
     /// KVM_REG_ARM_TIMER_CNT is the guest's counter at the ioctl; the
     /// host's, read on either side, gives the offset (the middle kept).
-    private static func readCounterOffset(_ vcpu: VirtualCPU) -> UInt64? {
+    private static func readCounterOffset(_ vcpu: VirtualCPU) -> (offset: UInt64, spread: UInt64)? {
         let before = cleave_counter()
         guard before > 0, let guest = try? vcpu.get(.timerCount) else { return nil }
         let after = cleave_counter()
-        return (before / 2 + after / 2) &- guest
+        return ((before / 2 + after / 2) &- guest, after &- before)
     }
 
     /// The guest's virtual counter when the host's read `counter`, in

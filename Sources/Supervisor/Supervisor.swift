@@ -326,7 +326,7 @@ public final class Supervisor {
         if let restart { Log.write(.info, name, "restarted", restart.text(enteredAt: entry.at)) }
         let offset = machine.kvmObjects.counterOffset
         let guestCounter = machine.kvmObjects.guestMicroseconds(atHost: entry.counter).map { "\($0)" } ?? "?"
-        Log.write(.info, name, "first-run", "vcpu=0 cpu=\(config.hostCPUs[0] ?? -1) t_ms=\(milliseconds(entry.at - startTime)) thread_to_pinned_ms=\(milliseconds(entry.at - entry.started)) guest_counter_us=\(guestCounter) counter_offset=\(offset.map { "\(Int64(bitPattern: $0))" } ?? "?")")
+        Log.write(.info, name, "first-run", "vcpu=0 cpu=\(config.hostCPUs[0] ?? -1) t_ms=\(milliseconds(entry.at - startTime)) thread_to_pinned_ms=\(milliseconds(entry.at - entry.started)) guest_counter_us=\(guestCounter) counter_offset=\(offset.map { "\(Int64(bitPattern: $0))" } ?? "?") counter_offset_spread=\(machine.kvmObjects.counterOffsetSpread.map { "\($0)" } ?? "?")")
         statusFile?.update { $0.state = .running }
     }
 
