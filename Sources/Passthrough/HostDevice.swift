@@ -70,8 +70,7 @@ public struct HostDevice: Equatable, CustomStringConvertible {
     /// whether another process holds it.
     func vfioUnbindBlocker(driver: String) -> String? {
         guard let number = Sysfs.linkName(sysfs + "/iommu_group") else { return nil }
-        let paths = ["/dev/vfio/noiommu-\(number)", "/dev/vfio/\(number)"]
-        guard let path = paths.first(where: { Sysfs.exists($0) }) else { return nil }
+        guard let path = VFIOGroup.paths(number).first(where: { Sysfs.exists($0) }) else { return nil }
         var busy = false
         do throws(Errno) { _ = try FileDescriptor(opening: path, O_RDWR) } catch { busy = error.rawValue == EBUSY }
         let holders = busy ? FileHolders.pids(holding: path) : []

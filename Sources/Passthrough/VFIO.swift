@@ -37,16 +37,20 @@ public final class VFIOGroup {
     public let number: String
     let container: VFIOContainer
 
+    /// The files group `number` may be opened through: a no-IOMMU group's
+    /// first, then an IOMMU-backed group's.
+    static func paths(_ number: String) -> [String] { ["/dev/vfio/noiommu-\(number)", "/dev/vfio/\(number)"] }
+
     public init(number: String, container: VFIOContainer) throws(PassthroughError) {
         var opened: FileDescriptor? = nil
         var lastError = Errno(ENOENT)
-        for path in ["/dev/vfio/noiommu-\(number)", "/dev/vfio/\(number)"] {
+        for path in VFIOGroup.paths(number) {
             do throws(Errno) { opened = try FileDescriptor(opening: path, O_RDWR); break } catch { lastError = error }
         }
         guard let group = opened.take() else {
             if lastError.rawValue == EBUSY {
                 // One process at a time opens a group: name who has it.
-                let holders = ["/dev/vfio/noiommu-\(number)", "/dev/vfio/\(number)"].flatMap { FileHolders.pids(holding: $0) }
+                let holders = VFIOGroup.paths(number).flatMap { FileHolders.pids(holding: $0) }
                 throw .unavailable("VFIO group \(number) is open in " + (holders.isEmpty ? "another process (not found in /proc)" : holders.map(FileHolders.describe).joined(separator: ", "))
                     + " (open: EBUSY; a group opens in one process at a time): stop that process, or give the device to one guest only")
             }
